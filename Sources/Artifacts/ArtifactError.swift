@@ -1,0 +1,16 @@
+import Foundation
+
+/// A problem with a file the tool was asked to read or write. The message always
+/// names the file, so a user running a long pipeline knows which artifact to look at.
+public struct ArtifactError: Error, CustomStringConvertible, LocalizedError, Sendable {
+    public let file: String
+    public let problem: String
+
+    public init(file: String, _ problem: String) {
+        self.file = file
+        self.problem = problem
+    }
+
+    public var description: String { "\(file): \(problem)" }
+    public var errorDescription: String? { description }
+}

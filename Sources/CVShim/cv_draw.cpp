@@ -1,0 +1,2 @@
+// OpenCV draw entry points; see include/cv_draw.h.
+#include "cv_draw.h"

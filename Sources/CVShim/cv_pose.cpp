@@ -1,0 +1,2 @@
+// OpenCV pose entry points; see include/cv_pose.h.
+#include "cv_pose.h"

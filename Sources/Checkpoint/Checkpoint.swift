@@ -1,0 +1,4 @@
+// The Checkpoint module. Placeholder until its issue lands; see docs/ and the issue list.
+public enum CheckpointModule {
+    public static let name = "Checkpoint"
+}

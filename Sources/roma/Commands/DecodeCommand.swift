@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "decode", abstract: "(not built yet)")
+    func run() throws { throw NotBuiltYet(command: "decode") }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Roma: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roma",
+        abstract: "Two-view geometry with RoMa dense matching: decode, match, sample, estimate, evaluate, report.",
+        discussion: """
+        Each stage reads and writes typed files (safetensors artifacts, described in \
+        docs/artifacts.md), so any stage can be rerun on its own. `roma pose` runs all \
+        of them for one pair; `roma info FILE` describes any artifact.
+        """,
+        version: "0.1.0",
+        subcommands: [
+            Decode.self, Match.self, Sample.self, Estimate.self, Evaluate.self, Report.self,
+            Pose.self, Synth.self, Info.self,
+        ]
+    )
+}
+
+/// Thrown by a subcommand whose stage has not been built yet.
+struct NotBuiltYet: Error, CustomStringConvertible {
+    let command: String
+    var description: String { "`roma \(command)` is not built yet in this version of the tool." }
+}
