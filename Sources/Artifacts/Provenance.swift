@@ -31,7 +31,7 @@ extension Artifact {
     static func json(_ values: [String: any Sendable]) -> String {
         var clean: [String: Any] = [:]
         for (k, v) in values { clean[k] = jsonable(v) }
-        guard let data = try? JSONSerialization.data(withJSONObject: clean, options: [.sortedKeys]) else { return "{}" }
+        guard let data = try? JSONSerialization.data(withJSONObject: clean, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -13,14 +13,21 @@ extern "C" int cvshim_decode_rgb(const char *path, uint8_t **pixels, int *width,
     *height = 0;
     *depth_bits = 0;
     try {
-        // IMREAD_UNCHANGED keeps the stored pixel grid: no EXIF rotation, native depth.
-        cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+        // IMREAD_UNCHANGED keeps the stored pixel grid (OpenCV ignores EXIF orientation
+        // in this mode, as Pillow's Image.open does) and the native depth and channels.
+        cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
         if (raw.empty()) return CVSHIM_ERR_UNREADABLE;
         *depth_bits = raw.depth() == CV_8U ? 8 : (raw.depth() == CV_16U ? 16 : 32);
         if (raw.depth() != CV_8U) return CVSHIM_ERR_DEPTH;
         cv::Mat rgb;
         switch (raw.channels()) {
             case 1: cv::cvtColor(raw, rgb, cv::COLOR_GRAY2RGB); break;
+            case 2: {  // gray + alpha: keep the gray plane, as Pillow's convert("RGB") does
+                cv::Mat planes[2];
+                cv::split(raw, planes);
+                cv::cvtColor(planes[0], rgb, cv::COLOR_GRAY2RGB);
+                break;
+            }
             case 3: cv::cvtColor(raw, rgb, cv::COLOR_BGR2RGB); break;
             case 4: cv::cvtColor(raw, rgb, cv::COLOR_BGRA2RGB); break;
             default: return CVSHIM_ERR_CHANNELS;
