@@ -44,14 +44,14 @@ public enum PairList {
                     throw fail("pair id '\(id)' may only hold letters, digits, '.', '_' and '-'")
                 }
             }
-            if fields.count == 36 {
+            if fields.count == 38 {
                 guard fields[2] == "0", fields[3] == "0" else {
                     throw fail("EXIF rotation columns \(fields[2]) \(fields[3]) are not supported; rotate the images and give 0 0")
                 }
                 fields.removeSubrange(2...3)
             }
-            guard fields.count == 34 else {
-                throw fail("expected image_a image_b K_a(9) K_b(9) T_ab(16) = 34 fields, found \(fields.count)")
+            guard fields.count == 36 else {
+                throw fail("expected image_a image_b K_a(9) K_b(9) T_ab(16) = 36 fields, found \(fields.count)")
             }
             var numbers: [Double] = []
             for (k, field) in fields[2...].enumerated() {
