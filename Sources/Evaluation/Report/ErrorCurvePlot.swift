@@ -7,11 +7,11 @@ public enum ErrorCurvePlot {
     public static func draw(errors: [Double], thresholds: [Double], auc: [Double], title: String,
                             maxDegrees: Double = 30, width: Int = 720, height: Int = 440) -> Canvas {
         var c = Canvas(width: width, height: height)
-        let left = 70.0, right = Double(width) - 20, top = 50.0, bottom = Double(height) - 60
+        let left = 70.0, right = Double(width) - 20, top = 62.0, bottom = Double(height) - 60
         func px(_ degrees: Double) -> Double { left + (right - left) * min(degrees, maxDegrees) / maxDegrees }
         func py(_ fraction: Double) -> Double { bottom - (bottom - top) * fraction }
 
-        c.text(title, left, 30, scale: 0.6, color: 0x000000)
+        c.text(title, left, 26, scale: 0.6, color: 0x000000)
         // Grid and axes.
         for k in 0...10 {
             let y = py(Double(k) / 10)

@@ -6,7 +6,7 @@ import Foundation
 public enum MatchPicture {
     /// Images side by side at a common height, with up to `maxLines` matches drawn.
     public static func matches(imageA: Canvas, imageB: Canvas, matches: Matches, inliers: [UInt8]?, caption: String,
-                               height: Int = 360, maxLines: Int = 300) -> Canvas {
+                               height: Int = 360, maxLines: Int = 150) -> Canvas {
         let scaleA = Double(height) / Double(imageA.height), scaleB = Double(height) / Double(imageB.height)
         let wA = max(1, Int((Double(imageA.width) * scaleA).rounded())), wB = max(1, Int((Double(imageB.width) * scaleB).rounded()))
         let gap = 10, band = 34

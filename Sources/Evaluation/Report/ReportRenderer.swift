@@ -91,7 +91,7 @@ public enum ReportRenderer {
         let chosen = picks(order, count: inputs.picturesPerEnd)
         if !chosen.isEmpty {
             doc.heading("Best and worst pairs")
-            doc.paragraph("Repetition 0: matches as lines, green where the estimate counts them as inliers, red otherwise (at most 300 drawn)."
+            doc.paragraph("Repetition 0: matches as lines, green where the estimate counts them as inliers, red otherwise (at most 150 drawn)."
                           + (inputs.warps != nil ? " Warp pictures: A; B pulled into A's frame through the warp, faded by certainty; certainty (white = 1)." : ""))
         }
         for (label, index) in chosen {
