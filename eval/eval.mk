@@ -14,6 +14,7 @@
 #
 # Every stage writes atomically, so an interrupted run resumes where it stopped and
 # `make -j` is safe. The synthetic set lives in runs/synthetic-p<N>-s<SEED>/data/.
+# SHARD=i/n runs only shard i's pairs (for eval/slurm; see docs/scale-out.md).
 
 BENCH       ?= synthetic
 MATCHER     ?= oracle
@@ -151,8 +152,24 @@ endif
 $(EVAL_RESULTS): $(EVAL_POSES) $(EVAL_WARPS) $(EVAL_EST_DIR)/pairs.mk
 	$(ROMA) evaluate --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --config $(EVAL_CONFIG) $(EVAL_WARP_ARGS) -o $@
 
+ifeq ($(SHARD),)
 eval-run: $(EVAL_RESULTS)
 	@$(MAKE) --no-print-directory report-run
+else
+# SHARD=i/n (1-based) makes only the per-pair artifacts of pairs at list positions k
+# with k mod n = i − 1 (round-robin, as docs/scale-out.md specifies); a later
+# `make eval` without SHARD then only evaluates and reports.
+EVAL_SHARD_I := $(word 1,$(subst /, ,$(SHARD)))
+EVAL_SHARD_N := $(word 2,$(subst /, ,$(SHARD)))
+ifneq ($(shell echo '$(SHARD)' | grep -Ex '[1-9][0-9]*/[1-9][0-9]*' >/dev/null && [ $(EVAL_SHARD_I) -le $(EVAL_SHARD_N) ] && echo ok),ok)
+  $(error SHARD=$(SHARD) must be i/n with 1 <= i <= n, e.g. SHARD=2/8)
+endif
+EVAL_SHARD_PAIRS := $(shell printf '%s\n' $(EVAL_PAIRS) | awk -v i=$(EVAL_SHARD_I) -v n=$(EVAL_SHARD_N) '(NR-1) % n == i-1')
+EVAL_SHARD_POSES := $(foreach p,$(EVAL_SHARD_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
+
+eval-run: $(EVAL_SHARD_POSES)
+	@echo "shard $(SHARD): $(words $(EVAL_SHARD_PAIRS)) pairs done in $(EVAL_EST_DIR); run make eval without SHARD to evaluate"
+endif
 
 endif
 
