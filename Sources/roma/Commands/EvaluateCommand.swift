@@ -58,6 +58,8 @@ extension Evaluate {
                 inputs += m.pairs.flatMap { ["\(warps)/\($0.id).warp.safetensors", "\(truthWarps)/\($0.id).warp.safetensors"] }
             }
             inputs += m.pairs.flatMap { p in (0..<results.repetitions).map { Evaluator.posePath(folder: poses, pair: p.id, repetition: $0) } }
+            var seen = Set<String>()
+            inputs = inputs.filter { seen.insert($0).inserted }  // the oracle's warps are also the ground truth
             try artifact.stamp(stage: "evaluate", params: ["config": results.config, "bench": results.bench,
                                                            "thresholds": results.thresholds], inputs: inputs)
             try artifact.write(to: output)
