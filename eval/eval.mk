@@ -13,7 +13,7 @@
 #        r<k>/<pair>.pose.safetensors, results.safetensors, report/      roma estimate, evaluate, report
 #
 # Every stage writes atomically, so an interrupted run resumes where it stopped and
-# `make -j` is safe. The synthetic set lives in runs/synthetic-p<N>-s<SEED>/data/.
+# `make -j` is safe. The synthetic set lives in runs/synthetic-p<N>-s<SEED>[-w<WARP_SIZE>]/data/.
 # SHARD=i/n runs only shard i's pairs (for eval/slurm; see docs/scale-out.md).
 
 BENCH       ?= synthetic
@@ -31,7 +31,7 @@ ROMA        ?= .build/release/roma
 # --- Where this run lives ----------------------------------------------------------
 
 ifeq ($(BENCH),synthetic)
-  EVAL_BENCH        := synthetic-p$(SYNTH_PAIRS)-s$(SYNTH_SEED)
+  EVAL_BENCH        := synthetic-p$(SYNTH_PAIRS)-s$(SYNTH_SEED)$(if $(filter-out 864,$(WARP_SIZE)),-w$(WARP_SIZE))
   EVAL_SYNTH_DIR    := $(RUNS)/$(EVAL_BENCH)/data
   EVAL_PAIR_LIST    := $(EVAL_SYNTH_DIR)/pairs.txt
   EVAL_PREPARE_ARGS := synthetic --data $(EVAL_SYNTH_DIR)
@@ -82,8 +82,10 @@ ifneq ($(filter eval-run,$(MAKECMDGOALS)),)
 ifeq ($(filter $(MATCHER),roma oracle sift),)
   $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift)
 endif
-ifeq ($(MATCHER)-$(BENCH),oracle-$(filter-out synthetic,$(BENCH)))
+ifeq ($(MATCHER),oracle)
+ifneq ($(BENCH),synthetic)
   $(error MATCHER=oracle needs BENCH=synthetic: only the synthetic set has a ground-truth warp)
+endif
 endif
 
 # pairs.mk lists the pairs, their images and per-pair `roma estimate` arguments (the

@@ -60,7 +60,7 @@ public enum Synthetic {
             throw DatasetError("synthetic set needs pairs ≥ 1, images at least 16×16 and a warp grid of at least 8")
         }
         var records: [PairRecord] = []
-        let params: [String: any Sendable] = ["pairs": options.pairs, "width": options.width, "height": options.height, "warp_size": options.warpSize]
+        let params: [String: any Sendable] = ["pairs": options.pairs, "set_seed": options.seed, "width": options.width, "height": options.height, "warp_size": options.warpSize]
         for index in 0..<options.pairs {
             let pair = renderPair(index: index, options: options)
             try Canvas(width: options.width, height: options.height, rgb: pair.imageA).writePNG(to: "\(folder)/\(pair.id)_a.png")
