@@ -138,3 +138,40 @@ struct DatasetTests {
         #expect(try ImageHeader.size(of: try #require(TestPaths.sharedFile("images/toronto_A.jpg"))) == (2040, 1530))
     }
 }
+
+@Suite("Datasets: ScanNet frame size")
+struct ScanNetFrameTests {
+    @Test("ScanNet-1500 refuses images that are not the 640×480 frames its intrinsics describe")
+    func frameSize() throws {
+        // A datasets folder holding the first three committed ScanNet pairs, to keep the test fast.
+        let datasets = TestPaths.scratch("scannet-datasets"), root = TestPaths.scratch("scannet")
+        let committed = try String(contentsOfFile: TestPaths.packageRoot.path + "/datasets/scannet1500/pairs.txt", encoding: .utf8)
+        let lines = committed.split(separator: "\n").filter { !$0.hasPrefix("#") }.prefix(3)
+        try FileManager.default.createDirectory(atPath: datasets + "/scannet1500", withIntermediateDirectories: true)
+        try lines.joined(separator: "\n").write(toFile: datasets + "/scannet1500/pairs.txt", atomically: true, encoding: .utf8)
+        let list = try PairList.read(datasets + "/scannet1500/pairs.txt")
+        func fill(with canvas: Canvas) throws {
+            let png = try canvas.pngData()
+            for path in Set(list.flatMap { [$0.imageA, $0.imageB] }) {
+                try FileManager.default.createDirectory(atPath: root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                FileManager.default.createFile(atPath: root + "/" + path, contents: png)
+            }
+        }
+        // Every image present, but at ScanNet's raw colour size.
+        try fill(with: Canvas(width: 1296, height: 968))
+        do {
+            _ = try BenchmarkManifest.prepare(.scannet1500, datasetsFolder: datasets, environment: ["SCANNET_ROOT": root])
+            Issue.record("accepted 1296×968 frames")
+        } catch let error as DatasetError {
+            #expect(error.message.contains("1296×968") && error.message.contains("640×480"))
+        }
+        // The right size passes, and the −0.5 px shift lands in the principal point (scale 1 at 640×480).
+        try fill(with: Canvas(width: 640, height: 480))
+        let manifest = try BenchmarkManifest.prepare(.scannet1500, datasetsFolder: datasets, environment: ["SCANNET_ROOT": root])
+        #expect(manifest.pairs.count == 3)
+        let p = manifest.pairs[0]
+        #expect(p.estimateIntrinsicsA == [p.intrinsicsA[0], p.intrinsicsA[4], p.intrinsicsA[2] + 0.5, p.intrinsicsA[5] + 0.5])
+        #expect(p.estimateThreshold == 0.5)
+        #expect(manifest.evaluationProtocol.countLastRepetitionTwice && !manifest.evaluationProtocol.resampleEachRepetition)
+    }
+}

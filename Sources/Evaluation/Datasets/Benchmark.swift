@@ -84,6 +84,13 @@ public enum Benchmark: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The image size the committed intrinsics are for, when the benchmark fixes one:
+    /// ScanNet-1500's intrinsics.npz describes the 640×480 frames of the LoFTR archive,
+    /// not ScanNet's raw 1296×968 colour images.
+    public var requiredImageSize: (width: Int, height: Int)? {
+        self == .scannet1500 ? (640, 480) : nil
+    }
+
     var imageLayout: String {
         switch self {
         case .megadepth1500: return "Undistorted_SfM/0015/images/… and Undistorted_SfM/0022/images/…"

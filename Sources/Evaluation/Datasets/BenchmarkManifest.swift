@@ -87,7 +87,12 @@ public struct BenchmarkManifest: Codable, Sendable {
         var keys: [String: String] = [:]
         var usedKeys = Set<String>()
         for p in unique {
-            sizes[p] = try ImageHeader.size(of: resolve(p))
+            let size = try ImageHeader.size(of: resolve(p))
+            if let required = benchmark.requiredImageSize, size != required {
+                throw DatasetError("\(resolve(p)) is \(size.width)×\(size.height); \(benchmark.name)'s intrinsics are for "
+                    + "\(required.width)×\(required.height) frames. \(benchmark.whereToGet)")
+            }
+            sizes[p] = size
             var key = makeSafeKey(p)
             if usedKeys.contains(key) {
                 var n = 2
