@@ -139,6 +139,7 @@ endif
 ifeq ($(MATCHER),sift)
 $(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_SIFT_RULE,$(p))))
 else
+# A sample rule for repetition k only where an estimate reads it (all k, or just 0).
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(if $(filter $(k),$(call eval_sample_rep,$(k))),$(eval $(call EVAL_SAMPLE_RULE,$(p),$(k))))))
 endif
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(eval $(call EVAL_ESTIMATE_RULE,$(p),$(k)))))
@@ -146,9 +147,11 @@ $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(eval $(call EVAL_EST
 EVAL_POSES := $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
 
 # Dense-warp quality where a predicted warp and the ground truth both exist.
-ifeq ($(BENCH)-$(filter roma oracle,$(MATCHER)),synthetic-$(MATCHER))
-  EVAL_WARPS         := $(foreach p,$(EVAL_PAIRS),$(EVAL_WARP_DIR)/$(p).warp.safetensors)
-  EVAL_WARP_ARGS     := --warps $(EVAL_WARP_DIR) --truth-warps $(EVAL_SYNTH_DIR)
+ifeq ($(BENCH),synthetic)
+ifneq ($(EVAL_WARP_DIR),)
+  EVAL_WARPS     := $(foreach p,$(EVAL_PAIRS),$(EVAL_WARP_DIR)/$(p).warp.safetensors)
+  EVAL_WARP_ARGS := --warps $(EVAL_WARP_DIR) --truth-warps $(EVAL_SYNTH_DIR)
+endif
 endif
 
 $(EVAL_RESULTS): $(EVAL_POSES) $(EVAL_WARPS) $(EVAL_EST_DIR)/pairs.mk
