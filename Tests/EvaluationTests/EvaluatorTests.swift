@@ -123,3 +123,24 @@ struct EvaluatorTests {
         #expect(throws: ArtifactError.self) { try WarpQuality.compare(predicted: wrongSize, truth: truth) }
     }
 }
+
+@Suite("Evaluate: malformed manifests")
+struct ManifestTests {
+    @Test("a hand-edited pairs.json with a short rotation is refused with the file named")
+    func malformed() throws {
+        let folder = TestPaths.scratch("manifest")
+        let pair = PreparedPair(id: "p", imageA: "a.png", imageB: "b.png", imageKeyA: "a", imageKeyB: "b", widthA: 10, heightA: 10, widthB: 10, heightB: 10,
+                                intrinsicsA: [1, 0, 5, 0, 1, 5, 0, 0, 1], intrinsicsB: [1, 0, 5, 0, 1, 5, 0, 0, 1], rotation: [1, 0, 0, 0, 1, 0],
+                                translation: [1, 0, 0], estimateIntrinsicsA: [1, 1, 5, 5], estimateIntrinsicsB: [1, 1, 5, 5], estimateThreshold: 0.5)
+        let manifest = BenchmarkManifest(bench: "pairs-x", evaluationProtocol: Benchmark.pairs(file: "x").evaluationProtocol(), pairList: "x", root: ".", pairs: [pair])
+        try manifest.write(to: folder + "/pairs.json")
+        do {
+            _ = try BenchmarkManifest.read(folder + "/pairs.json")
+            Issue.record("accepted a 6-element rotation")
+        } catch let error as ArtifactError {
+            #expect(error.file == folder + "/pairs.json" && error.problem.contains("'p'"))
+        }
+        try "{\"bench\": 3}".write(toFile: folder + "/junk.json", atomically: true, encoding: .utf8)
+        #expect(throws: ArtifactError.self) { try BenchmarkManifest.read(folder + "/junk.json") }
+    }
+}

@@ -139,11 +139,22 @@ public struct BenchmarkManifest: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ArtifactError(file: path, "no such file (written by `roma evaluate prepare`)")
         }
+        let manifest: BenchmarkManifest
         do {
-            return try JSONDecoder().decode(BenchmarkManifest.self, from: data)
+            manifest = try JSONDecoder().decode(BenchmarkManifest.self, from: data)
         } catch {
             throw ArtifactError(file: path, "not a benchmark manifest (\(error))")
         }
+        // A hand-edited file must fail here, not as an index error deep in the metrics.
+        for p in manifest.pairs {
+            let counts = [p.intrinsicsA.count, p.intrinsicsB.count, p.rotation.count, p.translation.count,
+                          p.estimateIntrinsicsA.count, p.estimateIntrinsicsB.count]
+            guard counts == [9, 9, 9, 3, 4, 4], (p.rotation + p.translation).allSatisfy(\.isFinite) else {
+                throw ArtifactError(file: path, "pair '\(p.id)' has malformed intrinsics, rotation or translation")
+            }
+        }
+        guard manifest.evaluationProtocol.repetitions > 0 else { throw ArtifactError(file: path, "repetitions must be positive") }
+        return manifest
     }
 
     /// The Make fragment `eval/eval.mk` includes: pair list, image paths and the

@@ -24,6 +24,7 @@ public enum MatchPicture {
             let xa = matches.pointsA[2 * i] * scaleA, ya = matches.pointsA[2 * i + 1] * scaleA + Double(band)
             let xb = matches.pointsB[2 * i] * scaleB + Double(wA + gap), yb = matches.pointsB[2 * i + 1] * scaleB + Double(band)
             let color: UInt32 = inlier ? 0x20B040 : 0xE03020
+            guard [xa, ya, xb, yb].allSatisfy(\.isFinite) else { i += step; continue }  // NaN matches: nothing to draw
             c.line(xa, ya, xb, yb, color: color)
             c.circle(xa, ya, radius: 1.8, color: color)
             c.circle(xb, yb, radius: 1.8, color: color)
