@@ -57,3 +57,4 @@ bench-match: build
 
 clean:
 	rm -rf .build runs/demo
+include eval/eval.mk

@@ -1,0 +1,186 @@
+# Benchmark runs with file dependencies. Included by the Makefile; see docs/evaluation.md.
+#
+#   make eval   BENCH=<synthetic|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift>
+#   make report BENCH=… MATCHER=…      (re-renders the report from existing artifacts)
+#
+# One artifact per pair per stage; every folder name spells the parameters that made
+# its contents (as hloc does), so changing a parameter reruns only the stages below it:
+#
+#   runs/<bench>/decoded/<image>.decoded.safetensors                     roma decode
+#   runs/<bench>/roma/warps/<pair>.warp.safetensors                      roma match
+#   runs/<bench>/<matcher>/n<NUM>-seed<SEED>/r<k>/<pair>.matches…        roma sample (sift: roma sift)
+#   runs/<bench>/<matcher>/n…/ransac-t<THRESHOLD>-seed<SEED>/            pairs.json, pairs.mk,
+#        r<k>/<pair>.pose.safetensors, results.safetensors, report/      roma estimate, evaluate, report
+#
+# Every stage writes atomically, so an interrupted run resumes where it stopped and
+# `make -j` is safe. The synthetic set lives in runs/synthetic-p<N>-s<SEED>[-w<WARP_SIZE>]/data/.
+# SHARD=i/n runs only shard i's pairs (for eval/slurm; see docs/scale-out.md).
+
+BENCH       ?= synthetic
+MATCHER     ?= oracle
+NUM         ?= 5000
+SEED        ?= 0
+THRESHOLD   ?= 0.5
+SYNTH_PAIRS ?= 8
+SYNTH_SEED  ?= 0
+WARP_SIZE   ?= 864
+RUNS        ?= runs
+DATASETS    ?= datasets
+ROMA        ?= .build/release/roma
+
+# --- Where this run lives ----------------------------------------------------------
+
+ifeq ($(BENCH),synthetic)
+  EVAL_BENCH        := synthetic-p$(SYNTH_PAIRS)-s$(SYNTH_SEED)$(if $(filter-out 864,$(WARP_SIZE)),-w$(WARP_SIZE))
+  EVAL_SYNTH_DIR    := $(RUNS)/$(EVAL_BENCH)/data
+  EVAL_PAIR_LIST    := $(EVAL_SYNTH_DIR)/pairs.txt
+  EVAL_PREPARE_ARGS := synthetic --data $(EVAL_SYNTH_DIR)
+else ifneq ($(filter pairs:%,$(BENCH)),)
+  EVAL_PAIR_LIST    := $(patsubst pairs:%,%,$(BENCH))
+  EVAL_BENCH        := pairs-$(basename $(notdir $(EVAL_PAIR_LIST)))
+  EVAL_PREPARE_ARGS := pairs:$(EVAL_PAIR_LIST)
+else
+  EVAL_BENCH        := $(BENCH)
+  EVAL_PAIR_LIST    := $(DATASETS)/$(BENCH)/pairs.txt
+  EVAL_PREPARE_ARGS := $(BENCH)
+endif
+
+EVAL_DIR       := $(RUNS)/$(EVAL_BENCH)
+EVAL_MATCH_DIR := $(EVAL_DIR)/$(MATCHER)
+ifeq ($(MATCHER),sift)
+  EVAL_SAMPLE_DIR := $(EVAL_MATCH_DIR)/native
+else
+  EVAL_SAMPLE_DIR := $(EVAL_MATCH_DIR)/n$(NUM)-seed$(SEED)
+endif
+EVAL_EST_DIR   := $(EVAL_SAMPLE_DIR)/ransac-t$(THRESHOLD)-seed$(SEED)
+EVAL_CONFIG    := $(patsubst $(EVAL_DIR)/%,%,$(EVAL_EST_DIR))
+EVAL_RESULTS   := $(EVAL_EST_DIR)/results.safetensors
+EVAL_REPORT    := $(EVAL_EST_DIR)/report
+
+ifeq ($(MATCHER),roma)
+  EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
+else ifeq ($(MATCHER),oracle)
+  EVAL_WARP_DIR := $(EVAL_SYNTH_DIR)
+endif
+
+.PHONY: eval report eval-run report-run eval-where
+
+eval: build
+	@$(MAKE) --no-print-directory eval-run
+
+report: build
+	@$(MAKE) --no-print-directory report-run
+
+# Prints where a configuration's files go (handy in scripts).
+eval-where:
+	@echo "$(EVAL_EST_DIR)"
+
+# --- The pipeline (only parsed for eval-run, so `make report` never renders or matches) --
+
+ifneq ($(filter eval-run,$(MAKECMDGOALS)),)
+
+ifeq ($(filter $(MATCHER),roma oracle sift),)
+  $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift)
+endif
+ifeq ($(MATCHER),oracle)
+ifneq ($(BENCH),synthetic)
+  $(error MATCHER=oracle needs BENCH=synthetic: only the synthetic set has a ground-truth warp)
+endif
+endif
+
+# pairs.mk lists the pairs, their images and per-pair `roma estimate` arguments (the
+# protocol's intrinsics rescaling, keypoint shift and threshold). Make rebuilds it first.
+include $(EVAL_EST_DIR)/pairs.mk
+
+$(EVAL_EST_DIR)/pairs.mk: $(EVAL_PAIR_LIST)
+	$(ROMA) evaluate prepare $(EVAL_PREPARE_ARGS) --datasets $(DATASETS) --threshold $(THRESHOLD) \
+	  -o $(EVAL_EST_DIR)/pairs.json --makefile $@
+
+ifeq ($(BENCH),synthetic)
+$(EVAL_SYNTH_DIR)/pairs.txt:
+	$(ROMA) synth -o $(EVAL_SYNTH_DIR) --pairs $(SYNTH_PAIRS) --seed $(SYNTH_SEED) --warp-size $(WARP_SIZE)
+endif
+
+# Repetition k of the estimate reads sample k (MegaDepth) or sample 0 (ScanNet, sift).
+eval_sample_rep = $(if $(and $(filter yes,$(EVAL_RESAMPLE)),$(filter-out sift,$(MATCHER))),$(1),0)
+
+define EVAL_DECODE_RULE
+$(EVAL_DIR)/decoded/$(1).decoded.safetensors: $(EVAL_IMAGE_$(1))
+	$(ROMA) decode $$< -o $$@
+endef
+
+define EVAL_MATCH_RULE
+$(EVAL_WARP_DIR)/$(1).warp.safetensors: $(EVAL_DIR)/decoded/$(EVAL_A_$(1)).decoded.safetensors $(EVAL_DIR)/decoded/$(EVAL_B_$(1)).decoded.safetensors
+	$(ROMA) match $$^ -o $$@
+endef
+
+define EVAL_SIFT_RULE
+$(EVAL_SAMPLE_DIR)/r0/$(1).matches.safetensors: $(EVAL_IMAGE_$(EVAL_A_$(1))) $(EVAL_IMAGE_$(EVAL_B_$(1)))
+	$(ROMA) sift $$^ -o $$@
+endef
+
+# Seeds: repetition k of a run with SEED=s uses the digits s, 0, 0, k (k alone for s = 0).
+eval_seed = $(if $(filter 0,$(SEED)),$(1),$(SEED)00$(1))
+
+define EVAL_SAMPLE_RULE
+$(EVAL_SAMPLE_DIR)/r$(2)/$(1).matches.safetensors: $(EVAL_WARP_DIR)/$(1).warp.safetensors
+	$(ROMA) sample $$< --num $(NUM) --seed $(call eval_seed,$(2)) -o $$@
+endef
+
+define EVAL_ESTIMATE_RULE
+$(EVAL_EST_DIR)/r$(2)/$(1).pose.safetensors: $(EVAL_SAMPLE_DIR)/r$(call eval_sample_rep,$(2))/$(1).matches.safetensors
+	$(ROMA) estimate $$< $(EVAL_ESTIMATE_ARGS_$(1)) --seed $(call eval_seed,$(2)) -o $$@
+endef
+
+ifeq ($(MATCHER),roma)
+$(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_DECODE_RULE,$(i))))
+$(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_MATCH_RULE,$(p))))
+endif
+ifeq ($(MATCHER),sift)
+$(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_SIFT_RULE,$(p))))
+else
+# A sample rule for repetition k only where an estimate reads it (all k, or just 0).
+$(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(if $(filter $(k),$(call eval_sample_rep,$(k))),$(eval $(call EVAL_SAMPLE_RULE,$(p),$(k))))))
+endif
+$(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(eval $(call EVAL_ESTIMATE_RULE,$(p),$(k)))))
+
+EVAL_POSES := $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
+
+# Dense-warp quality where a predicted warp and the ground truth both exist.
+ifeq ($(BENCH),synthetic)
+ifneq ($(EVAL_WARP_DIR),)
+  EVAL_WARPS     := $(foreach p,$(EVAL_PAIRS),$(EVAL_WARP_DIR)/$(p).warp.safetensors)
+  EVAL_WARP_ARGS := --warps $(EVAL_WARP_DIR) --truth-warps $(EVAL_SYNTH_DIR)
+endif
+endif
+
+$(EVAL_RESULTS): $(EVAL_POSES) $(EVAL_WARPS) $(EVAL_EST_DIR)/pairs.mk
+	$(ROMA) evaluate --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --config $(EVAL_CONFIG) $(EVAL_WARP_ARGS) -o $@
+
+ifeq ($(SHARD),)
+eval-run: $(EVAL_RESULTS)
+	@$(MAKE) --no-print-directory report-run
+else
+# SHARD=i/n (1-based) makes only the per-pair artifacts of pairs at list positions k
+# with k mod n = i − 1 (round-robin, as docs/scale-out.md specifies); a later
+# `make eval` without SHARD then only evaluates and reports.
+EVAL_SHARD_I := $(word 1,$(subst /, ,$(SHARD)))
+EVAL_SHARD_N := $(word 2,$(subst /, ,$(SHARD)))
+ifneq ($(shell echo '$(SHARD)' | grep -Ex '[1-9][0-9]*/[1-9][0-9]*' >/dev/null && [ $(EVAL_SHARD_I) -le $(EVAL_SHARD_N) ] && echo ok),ok)
+  $(error SHARD=$(SHARD) must be i/n with 1 <= i <= n, e.g. SHARD=2/8)
+endif
+EVAL_SHARD_PAIRS := $(shell printf '%s\n' $(EVAL_PAIRS) | awk -v i=$(EVAL_SHARD_I) -v n=$(EVAL_SHARD_N) '(NR-1) % n == i-1')
+EVAL_SHARD_POSES := $(foreach p,$(EVAL_SHARD_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
+
+eval-run: $(EVAL_SHARD_POSES)
+	@echo "shard $(SHARD): $(words $(EVAL_SHARD_PAIRS)) pairs done in $(EVAL_EST_DIR); run make eval without SHARD to evaluate"
+endif
+
+endif
+
+# --- The report: seconds, from existing artifacts ------------------------------------
+
+report-run:
+	@test -f $(EVAL_RESULTS) || { echo "make report: $(EVAL_RESULTS) does not exist; run make eval with the same BENCH, MATCHER, NUM, SEED, THRESHOLD first" >&2; exit 1; }
+	$(ROMA) report $(EVAL_RESULTS) --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --matches $(EVAL_SAMPLE_DIR) \
+	  $(if $(EVAL_WARP_DIR),--warps $(EVAL_WARP_DIR)) -o $(EVAL_REPORT)
