@@ -44,10 +44,13 @@ public struct SamplingOptions: Sendable, Equatable {
 
     /// The parameters as recorded in an artifact's provenance.
     public var params: [String: any Sendable] {
-        ["num": count, "mode": mode.rawValue, "thresh": Double(threshold),
+        ["num": count, "mode": mode.rawValue, "thresh": Self.decimal(threshold),
          "expansion_factor": mode.balances ? Reference.expansionFactor : 1,
-         "kde_std": Double(Reference.kernelStd)]
+         "kde_std": Self.decimal(Reference.kernelStd)]
     }
+
+    /// A Float as the Double with the same shortest decimal (0.05, not 0.0500000007).
+    private static func decimal(_ value: Float) -> Double { Double("\(value)") ?? Double(value) }
 }
 
 /// Why a warp cannot be sampled; the CLI adds the file name.
