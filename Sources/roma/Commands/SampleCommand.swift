@@ -1,9 +1,68 @@
 import ArgumentParser
+import Artifacts
+import Foundation
+import Parallel
+import Sampling
+
+extension SamplingOptions.Mode: ExpressibleByArgument {}
 
 struct Sample: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sample", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Draw sparse matches from a dense warp, balanced as romatch's RegressionMatcher.sample.",
+        discussion: """
+        Reads a roma.warp/1 artifact and writes roma.matches/1 with keypoints in pixels of \
+        the original images (x = W/2·(u + 1)) and each match's certainty. The default mode \
+        is the reference's threshold_balanced: certainty above --thresh counts as 1, 4·num \
+        candidates are drawn by certainty, then num of them are drawn favouring sparse \
+        regions of 4-D match space (Gaussian kernel density, σ = 0.1). The same seed \
+        gives the same matches; it is recorded in the output. See docs/sampling.md.
+        """
+    )
+
+    @Argument(help: "Warp artifact (roma.warp/1), as written by `roma match`.")
+    var warp: String
+
+    @Option(name: [.short, .customLong("output")], help: "Where to write the matches (roma.matches/1).")
+    var output: String
+
+    @Option(help: "Number of matches to draw.")
+    var num: Int = 5000
+
+    @Option(help: "Seed for every random choice (recorded in the output's metadata).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Sampling mode: threshold_balanced (the reference's default), threshold or balanced.")
+    var mode: SamplingOptions.Mode = .thresholdBalanced
+
+    @Option(help: "Certainty above this counts as 1 in the threshold modes.")
+    var thresh: Float = 0.05
+
+    @Option(help: "Threads for the kernel density and key generation (default: ROMA_THREADS or all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        guard num > 0 else { throw ValidationError("--num must be positive, not \(num)") }
+        guard thresh.isFinite, thresh >= 0 else { throw ValidationError("--thresh must be a finite number ≥ 0, not \(thresh)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
 
     func run() throws {
-        throw NotBuiltYet(command: "sample")
+        if let threads { Threads.configure(threads) }
+        let input = try Warp.read(warp)
+        let options = SamplingOptions(count: num, mode: mode, threshold: thresh, seed: seed)
+        let matches: Matches
+        do {
+            matches = try sampleMatches(from: input, options: options)
+        } catch let error as SamplingError {
+            throw ArtifactError(file: warp, error.problem)
+        }
+        var artifact = matches.artifact
+        try artifact.stamp(stage: "sample", params: options.params, seed: seed, inputs: [warp])
+        try artifact.write(to: output)
+        if matches.count < num {
+            FileHandle.standardError.write(Data("note: only \(matches.count) cells have positive certainty, fewer than the \(num) asked for\n".utf8))
+        }
+        print("wrote \(matches.count) matches to \(output)")
     }
 }
