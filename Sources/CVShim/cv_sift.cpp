@@ -40,15 +40,19 @@ extern "C" int cvshim_sift_detect(const char *path, int max_features, cvshim_sif
         cv::Mat descriptors;
         cv::Ptr<cv::SIFT> sift = cv::SIFT::create(max_features);
         sift->detectAndCompute(gray, cv::noArray(), keypoints, descriptors);
-        const int n = static_cast<int>(keypoints.size());
-        if (n == 0) return 0;
-        if (descriptors.rows != n || descriptors.cols != CVSHIM_SIFT_DIM || descriptors.type() != CV_32F)
+        const int found = static_cast<int>(keypoints.size());
+        if (found == 0) return 0;
+        if (descriptors.rows != found || descriptors.cols != CVSHIM_SIFT_DIM || descriptors.type() != CV_32F)
             return CVSHIM_SIFT_ERR_OPENCV;
 
-        std::vector<int> order(n);
+        std::vector<int> order(found);
         std::iota(order.begin(), order.end(), 0);
         std::stable_sort(order.begin(), order.end(),
                          [&](int i, int j) { return before(keypoints[i], keypoints[j]); });
+        // OpenCV keeps every keypoint tied with the weakest retained response (a point
+        // with two dominant orientations gives two keypoints of equal response), so it
+        // can return a few more than asked for; the sorted order makes the cut stable.
+        const int n = std::min(found, max_features);
 
         float *xy = static_cast<float *>(std::malloc(sizeof(float) * 2 * n));
         float *desc = static_cast<float *>(std::malloc(sizeof(float) * CVSHIM_SIFT_DIM * n));
