@@ -38,8 +38,17 @@ public func siftMatchResult(imageA: String, imageB: String, options: SIFTOptions
     try options.validate()
     let featuresA = try SIFTFeatures.detect(imageAt: imageA, maxFeatures: options.maxFeatures)
     let featuresB = try SIFTFeatures.detect(imageAt: imageB, maxFeatures: options.maxFeatures)
-    let forward = try NearestNeighbours.search(query: featuresA, train: featuresB, k: 2)
-    let backward = options.mutual ? try NearestNeighbours.search(query: featuresB, train: featuresA, k: 1) : nil
+    let forward: NearestNeighbours, backward: NearestNeighbours?
+    switch options.search {
+    case .blas:
+        let both = nearestNeighboursBothWays(a: featuresA.descriptors, countA: featuresA.count,
+                                             b: featuresB.descriptors, countB: featuresB.count,
+                                             dim: SIFTFeatures.descriptorLength)
+        (forward, backward) = (both.forward, both.backward)
+    case .opencv:
+        forward = try NearestNeighbours.search(query: featuresA, train: featuresB, k: 2)
+        backward = options.mutual ? try NearestNeighbours.search(query: featuresB, train: featuresA, k: 1) : nil
+    }
     let kept = filterMatches(forward: forward, backward: backward, ratio: options.ratio, mutual: options.mutual)
     return SIFTMatchResult(
         matches: toolMatches(kept, featuresA, featuresB),

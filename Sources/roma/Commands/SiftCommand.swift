@@ -34,6 +34,9 @@ struct Sift: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Keep only mutual nearest neighbours (--no-mutual keeps every match passing the ratio test).")
     var mutual: Bool = SIFTOptions().mutual
 
+    @Option(help: "Nearest-neighbour search: blas (one blocked SGEMM pass for both directions) or opencv (OpenCV's brute-force matcher, the classic recipe). Both are exhaustive.")
+    var search: NeighbourSearch = SIFTOptions().search
+
     @Flag(name: .shortAndLong, help: "Print nothing on success.")
     var quiet = false
 
@@ -45,7 +48,7 @@ struct Sift: ParsableCommand {
         }
     }
 
-    var options: SIFTOptions { SIFTOptions(maxFeatures: maxFeatures, ratio: ratio, mutual: mutual) }
+    var options: SIFTOptions { SIFTOptions(maxFeatures: maxFeatures, ratio: ratio, mutual: mutual, search: search) }
 
     func run() throws {
         let result = try siftMatchResult(imageA: imageA, imageB: imageB, options: options)
@@ -61,3 +64,5 @@ struct Sift: ParsableCommand {
         }
     }
 }
+
+extension NeighbourSearch: ExpressibleByArgument {}
