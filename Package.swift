@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel"]),
         .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "CVShim", "Parallel"]),
-        .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO", "CLinearAlgebra"]),
+        .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO", "CLinearAlgebra", "Parallel"]),
         .target(name: "Evaluation", dependencies: ["Artifacts", "CVShim", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
         .target(name: "Pipeline", dependencies: ["Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 

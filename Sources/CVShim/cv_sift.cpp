@@ -26,11 +26,12 @@ bool before(const cv::KeyPoint &a, const cv::KeyPoint &b) {
 
 }  // namespace
 
-extern "C" int cvshim_sift_detect(const char *path, int max_features, cvshim_sift_features *out) {
+extern "C" int cvshim_sift_detect(const char *path, int max_features, int threads, cvshim_sift_features *out) {
     if (!out) return CVSHIM_SIFT_ERR_ARGUMENT;
     *out = cvshim_sift_features{0, 0, 0, nullptr, nullptr};
     if (!path || max_features <= 0) return CVSHIM_SIFT_ERR_ARGUMENT;
     try {
+        if (threads > 0) cv::setNumThreads(threads);
         cv::Mat gray = cv::imread(path, cv::IMREAD_GRAYSCALE | cv::IMREAD_IGNORE_ORIENTATION);
         if (gray.empty()) return CVSHIM_SIFT_ERR_UNREADABLE;
         out->width = gray.cols;
@@ -89,7 +90,7 @@ extern "C" void cvshim_sift_release(cvshim_sift_features *features) {
 
 extern "C" int cvshim_sift_nearest(const float *query, int query_count,
                                    const float *train, int train_count,
-                                   int k, int32_t *nearest_index, float *nearest_distance) {
+                                   int k, int threads, int32_t *nearest_index, float *nearest_distance) {
     if (query_count < 0 || train_count < 0 || (k != 1 && k != 2)) return CVSHIM_SIFT_ERR_ARGUMENT;
     if (query_count == 0) return 0;
     if (!query || !nearest_index || !nearest_distance || (train_count > 0 && !train)) return CVSHIM_SIFT_ERR_ARGUMENT;
@@ -99,6 +100,7 @@ extern "C" int cvshim_sift_nearest(const float *query, int query_count,
     }
     if (train_count == 0) return 0;
     try {
+        if (threads > 0) cv::setNumThreads(threads);
         cv::Mat q(query_count, CVSHIM_SIFT_DIM, CV_32F, const_cast<float *>(query));
         cv::Mat t(train_count, CVSHIM_SIFT_DIM, CV_32F, const_cast<float *>(train));
         cv::BFMatcher matcher(cv::NORM_L2, false);

@@ -1,4 +1,5 @@
 import CVShim
+import Parallel
 
 /// The k nearest train descriptors (k = 1 or 2) of each query descriptor, by L2
 /// distance. Row i holds the neighbours of query i, nearest first; a neighbour that
@@ -29,7 +30,7 @@ public struct NearestNeighbours: Sendable, Equatable {
                     index.withUnsafeMutableBufferPointer { idx in
                         distance.withUnsafeMutableBufferPointer { dist in
                             cvshim_sift_nearest(q.baseAddress, Int32(n), t.baseAddress, Int32(train.count),
-                                                Int32(k), idx.baseAddress, dist.baseAddress)
+                                                Int32(k), Int32(clamping: Threads.count), idx.baseAddress, dist.baseAddress)
                         }
                     }
                 }

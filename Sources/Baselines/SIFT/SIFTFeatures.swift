@@ -1,6 +1,7 @@
 import Artifacts
 import CVShim
 import Foundation
+import Parallel
 
 /// SIFT keypoints and descriptors of one image.
 public struct SIFTFeatures: Sendable {
@@ -36,7 +37,9 @@ public struct SIFTFeatures: Sendable {
         guard maxFeatures >= 1 else { throw SIFTError.invalidOption("maxFeatures must be at least 1 (got \(maxFeatures))") }
 
         var raw = cvshim_sift_features()
-        let status = cvshim_sift_detect(path, Int32(clamping: maxFeatures), &raw)
+        // OpenCV's own pool follows the tool's thread setting (ROMA_THREADS), so a
+        // sharded run with several jobs per node does not oversubscribe the cores.
+        let status = cvshim_sift_detect(path, Int32(clamping: maxFeatures), Int32(clamping: Threads.count), &raw)
         defer { cvshim_sift_release(&raw) }
         switch Int(status) {
         case 0: break

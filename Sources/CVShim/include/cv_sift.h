@@ -28,19 +28,20 @@ typedef struct {
     float *descriptors;     // count x CVSHIM_SIFT_DIM, row-major
 } cvshim_sift_features;
 
-// Detects at most max_features keypoints (the strongest ones; > 0) and describes them.
+// Detects at most max_features keypoints (the strongest ones; > 0) and describes them,
+// on up to `threads` threads (OpenCV's pool; <= 0 leaves OpenCV's setting alone).
 // On success the arrays are malloc'ed; release them with cvshim_sift_release.
-int cvshim_sift_detect(const char *path, int max_features, cvshim_sift_features *out);
+int cvshim_sift_detect(const char *path, int max_features, int threads, cvshim_sift_features *out);
 
 void cvshim_sift_release(cvshim_sift_features *features);
 
 // For each query descriptor, its two nearest train descriptors by L2 distance
 // (brute force). Writes nearest_index/nearest_distance as query_count x k
 // (k = 1 or 2); a neighbour that does not exist (too few train rows) gets index -1
-// and distance +infinity.
+// and distance +infinity. `threads` as for cvshim_sift_detect.
 int cvshim_sift_nearest(const float *query, int query_count,
                         const float *train, int train_count,
-                        int k, int32_t *nearest_index, float *nearest_distance);
+                        int k, int threads, int32_t *nearest_index, float *nearest_distance);
 
 #ifdef __cplusplus
 }
