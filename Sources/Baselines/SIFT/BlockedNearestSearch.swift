@@ -15,65 +15,86 @@ public func nearestNeighboursBothWays(a: [Float], countA: Int, b: [Float], count
                                       blockRows: Int = 512) -> (forward: NearestNeighbours, backward: NearestNeighbours) {
     precondition(countA >= 0 && countB >= 0 && dim > 0 && blockRows > 0)
     precondition(a.count == countA * dim && b.count == countB * dim, "descriptor arrays do not match their shapes")
-    var fIndex = [Int32](repeating: -1, count: 2 * countA)
-    var fDist = [Float](repeating: .infinity, count: 2 * countA)
-    var bIndex = [Int32](repeating: -1, count: countB)
-    var bDist = [Float](repeating: .infinity, count: countB)
+    var state = BothWaysState(countA: countA, countB: countB)
     if countA > 0 && countB > 0 {
         let normsA = squaredNorms(a, rows: countA, dim: dim)
         let normsB = squaredNorms(b, rows: countB, dim: dim)
-        var products = [Float](repeating: 0, count: min(blockRows, countA) * countB)
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: min(blockRows, countA) * countB)
+        defer { products.deallocate() }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
-                products.withUnsafeMutableBufferPointer { prod in
-                normsB.withUnsafeBufferPointer { nb in
-                bDist.withUnsafeMutableBufferPointer { bd in
-                bIndex.withUnsafeMutableBufferPointer { bi in
-                    var start = 0
-                    while start < countA {
-                        let rows = min(blockRows, countA - start)
-                        // prod[r, j] = a[start + r] · b[j]
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(countB), Int32(dim),
-                                    1, pa.baseAddress! + start * dim, Int32(dim), pb.baseAddress!, Int32(dim),
-                                    0, prod.baseAddress!, Int32(countB))
-                        for r in 0..<rows {
-                            let i = start + r
-                            let row = prod.baseAddress! + r * countB
-                            let na = normsA[i]
-                            var best = (Float.infinity, Int32(-1)), second = (Float.infinity, Int32(-1))
-                            for j in 0..<countB {
-                                // Rounding can push a true 0 slightly negative.
-                                let d = max(0, na + nb[j] - 2 * row[j])
-                                if d < best.0 {
-                                    second = best
-                                    best = (d, Int32(j))
-                                } else if d < second.0 {
-                                    second = (d, Int32(j))
-                                }
-                                if d < bd[j] {
-                                    bd[j] = d
-                                    bi[j] = Int32(i)
-                                }
-                            }
-                            fIndex[2 * i] = best.1
-                            fDist[2 * i] = best.0
-                            fIndex[2 * i + 1] = second.1
-                            fDist[2 * i + 1] = second.0
-                        }
-                        start += rows
-                    }
-                }
-                }
-                }
+                var start = 0
+                while start < countA {
+                    let rows = min(blockRows, countA - start)
+                    // products[r, j] = a[start + r] · b[j]
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(countB), Int32(dim),
+                                1, pa.baseAddress! + start * dim, Int32(dim), pb.baseAddress!, Int32(dim),
+                                0, products, Int32(countB))
+                    state.scan(products: products, firstRow: start, rows: rows, normsA: normsA, normsB: normsB)
+                    start += rows
                 }
             }
         }
-        // Squared → Euclidean, as Lowe's ratio is defined on distances.
-        for k in fDist.indices where fDist[k].isFinite { fDist[k] = fDist[k].squareRoot() }
-        for k in bDist.indices where bDist[k].isFinite { bDist[k] = bDist[k].squareRoot() }
     }
-    return (NearestNeighbours(k: 2, index: fIndex, distance: fDist),
-            NearestNeighbours(k: 1, index: bIndex, distance: bDist))
+    return state.result()
+}
+
+/// Running minima while the blocks go by.
+private struct BothWaysState {
+    let countB: Int
+    var forwardIndex: [Int32]
+    var forwardSquared: [Float]
+    var backwardIndex: [Int32]
+    var backwardSquared: [Float]
+
+    init(countA: Int, countB: Int) {
+        self.countB = countB
+        forwardIndex = [Int32](repeating: -1, count: 2 * countA)
+        forwardSquared = [Float](repeating: .infinity, count: 2 * countA)
+        backwardIndex = [Int32](repeating: -1, count: countB)
+        backwardSquared = [Float](repeating: .infinity, count: countB)
+    }
+
+    /// One block: rows `firstRow ..< firstRow + rows` of A against all of B.
+    mutating func scan(products: UnsafePointer<Float>, firstRow: Int, rows: Int, normsA: [Float], normsB: [Float]) {
+        let countB = self.countB
+        normsB.withUnsafeBufferPointer { nb in
+            backwardSquared.withUnsafeMutableBufferPointer { bd in
+                backwardIndex.withUnsafeMutableBufferPointer { bi in
+                    for r in 0..<rows {
+                        let i = firstRow + r
+                        let row = products + r * countB
+                        let na = normsA[i]
+                        var best = (Float.infinity, Int32(-1)), second = (Float.infinity, Int32(-1))
+                        for j in 0..<countB {
+                            // Rounding can push a true 0 slightly negative.
+                            let d = max(0, na + nb[j] - 2 * row[j])
+                            if d < best.0 {
+                                second = best
+                                best = (d, Int32(j))
+                            } else if d < second.0 {
+                                second = (d, Int32(j))
+                            }
+                            if d < bd[j] {
+                                bd[j] = d
+                                bi[j] = Int32(i)
+                            }
+                        }
+                        forwardIndex[2 * i] = best.1
+                        forwardSquared[2 * i] = best.0
+                        forwardIndex[2 * i + 1] = second.1
+                        forwardSquared[2 * i + 1] = second.0
+                    }
+                }
+            }
+        }
+    }
+
+    /// Squared → Euclidean, as Lowe's ratio is defined on distances.
+    func result() -> (forward: NearestNeighbours, backward: NearestNeighbours) {
+        (NearestNeighbours(k: 2, index: forwardIndex, distance: forwardSquared.map { $0.squareRoot() }),
+         NearestNeighbours(k: 1, index: backwardIndex, distance: backwardSquared.map { $0.squareRoot() }))
+    }
 }
 
 private func squaredNorms(_ x: [Float], rows: Int, dim: Int) -> [Float] {
