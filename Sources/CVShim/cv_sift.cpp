@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <vector>
 #include <opencv2/core.hpp>
@@ -24,6 +25,13 @@ bool before(const cv::KeyPoint &a, const cv::KeyPoint &b) {
     return a.octave < b.octave;
 }
 
+// OpenCV's pool is process-wide and callers may match several pairs at once, so it
+// is sized once, by the first caller, rather than resized under a running region.
+void configure_threads(int threads) {
+    static std::once_flag once;
+    if (threads > 0) std::call_once(once, [threads] { cv::setNumThreads(threads); });
+}
+
 }  // namespace
 
 extern "C" int cvshim_sift_detect(const char *path, int max_features, int threads, cvshim_sift_features *out) {
@@ -31,7 +39,7 @@ extern "C" int cvshim_sift_detect(const char *path, int max_features, int thread
     *out = cvshim_sift_features{0, 0, 0, nullptr, nullptr};
     if (!path || max_features <= 0) return CVSHIM_SIFT_ERR_ARGUMENT;
     try {
-        if (threads > 0) cv::setNumThreads(threads);
+        configure_threads(threads);
         cv::Mat gray = cv::imread(path, cv::IMREAD_GRAYSCALE | cv::IMREAD_IGNORE_ORIENTATION);
         if (gray.empty()) return CVSHIM_SIFT_ERR_UNREADABLE;
         out->width = gray.cols;
@@ -100,7 +108,7 @@ extern "C" int cvshim_sift_nearest(const float *query, int query_count,
     }
     if (train_count == 0) return 0;
     try {
-        if (threads > 0) cv::setNumThreads(threads);
+        configure_threads(threads);
         cv::Mat q(query_count, CVSHIM_SIFT_DIM, CV_32F, const_cast<float *>(query));
         cv::Mat t(train_count, CVSHIM_SIFT_DIM, CV_32F, const_cast<float *>(train));
         cv::BFMatcher matcher(cv::NORM_L2, false);

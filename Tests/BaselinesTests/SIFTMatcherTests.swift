@@ -57,6 +57,22 @@ struct WarpedPair {
         #expect(first.pointsA == second.pointsA && first.pointsB == second.pointsB && first.certainty == second.certainty)
     }
 
+    /// Callers may match several pairs at once (e.g. a benchmark over pairs): the
+    /// results must not depend on it (OpenCV's thread pool and OpenBLAS are shared).
+    @Test func concurrentCallsAgree() throws {
+        let pair = WarpedPair.shared
+        let reference = try siftMatches(imageA: pair.a, imageB: pair.b, options: SIFTOptions())
+        let results = ConcurrentResults(count: 4)
+        DispatchQueue.concurrentPerform(iterations: 4) { i in
+            let search: NeighbourSearch = i % 2 == 0 ? .blas : .opencv
+            results.set(i, try? siftMatches(imageA: pair.a, imageB: pair.b, options: SIFTOptions(search: search)))
+        }
+        for m in results.values {
+            let m = try #require(m)
+            #expect(m.pointsA == reference.pointsA && m.pointsB == reference.pointsB)
+        }
+    }
+
     @Test func loosenedFiltersKeepMoreMatches() throws {
         let pair = WarpedPair.shared
         let strict = try siftMatches(imageA: pair.a, imageB: pair.b, options: SIFTOptions(ratio: 0.6))
@@ -86,6 +102,22 @@ struct WarpedPair {
         try result.artifact.write(to: path)
         let back = try Matches.read(path)
         #expect(back.count == 0)
+    }
+
+    /// EXIF orientation is ignored: the fixture is stored 96 × 48 with an EXIF tag
+    /// asking viewers to rotate it to 48 × 96 (OpenCV does so unless told not to).
+    /// Keypoints must live in the stored grid, the one intrinsics and warps refer to.
+    @Test func exifOrientationIsNotApplied() throws {
+        let rotated = TestPaths.fixture("baselines/exif_rotated.jpg")
+        let result = try siftMatchResult(imageA: rotated, imageB: rotated, options: SIFTOptions())
+        #expect(result.widthA == 96 && result.heightA == 48)
+        let m = result.matches
+        #expect(m.count > 0)
+        for k in 0..<m.count {
+            #expect(m.pointsA[2 * k] < 96 && m.pointsA[2 * k + 1] < 48)
+            // The same image on both sides: every mutual match is the identity.
+            #expect(m.pointsA[2 * k] == m.pointsB[2 * k] && m.pointsA[2 * k + 1] == m.pointsB[2 * k + 1])
+        }
     }
 
     @Test func artifactRoundTripsWithSizes() throws {
@@ -174,4 +206,13 @@ struct WarpedPair {
             #expect(m.pointsB[2 * k] > 0 && m.pointsB[2 * k] < 618 && m.pointsB[2 * k + 1] > 0 && m.pointsB[2 * k + 1] < 640)
         }
     }
+}
+
+/// Per-index slots written from concurrent workers.
+final class ConcurrentResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Matches?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ m: Matches?) { lock.withLock { slots[i] = m } }
+    var values: [Matches?] { lock.withLock { slots } }
 }

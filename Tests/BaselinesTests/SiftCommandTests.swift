@@ -18,10 +18,17 @@ import TestSupport
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        // Not waitUntilExit(): on Linux it waits on a run loop and can hang off the
+        // main thread, where Swift Testing runs tests. The handler is set before run()
+        // so a child that exits at once is not missed.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
+        // Read the pipes before waiting; `roma sift` prints a line or two, far below a
+        // pipe buffer, so reading one after the other cannot block the child.
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        exited.wait()
         return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                    stderr: String(decoding: e, as: UTF8.self))
     }

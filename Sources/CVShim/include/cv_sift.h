@@ -29,7 +29,9 @@ typedef struct {
 } cvshim_sift_features;
 
 // Detects at most max_features keypoints (the strongest ones; > 0) and describes them,
-// on up to `threads` threads (OpenCV's pool; <= 0 leaves OpenCV's setting alone).
+// on up to `threads` threads. `threads` sizes OpenCV's process-wide pool once, at the
+// first call with threads > 0, so concurrent callers never resize it under one
+// another; later values are ignored.
 // On success the arrays are malloc'ed; release them with cvshim_sift_release.
 int cvshim_sift_detect(const char *path, int max_features, int threads, cvshim_sift_features *out);
 
