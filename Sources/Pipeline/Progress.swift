@@ -5,16 +5,23 @@ import Foundation
 /// the text.
 public struct ProgressSink: Sendable {
     public let isTerminal: Bool
+    /// The terminal's width, when known: a redrawn line longer than this would wrap,
+    /// and "\r" would then only go back to the start of the last screen line.
+    public let columns: Int?
     public let write: @Sendable (String) -> Void
 
-    public init(isTerminal: Bool, write: @escaping @Sendable (String) -> Void) {
+    public init(isTerminal: Bool, columns: Int? = nil, write: @escaping @Sendable (String) -> Void) {
         self.isTerminal = isTerminal
+        self.columns = columns
         self.write = write
     }
 
     /// Standard error; a terminal when `isatty(2)`.
     public static var standardError: ProgressSink {
-        ProgressSink(isTerminal: isatty(STDERR_FILENO) == 1) { text in
+        let terminal = isatty(STDERR_FILENO) == 1
+        var size = winsize()
+        let columns = terminal && ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : nil
+        return ProgressSink(isTerminal: terminal, columns: columns) { text in
             FileHandle.standardError.write(Data(text.utf8))
         }
     }
@@ -163,7 +170,7 @@ public final class Progress: @unchecked Sendable {
         switch style {
         case .silent: break
         // Carriage return then "erase line": the new text replaces the old in place.
-        case .redraw: sink.write("\r\u{1B}[2K" + text)
+        case .redraw: sink.write("\r\u{1B}[2K" + ProgressLine.fit(text, columns: sink.columns))
         case .lines: sink.write(text + "\n")
         }
     }
@@ -190,6 +197,13 @@ public enum ProgressLine {
         var line = parts.joined(separator: " ")
         if let metric, !metric.isEmpty { line += " · " + metric }
         return line
+    }
+
+    /// `text` cut to fit in `columns - 1` characters (the last column is left free so
+    /// the cursor never wraps), ending in "…" when cut.
+    public static func fit(_ text: String, columns: Int?) -> String {
+        guard let columns, columns >= 2, text.count > columns - 1 else { return text }
+        return String(text.prefix(columns - 2)) + "…"
     }
 
     /// Two significant figures at least, without a long tail of decimals.

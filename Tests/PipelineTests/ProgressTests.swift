@@ -12,8 +12,8 @@ final class Recorder: @unchecked Sendable {
     var writes: Int { lock.withLock { chunks.count } }
     func advanceClock(_ seconds: Double) { lock.withLock { time += seconds } }
 
-    func sink(terminal: Bool) -> ProgressSink {
-        ProgressSink(isTerminal: terminal) { [self] s in lock.withLock { chunks.append(s) } }
+    func sink(terminal: Bool, columns: Int? = nil) -> ProgressSink {
+        ProgressSink(isTerminal: terminal, columns: columns) { [self] s in lock.withLock { chunks.append(s) } }
     }
 
     var clock: @Sendable () -> Double { { [self] in lock.withLock { time } } }
@@ -78,6 +78,24 @@ final class Recorder: @unchecked Sendable {
         #expect(text.contains("match 4/4 (100%)"))
         #expect(!text.contains("2/4"))
         #expect(text.hasSuffix("\n") && text.filter { $0 == "\n" }.count == 1)
+    }
+
+    @Test func fitCutsToTheTerminalWidth() {
+        #expect(ProgressLine.fit("abcdef", columns: nil) == "abcdef")
+        #expect(ProgressLine.fit("abcdef", columns: 7) == "abcdef")
+        #expect(ProgressLine.fit("abcdef", columns: 6) == "abcd…")
+        #expect(ProgressLine.fit("abcdef", columns: 1) == "abcdef", "no room to cut sensibly")
+    }
+
+    /// A long metric on a narrow terminal: the redrawn line never reaches the last column.
+    @Test func redrawFitsNarrowTerminals() {
+        let r = Recorder()
+        let p = Progress("estimate", total: 10, unit: "pair", style: .redraw, sink: r.sink(terminal: true, columns: 30),
+                         clock: r.clock)
+        r.advanceClock(1)
+        p.advance(metric: "AUC@5 62.1 AUC@10 76.7 AUC@20 86.3")
+        let line = r.text.replacingOccurrences(of: "\r\u{1B}[2K", with: "")
+        #expect(line.count == 29 && line.hasPrefix("estimate 1/10") && line.hasSuffix("…"), "\(line)")
     }
 
     @Test func silentWritesNothing() {
