@@ -56,8 +56,11 @@ extern "C" int cvshim_sift_detect(const char *path, int max_features, int thread
 
         std::vector<int> order(found);
         std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(),
-                         [&](int i, int j) { return before(keypoints[i], keypoints[j]); });
+        std::sort(order.begin(), order.end(), [&](int i, int j) {
+            if (before(keypoints[i], keypoints[j])) return true;
+            if (before(keypoints[j], keypoints[i])) return false;
+            return i < j;  // identical keypoints: keep OpenCV's order
+        });
         // OpenCV keeps every keypoint tied with the weakest retained response (a point
         // with two dominant orientations gives two keypoints of equal response), so it
         // can return a few more than asked for; the sorted order makes the cut stable.
