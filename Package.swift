@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel"]),
         .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "CVShim", "Parallel"]),
-        .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO"]),
+        .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO", "CLinearAlgebra", "Parallel"]),
         .target(name: "Evaluation", dependencies: ["Artifacts", "CVShim", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
         .target(name: "Pipeline", dependencies: ["Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "Artifacts", "TestSupport",
                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "BaselinesTests", dependencies: ["Baselines", "ImageIO", "Artifacts", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Geometry", "Artifacts", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Artifacts", "TestSupport"]),
     ]
