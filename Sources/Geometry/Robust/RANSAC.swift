@@ -1,0 +1,81 @@
+/// What the robust loop needs from a two-view model: minimal solutions, a local
+/// optimisation and a final refinement. Models are 3×3 epipolar matrices M with
+/// bᵀ M a = 0, scored by Sampson distance in the units of `data`.
+public protocol EpipolarEstimator {
+    var data: Correspondences { get }
+    var sampleSize: Int { get }
+    /// All models through one minimal sample (possibly none).
+    func minimalModels(_ sample: [Int]) -> [Mat3]
+    /// A model at least as good as `model` under MSAC at τ², found by non-minimal
+    /// fitting around its inliers; nil when nothing better was found.
+    func locallyOptimize(_ model: Mat3, score: MSACScore, thresholdSquared: Double) -> (Mat3, MSACScore)?
+    /// The last polish of the winning model.
+    func refine(_ model: Mat3, score: MSACScore, thresholdSquared: Double) -> (Mat3, MSACScore)
+}
+
+public struct RansacOptions: Sendable {
+    /// Inlier threshold on the Sampson distance, in the units of the data.
+    public var threshold: Double
+    public var confidence: Double
+    public var maxIterations: Int
+    public var minIterations: Int
+    public var seed: UInt64
+    public var localOptimization: Bool
+
+    public init(threshold: Double, confidence: Double = 0.99999, maxIterations: Int = 10_000, minIterations: Int = 0,
+                seed: UInt64 = 0, localOptimization: Bool = true) {
+        self.threshold = threshold
+        self.confidence = confidence
+        self.maxIterations = maxIterations
+        self.minIterations = minIterations
+        self.seed = seed
+        self.localOptimization = localOptimization
+    }
+}
+
+public struct RansacResult: Sendable {
+    public var model: Mat3?
+    public var score: MSACScore
+    public var iterations: Int
+}
+
+/// LO-RANSAC shaped like PoseLib's loop: sample → minimal models → MSAC score →
+/// local optimisation whenever the best model improves → adaptive stopping at the
+/// confidence (capped) → final refinement. Deterministic for a given seed.
+public func ransac<E: EpipolarEstimator>(_ estimator: E, _ options: RansacOptions) -> RansacResult {
+    let data = estimator.data
+    let n = data.count
+    let s = estimator.sampleSize
+    guard n >= s else { return RansacResult(model: nil, score: .worst, iterations: 0) }
+    let t2 = options.threshold * options.threshold
+    var rng = SplitMix64(seed: options.seed)
+    var sample: [Int] = []
+    sample.reserveCapacity(s)
+
+    var best: Mat3?
+    var bestScore = MSACScore.worst
+    var needed = options.maxIterations
+    var iterations = 0
+    while iterations < max(options.minIterations, min(needed, options.maxIterations)) {
+        iterations += 1
+        rng.distinctIndices(s, below: n, into: &sample)
+        for model in estimator.minimalModels(sample) {
+            let score = MSAC.score(model, data, thresholdSquared: t2, bound: bestScore.cost)
+            guard score < bestScore else { continue }
+            best = model
+            bestScore = score
+            if options.localOptimization, let (better, betterScore) = estimator.locallyOptimize(model, score: score, thresholdSquared: t2),
+               betterScore < bestScore {
+                best = better
+                bestScore = betterScore
+            }
+            needed = requiredIterations(inlierRatio: Double(bestScore.inliers) / Double(n), sampleSize: s,
+                                        confidence: options.confidence, cap: options.maxIterations)
+        }
+    }
+    guard let found = best else { return RansacResult(model: nil, score: .worst, iterations: iterations) }
+    let (refined, refinedScore) = estimator.refine(found, score: bestScore, thresholdSquared: t2)
+    return refinedScore.cost <= bestScore.cost
+        ? RansacResult(model: refined, score: refinedScore, iterations: iterations)
+        : RansacResult(model: found, score: bestScore, iterations: iterations)
+}
