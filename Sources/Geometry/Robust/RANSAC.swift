@@ -48,7 +48,12 @@ public func ransac<E: EpipolarEstimator>(_ estimator: E, _ options: RansacOption
     let s = estimator.sampleSize
     guard n >= s else { return RansacResult(model: nil, score: .worst, iterations: 0) }
     let t2 = options.threshold * options.threshold
+    let packed = PackedPoints(data, seed: options.seed)
     var rng = SplitMix64(seed: options.seed)
+    // Inlier rate of models that are not the best: the "bad model" rate δ of the
+    // sequential test, estimated as a running mean (an underestimate only makes
+    // the test more lenient).
+    var badInliers = 0.0, badSeen = 0.0
     var sample: [Int] = []
     sample.reserveCapacity(s)
 
@@ -60,8 +65,19 @@ public func ransac<E: EpipolarEstimator>(_ estimator: E, _ options: RansacOption
         iterations += 1
         rng.distinctIndices(s, below: n, into: &sample)
         for model in estimator.minimalModels(sample) {
-            let score = MSAC.score(model, data, thresholdSquared: t2, bound: bestScore.cost)
-            guard score < bestScore else { continue }
+            var sprt: SPRT?
+            if best != nil, badSeen > 0 {
+                let epsilon = Double(bestScore.inliers) / Double(n)
+                let delta = max(1e-4, min(epsilon / 4, badInliers / badSeen))
+                sprt = SPRT(good: epsilon, bad: delta)
+            }
+            let outcome = packed.score(model, thresholdSquared: t2, bound: bestScore.cost, sprt: sprt)
+            let score = outcome.score
+            guard score < bestScore else {
+                badInliers += Double(outcome.seenInliers)
+                badSeen += Double(outcome.seen)
+                continue
+            }
             best = model
             bestScore = score
             if options.localOptimization, let (better, betterScore) = estimator.locallyOptimize(model, score: score, thresholdSquared: t2),
@@ -69,7 +85,7 @@ public func ransac<E: EpipolarEstimator>(_ estimator: E, _ options: RansacOption
                 best = better
                 bestScore = betterScore
             }
-            needed = requiredIterations(inlierRatio: Double(bestScore.inliers) / Double(n), sampleSize: s,
+            needed = requiredIterations(inlierRatio: Double(bestScore.supporters) / Double(n), sampleSize: s,
                                         confidence: options.confidence, cap: options.maxIterations)
         }
     }

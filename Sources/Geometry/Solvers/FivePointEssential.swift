@@ -18,41 +18,18 @@ public enum FivePointEssential {
         guard let basis = Dense.nullSpace(rows, rows: sample.count, cols: 9, count: 4) else { return [] }
         let (bx, by, bz, bw) = (basis[0], basis[1], basis[2], basis[3])
 
-        // E as a 3×3 matrix of linear polynomials in (x, y, z).
-        var e = [CubicPolynomial]()
-        for k in 0..<9 { e.append(CubicPolynomial(linear: bx[k], by[k], bz[k], bw[k])) }
-        func at(_ i: Int, _ j: Int) -> CubicPolynomial { e[3 * i + j] }
-
-        var constraints: [CubicPolynomial] = []
-        let det = at(0, 0) * (at(1, 1) * at(2, 2) - at(1, 2) * at(2, 1))
-            - at(0, 1) * (at(1, 0) * at(2, 2) - at(1, 2) * at(2, 0))
-            + at(0, 2) * (at(1, 0) * at(2, 1) - at(1, 1) * at(2, 0))
-        constraints.append(det)
-
-        var eet = [CubicPolynomial](repeating: CubicPolynomial(), count: 9)
-        for i in 0..<3 {
-            for j in i..<3 {
-                let p = at(i, 0) * at(j, 0) + at(i, 1) * at(j, 1) + at(i, 2) * at(j, 2)
-                eet[3 * i + j] = p
-                eet[3 * j + i] = p
-            }
-        }
-        let trace = eet[0] + eet[4] + eet[8]
-        for i in 0..<3 {
-            for j in 0..<3 {
-                let p = (eet[3 * i] * at(0, j) + eet[3 * i + 1] * at(1, j) + eet[3 * i + 2] * at(2, j)) * 2 - trace * at(i, j)
-                constraints.append(p)
-            }
-        }
+        // E as a 3×3 matrix of linear polynomials in (x, y, z), and its ten cubics.
+        let e = (0..<9).map { k in SIMD4(bx[k], by[k], bz[k], bw[k]) }
+        let coefficients = EssentialConstraints.matrix(e)
 
         // [A1 | A2] with A1 the cubic monomials; B = A1⁻¹ A2 expresses each cubic
         // monomial in the degree ≤ 2 basis [x², xy, xz, y², yz, z², x, y, z, 1].
         var a1 = [Double](repeating: 0, count: 100)
         var a2 = [Double](repeating: 0, count: 100)
-        for (r, p) in constraints.enumerated() {
+        for r in 0..<10 {
             for k in 0..<10 {
-                a1[r * 10 + k] = p.c[k]
-                a2[r * 10 + k] = p.c[10 + k]
+                a1[r * 10 + k] = coefficients[r * 20 + k]
+                a2[r * 10 + k] = coefficients[r * 20 + 10 + k]
             }
         }
         guard let b = Dense.solve(a1, n: 10, a2, nrhs: 10) else { return [] }
