@@ -29,7 +29,38 @@ public struct EssentialEstimator: EpipolarEstimator {
     }
 
     public func refine(_ model: Mat3, score: MSACScore, thresholdSquared t2: Double) -> (Mat3, MSACScore) {
-        polish(model, score, t2, iterations: finalIterations, loss: finalLoss) ?? (model, score)
+        let (m, s) = polish(model, score, t2, iterations: finalIterations, loss: finalLoss) ?? (model, score)
+        guard adaptiveScale else { return (m, s) }
+        return noiseAdaptiveRefinement(m, s, t2) ?? (m, s)
+    }
+
+    /// Whether the final refinement adapts its scale to the measured noise.
+    public var adaptiveScale = true
+
+    /// When the pixel noise exceeds τ (σ = 1–2 px against the protocol's 0.5 px),
+    /// only a fraction of the true inliers lie within τ and the fit at τ wastes the
+    /// rest. Estimate the noise from the residuals near the model (robustly: the
+    /// median absolute Sampson distance within 10τ), then refine with a Cauchy
+    /// kernel at that scale. Kept only if the inliers at τ stay near the
+    /// count before (within 10 %), so a wide kernel cannot drift onto a different structure.
+    func noiseAdaptiveRefinement(_ model: Mat3, _ score: MSACScore, _ t2: Double) -> (Mat3, MSACScore)? {
+        let near = 100 * t2
+        var residuals: [Double] = []
+        for i in 0..<data.count {
+            let s = sampsonSquared(model, data.xa[i], data.ya[i], data.xb[i], data.yb[i])
+            if s <= near { residuals.append(s) }
+        }
+        guard residuals.count >= 2 * sampleSize else { return nil }
+        residuals.sort()
+        let sigma = 1.4826 * residuals[residuals.count / 2].squareRoot()
+        let scale2 = max(t2, 4 * sigma * sigma)
+        guard scale2 > t2 * 1.5, let start = EssentialDecomposition.candidates(model).first else { return nil }
+        let pool = (0..<data.count).filter { sampsonSquared(model, data.xa[$0], data.ya[$0], data.xb[$0], data.yb[$0]) <= 9 * scale2 }
+        guard pool.count >= sampleSize else { return nil }
+        let pose = PoseRefinement.refine(start, data, indices: pool, thresholdSquared: scale2, loss: .cauchy, maxIterations: finalIterations)
+        let e = pose.essential
+        let s = MSAC.score(e, data, thresholdSquared: t2)
+        return Double(s.inliers) >= 0.9 * Double(score.inliers) ? (e, s) : nil
     }
 
     /// LM from any decomposition of `model` (all four give ±E, so the Sampson cost

@@ -9,7 +9,8 @@ public protocol EpipolarEstimator {
     /// A model at least as good as `model` under MSAC at τ², found by non-minimal
     /// fitting around its inliers; nil when nothing better was found.
     func locallyOptimize(_ model: Mat3, score: MSACScore, thresholdSquared: Double) -> (Mat3, MSACScore)?
-    /// The last polish of the winning model.
+    /// The last polish of the winning model (returns the model itself when it
+    /// cannot improve on it).
     func refine(_ model: Mat3, score: MSACScore, thresholdSquared: Double) -> (Mat3, MSACScore)
 }
 
@@ -85,13 +86,13 @@ public func ransac<E: EpipolarEstimator>(_ estimator: E, _ options: RansacOption
                 best = better
                 bestScore = betterScore
             }
-            needed = requiredIterations(inlierRatio: Double(bestScore.supporters) / Double(n), sampleSize: s,
+            needed = requiredIterations(inlierRatio: Double(bestScore.inliers) / Double(n), sampleSize: s,
                                         confidence: options.confidence, cap: options.maxIterations)
         }
     }
     guard let found = best else { return RansacResult(model: nil, score: .worst, iterations: iterations) }
+    // The refinement decides itself whether its result replaces the model (its
+    // objective may differ from MSAC at τ, e.g. when it adapts to the noise).
     let (refined, refinedScore) = estimator.refine(found, score: bestScore, thresholdSquared: t2)
-    return refinedScore.cost <= bestScore.cost
-        ? RansacResult(model: refined, score: refinedScore, iterations: iterations)
-        : RansacResult(model: found, score: bestScore, iterations: iterations)
+    return RansacResult(model: refined, score: refinedScore, iterations: iterations)
 }
