@@ -17,7 +17,7 @@ struct GeometryBench: ParsableCommand {
     var quick = false
 
     @Option(help: "Problems per setting (cycling through the scene kinds).")
-    var problems = 40
+    var problems = 24
 
     @Option(help: "Correspondences per problem.")
     var matches = 5000

@@ -10,8 +10,9 @@ import PropertyBased
             let e = pair.truth.essential * (seed % 2 == 0 ? 3.0 : -0.5)
             let recovered = try #require(EssentialDecomposition.recover(e, data, indices: Array(0..<50)))
             #expect(recovered.inFront == 50)
-            // Rounding only: well below 1e-6 degrees on exact data.
-            #expect(rotationAngleDegrees(recovered.pose.rotation, pair.truth.rotation) < 1e-6)
+            // Rounding only. The angle comes from acos(1 − ε), which turns rounding
+            // ε ~ 1e-15 into ~1e-6 degrees, so 1e-5 degrees is the honest bound.
+            #expect(rotationAngleDegrees(recovered.pose.rotation, pair.truth.rotation) < 1e-5)
             #expect(length(recovered.pose.translation - pair.truth.translation) < 1e-8)
         }
     }
