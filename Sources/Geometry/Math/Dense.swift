@@ -25,6 +25,21 @@ enum Dense {
         return (cols - count..<cols).map { r in Array(vt[r * cols..<(r + 1) * cols]) }
     }
 
+    /// An orthonormal basis (as rows) of the null space of a rows×cols matrix of
+    /// full row rank (rows < cols), from the QR factorisation of Aᵀ (dgeqrf +
+    /// dorgqr): the last cols − rows columns of Q. Cheaper than an SVD for the
+    /// exactly determined minimal problems.
+    static func nullSpaceQR(_ a: [Double], rows: Int, cols: Int) -> [[Double]]? {
+        precondition(a.count == rows * cols && rows < cols, "nullSpaceQR: \(a.count) values for \(rows)×\(cols)")
+        // Aᵀ is cols×rows; in row-major order that is A's values read column-wise.
+        var q = [Double](repeating: 0, count: cols * cols)
+        for r in 0..<rows { for c in 0..<cols { q[c * cols + r] = a[r * cols + c] } }
+        var tau = [Double](repeating: 0, count: rows)
+        guard LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, Int32(cols), Int32(rows), &q, Int32(cols), &tau) == 0,
+              LAPACKE_dorgqr(LAPACK_ROW_MAJOR, Int32(cols), Int32(cols), Int32(rows), &q, Int32(cols), &tau) == 0 else { return nil }
+        return (rows..<cols).map { k in (0..<cols).map { q[$0 * cols + k] } }
+    }
+
     /// Eigen-decomposition of a symmetric n×n matrix: ascending eigenvalues,
     /// eigenvectors as the columns of a row-major n×n matrix.
     static func symmetricEigen(_ a: [Double], n: Int) -> (values: [Double], vectors: [Double])? {

@@ -1,6 +1,6 @@
 /// Five-point relative pose (Stewénius, Engels, Nistér 2006, "Recent developments
 /// on direct relative orientation"): E lies in the 4-dimensional null space of the
-/// five epipolar constraints, E = x·X + y·Y + z·Z + W; the cubic constraints
+/// five epipolar constraints (QR, dgeqrf), E = x·X + y·Y + z·Z + W; the cubic constraints
 /// det E = 0 and 2 E Eᵀ E − tr(E Eᵀ) E = 0 give ten cubics in (x, y, z); after
 /// Gauss–Jordan elimination of the ten cubic monomials, the solutions are the
 /// eigenvectors of the 10×10 action matrix of multiplication by x.
@@ -15,7 +15,11 @@ public enum FivePointEssential {
         var rows: [Double] = []
         rows.reserveCapacity(sample.count * 9)
         for i in sample { rows += epipolarRow(data.a(i), data.b(i)) }
-        guard let basis = Dense.nullSpace(rows, rows: sample.count, cols: 9, count: 4) else { return [] }
+        // Exactly five pairs: QR gives the null space; more (a non-minimal use):
+        // the four smallest right singular vectors, a least-squares null space.
+        let nullSpace = sample.count == sampleSize ? Dense.nullSpaceQR(rows, rows: 5, cols: 9)
+            : Dense.nullSpace(rows, rows: sample.count, cols: 9, count: 4)
+        guard let basis = nullSpace else { return [] }
         let (bx, by, bz, bw) = (basis[0], basis[1], basis[2], basis[3])
 
         // E as a 3×3 matrix of linear polynomials in (x, y, z), and its ten cubics.
