@@ -6,16 +6,10 @@ import Foundation
 public struct MSACScore: Sendable, Comparable {
     public var cost: Double
     public var inliers: Int
-    /// Pairs within `MSAC.supportWindow`·τ: the estimate of the inlier ratio that
-    /// drives adaptive stopping. When the noise is larger than τ (σ = 1 px against
-    /// the protocol's 0.5 px), counting at τ alone would see a fraction of the true
-    /// inliers and keep sampling long after an all-inlier sample was drawn.
-    public var supporters: Int
 
-    public init(cost: Double, inliers: Int, supporters: Int? = nil) {
+    public init(cost: Double, inliers: Int) {
         self.cost = cost
         self.inliers = inliers
-        self.supporters = supporters ?? inliers
     }
 
     public static let worst = MSACScore(cost: .infinity, inliers: 0)
@@ -26,8 +20,6 @@ public struct MSACScore: Sendable, Comparable {
 enum MSAC {
     /// Pairs scored between checks of the bail-out bound.
     static let block = 256
-    /// Multiple of τ within which a pair counts as support for adaptive stopping.
-    static let supportWindow = 3.0
 
     /// Scores `m`; stops early (returning a cost above `bound`) as soon as the
     /// partial sum exceeds `bound`, which is exact because every term is ≥ 0.
@@ -35,8 +27,6 @@ enum MSAC {
         let n = data.count
         var cost = 0.0
         var inliers = 0
-        var supporters = 0
-        let w2 = supportWindow * supportWindow * t2
         data.xa.withUnsafeBufferPointer { xa in
         data.ya.withUnsafeBufferPointer { ya in
         data.xb.withUnsafeBufferPointer { xb in
@@ -48,13 +38,12 @@ enum MSAC {
                     let s = sampsonSquared(m, xa[i], ya[i], xb[i], yb[i])
                     cost += min(s, t2)
                     inliers += s <= t2 ? 1 : 0
-                    supporters += s <= w2 ? 1 : 0
                 }
                 if cost > bound { cost = .infinity; break }
                 start = end
             }
         }}}}
-        return MSACScore(cost: cost, inliers: inliers, supporters: supporters)
+        return MSACScore(cost: cost, inliers: inliers)
     }
 
     /// Indices with squared Sampson distance ≤ t2.

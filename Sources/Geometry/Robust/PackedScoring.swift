@@ -53,12 +53,10 @@ struct PackedPoints {
         let e10 = Float(m.r1.x), e11 = Float(m.r1.y), e12 = Float(m.r1.z)
         let e20 = Float(m.r2.x), e21 = Float(m.r2.y), e22 = Float(m.r2.z)
         let tau2 = Lanes(repeating: Float(t2))
-        let window2 = Lanes(repeating: Float(MSAC.supportWindow * MSAC.supportWindow * t2))
         let tiny = Lanes(repeating: 1e-30)
         let one = SIMD8<Int32>(repeating: 1), zero = SIMD8<Int32>(repeating: 0)
         var cost = 0.0
         var inliers = SIMD8<Int32>(repeating: 0)
-        var supporters = SIMD8<Int32>(repeating: 0)
         let groups = xa.count
         var seen = 0
         var rejected = false
@@ -82,7 +80,6 @@ struct PackedPoints {
                     let s = r * r / d.replacing(with: tiny, where: d .< tiny)
                     blockCost += s.replacing(with: tau2, where: s .> tau2)
                     inliers &+= zero.replacing(with: one, where: s .<= tau2)
-                    supporters &+= zero.replacing(with: one, where: s .<= window2)
                 }
                 cost += Double(blockCost.sum())
                 seen = end * Lanes.scalarCount
@@ -95,17 +92,14 @@ struct PackedPoints {
         if rejected {
             return Outcome(score: .worst, seen: seen, seenInliers: count, rejected: true)
         }
-        var support = Int(supporters.wrappedSum())
-        let w2 = MSAC.supportWindow * MSAC.supportWindow * t2
         for i in tail {
             let s = sampsonSquared(m, data.xa[i], data.ya[i], data.xb[i], data.yb[i])
             cost += min(s, t2)
             count += s <= t2 ? 1 : 0
-            support += s <= w2 ? 1 : 0
         }
         let n = data.count
         if cost > bound { return Outcome(score: .worst, seen: n, seenInliers: count, rejected: true) }
-        return Outcome(score: MSACScore(cost: cost, inliers: count, supporters: support), seen: n, seenInliers: count, rejected: false)
+        return Outcome(score: MSACScore(cost: cost, inliers: count), seen: n, seenInliers: count, rejected: false)
     }
 }
 
