@@ -1,0 +1,178 @@
+import CLinearAlgebra
+import Parallel
+
+/// torch.nn.functional.conv2d on NCHW input.
+/// x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], bias [Cout] → [N, Cout, Ho, Wo]
+/// with Ho = (H + 2·padding − dilation·(kh−1) − 1) / stride + 1 (likewise Wo).
+///
+/// Dense and grouped convolutions run as im2col + `cblas_sgemm` (1×1 stride-1
+/// convolutions skip im2col: the input already is the column matrix); depthwise ones
+/// (groups == Cin, one input channel per group) run as a direct vectorised loop,
+/// because a GEMM with K = kh·kw is too thin to pay.
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
+                   stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
+                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    let out = try makeOutput("conv2d", [g.batch, g.outChannels, g.outHeight, g.outWidth], into: into, workspace: workspace)
+    try check(!out.overlaps(x), "conv2d", "output must not overlap the input")
+    if out.count == 0 { return out }
+    if g.inChannelsPerGroup == 1 && groups > 1 {
+        depthwiseConv2d(x, weight, bias, g, out)
+    } else {
+        gemmConv2d(x, weight, bias, g, out, workspace)
+    }
+    return out
+}
+
+/// Shapes of one convolution, validated once at the boundary.
+struct ConvGeometry {
+    let batch, inChannels, height, width: Int
+    let outChannels, kernelH, kernelW: Int
+    let stride, padding, dilation, groups: Int
+    let outHeight, outWidth: Int
+    var inChannelsPerGroup: Int { inChannels / groups }
+    var outChannelsPerGroup: Int { outChannels / groups }
+
+    init(x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int) throws(NNError) {
+        try check(x.rank == 4, "conv2d", "input must be [N, C, H, W], got \(x.shape)")
+        try check(weight.rank == 4, "conv2d", "weight must be [Cout, Cin/groups, kh, kw], got \(weight.shape)")
+        try check(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "conv2d",
+                  "invalid stride \(stride), padding \(padding), dilation \(dilation) or groups \(groups)")
+        batch = x.shape[0]; inChannels = x.shape[1]; height = x.shape[2]; width = x.shape[3]
+        outChannels = weight.shape[0]; kernelH = weight.shape[2]; kernelW = weight.shape[3]
+        try check(inChannels % groups == 0 && outChannels % groups == 0, "conv2d",
+                  "channels in \(inChannels) and out \(outChannels) must both divide by groups \(groups)")
+        try check(weight.shape[1] == inChannels / groups, "conv2d",
+                  "weight \(weight.shape) expects \(weight.shape[1] * groups) input channels, input \(x.shape) has \(inChannels)")
+        if let bias { try check(bias.shape == [outChannels], "conv2d", "bias \(bias.shape), expected [\(outChannels)]") }
+        self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+        let spanH = dilation * (kernelH - 1) + 1, spanW = dilation * (kernelW - 1) + 1
+        try check(height + 2 * padding >= spanH && width + 2 * padding >= spanW, "conv2d",
+                  "kernel \(kernelH)×\(kernelW) (dilation \(dilation)) larger than padded input \(x.shape)")
+        outHeight = (height + 2 * padding - spanH) / stride + 1
+        outWidth = (width + 2 * padding - spanW) / stride + 1
+    }
+}
+
+// MARK: Dense and grouped: im2col + GEMM
+
+/// Columns are built for a band of output rows at a time so the column matrix stays
+/// cache-sized (a 3×3 conv over 64 channels at 560×560 would need 720 MB at once).
+private let columnBudget = 1 << 20  // floats per column band
+
+private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?) {
+    let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup
+    let kdim = cinG * g.kernelH * g.kernelW
+    let plane = g.outHeight * g.outWidth
+    let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.stride == 1 && g.padding == 0
+    let bandRows = pointwise ? g.outHeight : max(1, min(g.outHeight, columnBudget / max(1, kdim * g.outWidth)))
+    let cols = pointwise ? nil : scratch(kdim * bandRows * g.outWidth, workspace)
+    defer { if let cols { releaseScratch(cols, workspace) } }
+
+    for n in 0..<g.batch {
+        let outBatch = out.pointer + n * g.outChannels * plane
+        fillChannels(outBatch, channels: g.outChannels, plane: plane, bias: bias)
+        for group in 0..<g.groups {
+            let input = x.pointer + (n * g.inChannels + group * cinG) * g.height * g.width
+            let w = weight.pointer + group * coutG * kdim
+            let y = outBatch + group * coutG * plane
+            var row0 = 0
+            while row0 < g.outHeight {
+                let rows = min(bandRows, g.outHeight - row0)
+                let columns = rows * g.outWidth
+                let b: UnsafeMutablePointer<Float>
+                if let cols {
+                    im2col(input, g, channels: cinG, firstRow: row0, rows: rows, into: cols.base)
+                    b = cols.base
+                } else {
+                    b = input
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(columns), Int32(kdim),
+                            1, w, Int32(kdim), b, Int32(columns),
+                            bias == nil ? 0 : 1, y + row0 * g.outWidth, Int32(plane))
+                row0 += rows
+            }
+        }
+    }
+}
+
+/// Writes bias[c] over each channel plane (nothing when there is no bias: the GEMM then uses beta = 0).
+private func fillChannels(_ p: UnsafeMutablePointer<Float>, channels: Int, plane: Int, bias: Tensor?) {
+    guard let bias else { return }
+    for c in 0..<channels { (p + c * plane).update(repeating: bias.pointer[c], count: plane) }
+}
+
+/// Column matrix [channels·kh·kw, rows·Wo] for output rows firstRow..<firstRow+rows;
+/// out-of-image taps are zero (zero padding).
+private func im2col(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, channels: Int, firstRow: Int, rows: Int,
+                    into cols: UnsafeMutablePointer<Float>) {
+    let src = SendablePointer(input), dst = SendablePointer(cols)
+    let kh = g.kernelH, kw = g.kernelW, H = g.height, W = g.width, Wo = g.outWidth
+    let s = g.stride, p = g.padding, d = g.dilation
+    let width = rows * Wo
+    parallelFor(channels * kh * kw) { r in
+        let c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw
+        let plane = src.base + c * H * W
+        let line = dst.base + r * width
+        // Output columns whose tap lands inside the image: 0 <= ox*s - p + kj*d < W.
+        let shift = kj * d - p
+        let oxBegin = min(Wo, max(0, (-shift + s - 1) / s))
+        let oxEnd = max(oxBegin, min(Wo, (W - shift + s - 1) / s))
+        for oy in 0..<rows {
+            let iy = (firstRow + oy) * s - p + ki * d
+            let o = line + oy * Wo
+            if iy < 0 || iy >= H {
+                o.update(repeating: 0, count: Wo)
+                continue
+            }
+            let srcRow = plane + iy * W
+            if oxBegin > 0 { o.update(repeating: 0, count: oxBegin) }
+            if s == 1 {
+                (o + oxBegin).update(from: srcRow + oxBegin + shift, count: oxEnd - oxBegin)
+            } else {
+                for ox in oxBegin..<oxEnd { o[ox] = srcRow[ox * s + shift] }
+            }
+            if oxEnd < Wo { (o + oxEnd).update(repeating: 0, count: Wo - oxEnd) }
+        }
+    }
+}
+
+// MARK: Depthwise: direct loop
+
+/// One output channel per plane; output channel oc reads input channel oc / multiplier.
+/// For stride 1 the innermost loop runs along a row with unit stride in both
+/// input and output, which the compiler vectorises.
+private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor) {
+    let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), wp = SendablePointer(weight.pointer)
+    let bp = bias.map { SendablePointer($0.pointer) }
+    let multiplier = g.outChannels / g.inChannels
+    let kh = g.kernelH, kw = g.kernelW, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
+    let s = g.stride, p = g.padding, d = g.dilation
+    parallelFor(g.batch * g.outChannels) { job in
+        let n = job / g.outChannels, oc = job % g.outChannels
+        let ic = oc / multiplier
+        let plane = src.base + (n * g.inChannels + ic) * H * W
+        let o = dst.base + job * Ho * Wo
+        let w = wp.base + oc * kh * kw
+        o.update(repeating: bp.map { $0[oc] } ?? 0, count: Ho * Wo)
+        for oy in 0..<Ho {
+            let orow = o + oy * Wo
+            for ki in 0..<kh {
+                let iy = oy * s - p + ki * d
+                if iy < 0 || iy >= H { continue }
+                for kj in 0..<kw {
+                    let shift = kj * d - p
+                    let oxBegin = min(Wo, max(0, (-shift + s - 1) / s))
+                    let oxEnd = max(oxBegin, min(Wo, (W - shift + s - 1) / s))
+                    let weightValue = w[ki * kw + kj]
+                    let irow = plane + iy * W + shift
+                    if s == 1 {
+                        for ox in oxBegin..<oxEnd { orow[ox] += weightValue * irow[ox] }
+                    } else {
+                        for ox in oxBegin..<oxEnd { orow[ox] += weightValue * irow[ox * s] }
+                    }
+                }
+            }
+        }
+    }
+}
