@@ -12,6 +12,13 @@ import Parallel
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
                    into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+               into: into, workspace: workspace, columnBudget: defaultColumnBudget)
+}
+
+/// `conv2d` with an explicit column-matrix budget (floats), so tests can force banding on small inputs.
+func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
+            into: Tensor?, workspace: Workspace?, columnBudget: Int) throws(NNError) -> Tensor {
     let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     let out = try makeOutput("conv2d", [g.batch, g.outChannels, g.outHeight, g.outWidth], into: into, workspace: workspace)
     try check(!out.overlaps(x), "conv2d", "output must not overlap the input")
@@ -19,7 +26,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     if g.inChannelsPerGroup == 1 && groups > 1 {
         depthwiseConv2d(x, weight, bias, g, out)
     } else {
-        gemmConv2d(x, weight, bias, g, out, workspace)
+        gemmConv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget)
     }
     return out
 }
@@ -58,9 +65,9 @@ struct ConvGeometry {
 
 /// Columns are built for a band of output rows at a time so the column matrix stays
 /// cache-sized (a 3×3 conv over 64 channels at 560×560 would need 720 MB at once).
-private let columnBudget = 1 << 20  // floats per column band
+let defaultColumnBudget = 1 << 20  // floats per column band
 
-private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?) {
+private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?, columnBudget: Int) {
     let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup
     let kdim = cinG * g.kernelH * g.kernelW
     let plane = g.outHeight * g.outWidth
