@@ -44,5 +44,17 @@ func expectClose(_ actual: Tensor, _ expected: Tensor, rtol: Float, atol: Float,
     #expect(actual.shape == expected.shape, "\(label) shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
     guard actual.shape == expected.shape else { return }
     let worst = worstRatio(actual, expected, rtol: rtol, atol: atol)
-    #expect(worst <= 1, "\(label): error reaches \(worst)× the tolerance (rtol \(rtol), atol \(atol))", sourceLocation: sourceLocation)
+    let summary = errorSummary(actual, expected)
+    #expect(worst <= 1, "\(label): error reaches \(worst)× the tolerance (rtol \(rtol), atol \(atol)); max abs \(summary.abs), max rel \(summary.rel)",
+            sourceLocation: sourceLocation)
+}
+
+/// Max absolute and max relative error, for choosing and reporting tolerances.
+func errorSummary(_ actual: Tensor, _ expected: Tensor) -> (abs: Float, rel: Float) {
+    var ma: Float = 0, mr: Float = 0
+    for (a, e) in zip(actual.array, expected.array) {
+        ma = max(ma, abs(a - e))
+        if abs(e) > 1e-3 { mr = max(mr, abs(a - e) / abs(e)) }
+    }
+    return (ma, mr)
 }
