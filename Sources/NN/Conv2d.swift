@@ -13,12 +13,12 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
                    into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
     try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
-               into: into, workspace: workspace, columnBudget: defaultColumnBudget)
+               into: into, workspace: workspace, columnBudget: defaultColumnBudget, minimumBandColumns: defaultMinimumBandColumns)
 }
 
-/// `conv2d` with an explicit column-matrix budget (floats), so tests can force banding on small inputs.
+/// `conv2d` with explicit column-band limits (floats; columns), so tests can force banding on small inputs.
 func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
-            into: Tensor?, workspace: Workspace?, columnBudget: Int) throws(NNError) -> Tensor {
+            into: Tensor?, workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int) throws(NNError) -> Tensor {
     let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     let out = try makeOutput("conv2d", [g.batch, g.outChannels, g.outHeight, g.outWidth], into: into, workspace: workspace)
     try check(!out.overlaps(x), "conv2d", "output must not overlap the input")
@@ -26,7 +26,7 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: In
     if g.inChannelsPerGroup == 1 && groups > 1 {
         depthwiseConv2d(x, weight, bias, g, out)
     } else {
-        gemmConv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget)
+        gemmConv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget, minimumBandColumns: minimumBandColumns)
     }
     return out
 }
@@ -65,14 +65,17 @@ struct ConvGeometry {
 
 /// Columns are built for a band of output rows at a time so the column matrix stays
 /// cache-sized (a 3×3 conv over 64 channels at 560×560 would need 720 MB at once).
-let defaultColumnBudget = 1 << 20  // floats per column band
+let defaultColumnBudget = 1 << 20  // floats per column band (4 MB)
+/// ...but at least this many columns per band: a thinner GEMM (small N) runs well below peak.
+let defaultMinimumBandColumns = 1024
 
-private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?, columnBudget: Int) {
+private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int) {
     let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup
     let kdim = cinG * g.kernelH * g.kernelW
     let plane = g.outHeight * g.outWidth
     let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.stride == 1 && g.padding == 0
-    let bandRows = pointwise ? g.outHeight : max(1, min(g.outHeight, columnBudget / max(1, kdim * g.outWidth)))
+    let fewestRows = (minimumBandColumns + g.outWidth - 1) / g.outWidth
+    let bandRows = pointwise ? g.outHeight : min(g.outHeight, max(fewestRows, columnBudget / max(1, kdim * g.outWidth)))
     let cols = pointwise ? nil : scratch(kdim * bandRows * g.outWidth, workspace)
     defer { if let cols { releaseScratch(cols, workspace) } }
 
@@ -147,38 +150,110 @@ private func im2col(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, cha
 // MARK: Depthwise: direct loop
 
 /// One output channel per plane; output channel oc reads input channel oc / multiplier.
-/// For stride 1 the innermost loop runs along a row with unit stride in both
-/// input and output, which the compiler vectorises.
+/// Stride 1 (RoMa's refiners) copies each input plane into a zero-padded buffer so
+/// the tap loop needs no bounds checks, and accumulates eight outputs at a time in
+/// SIMD registers over all kh·kw taps before storing them once.
 private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor) {
+    let planes = g.batch * g.outChannels
+    let workers = min(max(1, Threads.count), planes)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), wp = SendablePointer(weight.pointer)
     let bp = bias.map { SendablePointer($0.pointer) }
     let multiplier = g.outChannels / g.inChannels
+    let paddedH = g.height + 2 * g.padding, paddedW = g.width + 2 * g.padding
+    parallelFor(workers, threads: workers) { worker in
+        // One padded buffer per worker, reused for all its planes.
+        let padded = g.stride == 1 ? UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW) : nil
+        let broadcast = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: g.kernelH * g.kernelW)
+        defer { padded?.deallocate(); broadcast.deallocate() }
+        padded?.initialize(repeating: 0, count: paddedH * paddedW)
+        for job in (planes * worker / workers)..<(planes * (worker + 1) / workers) {
+            let n = job / g.outChannels, oc = job % g.outChannels
+            let plane = src.base + (n * g.inChannels + oc / multiplier) * g.height * g.width
+            let o = dst.base + job * g.outHeight * g.outWidth
+            let w = wp.base + oc * g.kernelH * g.kernelW
+            let b = bp.map { $0[oc] } ?? 0
+            if let padded {
+                for y in 0..<g.height {
+                    (padded + (y + g.padding) * paddedW + g.padding).update(from: plane + y * g.width, count: g.width)
+                }
+                depthwisePlaneStride1(padded, paddedW: paddedW, w, broadcast: broadcast, b, g, o)
+            } else {
+                depthwisePlaneStrided(plane, w, b, g, o)
+            }
+        }
+    }
+}
+
+/// Stride-1 plane from a zero-padded input: out[oy, ox] = b + Σ w[ki, kj]·in[oy + ki·d, ox + kj·d].
+/// `broadcast` holds each weight splatted across a vector (kh·kw entries), so the tap
+/// loop is one load and one multiply-add; index arithmetic wraps (&+, &*) because every
+/// index is in range by construction, which keeps overflow branches out of it.
+@inline(__always)
+private func depthwisePlaneStride1(_ input: UnsafeMutablePointer<Float>, paddedW: Int, _ w: UnsafeMutablePointer<Float>,
+                                   broadcast: UnsafeMutablePointer<SIMD8<Float>>, _ b: Float,
+                                   _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>) {
+    let kh = g.kernelH, kw = g.kernelW, d = g.dilation, Wo = g.outWidth
+    for t in 0..<(kh * kw) { broadcast[t] = SIMD8(repeating: w[t]) }
+    let vectorEnd = Wo - Wo % 8
+    for oy in 0..<g.outHeight {
+        var ox = 0
+        while ox < vectorEnd {
+            var acc0 = SIMD8<Float>(repeating: b), acc1 = SIMD8<Float>(repeating: 0)
+            var tap = 0
+            for ki in 0..<kh {
+                let row = input + ((oy &+ ki &* d) &* paddedW &+ ox)
+                var kj = 0
+                // Two accumulators halve the add dependency chain.
+                while kj &+ 1 < kw {
+                    acc0 += broadcast[tap] * UnsafeRawPointer(row + kj &* d).loadUnaligned(as: SIMD8<Float>.self)
+                    acc1 += broadcast[tap &+ 1] * UnsafeRawPointer(row + (kj &+ 1) &* d).loadUnaligned(as: SIMD8<Float>.self)
+                    kj &+= 2; tap &+= 2
+                }
+                if kj < kw {
+                    acc0 += broadcast[tap] * UnsafeRawPointer(row + kj &* d).loadUnaligned(as: SIMD8<Float>.self)
+                    tap &+= 1
+                }
+            }
+            UnsafeMutableRawPointer(o + (oy &* Wo &+ ox)).storeBytes(of: acc0 + acc1, as: SIMD8<Float>.self)
+            ox &+= 8
+        }
+        depthwiseScalarTail(input, paddedW: paddedW, w, b, g, o, row: oy, from: vectorEnd)
+    }
+}
+
+/// Output columns from..<Wo of one row, one at a time.
+@inline(__always)
+private func depthwiseScalarTail(_ input: UnsafeMutablePointer<Float>, paddedW: Int, _ w: UnsafeMutablePointer<Float>, _ b: Float,
+                                 _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>, row oy: Int, from start: Int) {
+    let kh = g.kernelH, kw = g.kernelW, d = g.dilation
+    for ox in start..<g.outWidth {
+        var acc = b
+        for ki in 0..<kh {
+            let row = input + (oy + ki * d) * paddedW + ox
+            for kj in 0..<kw { acc += w[ki * kw + kj] * row[kj * d] }
+        }
+        o[oy * g.outWidth + ox] = acc
+    }
+}
+
+/// Any stride, straight from the unpadded input: taps outside the image are skipped.
+private func depthwisePlaneStrided(_ plane: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>, _ b: Float,
+                                   _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>) {
     let kh = g.kernelH, kw = g.kernelW, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
     let s = g.stride, p = g.padding, d = g.dilation
-    parallelFor(g.batch * g.outChannels) { job in
-        let n = job / g.outChannels, oc = job % g.outChannels
-        let ic = oc / multiplier
-        let plane = src.base + (n * g.inChannels + ic) * H * W
-        let o = dst.base + job * Ho * Wo
-        let w = wp.base + oc * kh * kw
-        o.update(repeating: bp.map { $0[oc] } ?? 0, count: Ho * Wo)
-        for oy in 0..<Ho {
-            let orow = o + oy * Wo
-            for ki in 0..<kh {
-                let iy = oy * s - p + ki * d
-                if iy < 0 || iy >= H { continue }
-                for kj in 0..<kw {
-                    let shift = kj * d - p
-                    let oxBegin = min(Wo, max(0, (-shift + s - 1) / s))
-                    let oxEnd = max(oxBegin, min(Wo, (W - shift + s - 1) / s))
-                    let weightValue = w[ki * kw + kj]
-                    let irow = plane + iy * W + shift
-                    if s == 1 {
-                        for ox in oxBegin..<oxEnd { orow[ox] += weightValue * irow[ox] }
-                    } else {
-                        for ox in oxBegin..<oxEnd { orow[ox] += weightValue * irow[ox * s] }
-                    }
-                }
+    o.update(repeating: b, count: Ho * Wo)
+    for oy in 0..<Ho {
+        let orow = o + oy * Wo
+        for ki in 0..<kh {
+            let iy = oy * s - p + ki * d
+            if iy < 0 || iy >= H { continue }
+            for kj in 0..<kw {
+                let shift = kj * d - p
+                let oxBegin = min(Wo, max(0, (-shift + s - 1) / s))
+                let oxEnd = max(oxBegin, min(Wo, (W - shift + s - 1) / s))
+                let weightValue = w[ki * kw + kj]
+                let irow = plane + iy * W + shift
+                for ox in oxBegin..<oxEnd { orow[ox] += weightValue * irow[ox * s] }
             }
         }
     }
