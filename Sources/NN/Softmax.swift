@@ -21,8 +21,18 @@ func softmaxRows(_ src: SendablePointer<Float>, _ dst: SendablePointer<Float>, r
             let i = src.base + r * stride, o = dst.base + r * stride
             var m = -Float.infinity
             for k in 0..<c { m = max(m, i[k]) }
-            var sum: Float = 0
-            for k in 0..<c { let e = expf(i[k] - m); o[k] = e; sum += e }
+            // exp in 8-wide vectors (the hot part of attention), tail with the same formula.
+            var sums = SIMD8<Float>(repeating: 0)
+            let shift = SIMD8<Float>(repeating: m)
+            var k = 0
+            while k + 8 <= c {
+                let e = vectorExp(UnsafeRawPointer(i + k).loadUnaligned(as: SIMD8<Float>.self) - shift)
+                UnsafeMutableRawPointer(o + k).storeBytes(of: e, as: SIMD8<Float>.self)
+                sums += e
+                k += 8
+            }
+            var sum = sums.sum()
+            while k < c { let e = scalarExp(i[k] - m); o[k] = e; sum += e; k += 1 }
             let inv = 1 / sum
             for k in 0..<c { o[k] *= inv }
         }
