@@ -42,7 +42,7 @@ struct ConvRefiner: Sendable {
             }
         }
         var parts = [a, sampled, displacementEmbedding(displacement)]
-        if let r = shape.corrRadius { parts.append(localCorrelation(a, b, warp: flow, radius: r)) }
+        if let r = shape.corrRadius { parts.append(StageClock.measure("local correlation") { localCorrelation(a, b, warp: flow, radius: r) }) }
         var d = FeatureMap.concatenate(parts)
         precondition(d.channels == shape.width, "refiner input has \(d.channels) channels, expected \(shape.width)")
         parts = []

@@ -75,8 +75,8 @@ struct MultiScaleDecoder: Sendable {
         for scale in scales {
             guard let fa = a[scale], let fb = b[scale] else { throw RoMaError("decoder is missing stride-\(scale) features") }
             if scale == 16 {
-                let posterior = try gp(fa, fb)
-                let (logits, cert) = matchDecoder(posterior: posterior, features: fa)
+                let posterior = try StageClock.measure("gp") { try gp(fa, fb) }
+                let (logits, cert) = StageClock.measure("match decoder") { matchDecoder(posterior: posterior, features: fa) }
                 trace?.record("\(tag)gp_posterior", posterior)
                 trace?.record("\(tag)cls_logits", logits)
                 trace?.record("\(tag)gm_certainty", cert)
@@ -85,7 +85,9 @@ struct MultiScaleDecoder: Sendable {
             }
             if let refiner = refiners[scale] {
                 trace?.record("\(tag)refiner.\(scale).flow_in", flow)
-                let (delta, deltaCertainty) = refiner(fa, fb, flow: flow, scaleFactor: scaleFactor)
+                let (delta, deltaCertainty) = StageClock.measure("refiner \(scale) at \(fa.width)") {
+                    refiner(fa, fb, flow: flow, scaleFactor: scaleFactor)
+                }
                 trace?.record("\(tag)refiner.\(scale).delta_flow", delta)
                 trace?.record("\(tag)refiner.\(scale).delta_certainty", deltaCertainty)
                 // Refiner steps are in units of a quarter pixel at this scale, relative to the finest grid.

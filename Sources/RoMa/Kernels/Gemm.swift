@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Dispatch
 
 /// Row-major `C = alpha · op(A) · op(B) + beta · C` through OpenBLAS. Never call
 /// from inside `parallelFor`: OpenBLAS runs its own threads.
@@ -17,4 +18,17 @@ public enum FlopCounter {
     static func add(_ flops: Double) { total += flops }
     public static func reset() { total = 0 }
     public static var count: Double { total }
+}
+
+/// Wall time per model stage, summed over calls, for the benchmark's breakdown.
+public enum StageClock {
+    nonisolated(unsafe) private static var totals: [String: Double] = [:]
+    public static func reset() { totals = [:] }
+    public static var seconds: [String: Double] { totals }
+
+    static func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { totals[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
+    }
 }

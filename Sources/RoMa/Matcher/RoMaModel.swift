@@ -61,10 +61,10 @@ public final class RoMaModel: @unchecked Sendable {
 
     /// One image's projected pyramid: VGG strides 1–8, plus DINOv2 at stride 16 on the coarse pass.
     func encode(_ image: FeatureMap, coarse: Bool, trace: Trace? = nil, tag: String = "") -> [Int: FeatureMap] {
-        var pyramid = vgg(image)
-        if coarse { pyramid[16] = dinov2(image) }
+        var pyramid = StageClock.measure("vgg19") { vgg(image) }
+        if coarse { pyramid[16] = StageClock.measure("dinov2") { dinov2(image) } }
         if let trace { for (s, f) in pyramid { trace.record("\(tag)pyramid.\(s)", f) } }
-        return decoder.project(pyramid)
+        return StageClock.measure("projections") { decoder.project(pyramid) }
     }
 
     struct Output {
