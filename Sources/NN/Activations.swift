@@ -35,17 +35,19 @@ public func relu(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = nil) 
 }
 
 /// GELU in its exact erf form (torch's default, approximate="none"):
-/// x · ½ · (1 + erf(x / √2)). In place when `into` is `x`.
+/// x · ½ · (1 + erf(x / √2)), vectorised (see `vectorGelu`). In place when `into` is `x`.
 public func gelu(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
     let out = try makeOutput("gelu", x.shape, into: into, workspace: workspace)
     try check(out.aliases(x) || !out.overlaps(x), "gelu", "output must be the input itself or not overlap it")
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer)
-    let invSqrt2: Float = 0.70710678118654752
     parallelChunks(x.count) { begin, end in
-        for i in begin..<end {
-            let v = src[i]
-            dst[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+        var i = begin
+        while i + 8 <= end {
+            let v = UnsafeRawPointer(src.base + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst.base + i).storeBytes(of: vectorGelu(v), as: SIMD8<Float>.self)
+            i += 8
         }
+        while i < end { dst[i] = vectorGelu(SIMD8(repeating: src[i]))[0]; i += 1 }
     }
     return out
 }

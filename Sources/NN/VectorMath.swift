@@ -35,3 +35,32 @@ func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
 func scalarExp(_ x: Float) -> Float {
     vectorExp(SIMD8(repeating: x))[0]
 }
+
+/// erfc(z) for z ≥ 0, eight lanes: the Chebyshev-fitted form t·exp(−z² + P(t)),
+/// t = 1/(1 + z/2), from Numerical Recipes (fractional error below 1.2e-7 for all z).
+@inline(__always)
+func vectorErfcNonNegative(_ z: SIMD8<Float>) -> SIMD8<Float> {
+    let t = 1 / (1 + 0.5 * z)
+    var p = SIMD8<Float>(repeating: 0.17087277)
+    p = p * t - 0.82215223
+    p = p * t + 1.48851587
+    p = p * t - 1.13520398
+    p = p * t + 0.27886807
+    p = p * t - 0.18628806
+    p = p * t + 0.09678418
+    p = p * t + 0.37409196
+    p = p * t + 1.00002368
+    p = p * t - 1.26551223
+    return t * vectorExp(p - z * z)
+}
+
+/// GELU (erf form) for eight lanes: x·½·erfc(−x/√2). Working from erfc(|x|/√2) keeps
+/// full relative accuracy in the negative tail, where 1 + erf(x/√2) would cancel.
+@inline(__always)
+func vectorGelu(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let negative = x .< 0
+    let z = x.replacing(with: -x, where: negative) * 0.70710678118654752
+    let c = vectorErfcNonNegative(z)
+    let factor = (1 - 0.5 * c).replacing(with: 0.5 * c, where: negative)
+    return x * factor
+}

@@ -14,10 +14,10 @@ import Testing
         expectClose(x, try f.tensor("y"), rtol: 1e-5, atol: 1e-5, "in place")
     }
 
-    /// ReLU is exact. GELU uses erff where torch uses its own vectorised erf. For
-    /// negative x, 1 + erf(x/√2) cancels, so both carry an absolute error of about
-    /// |x|·2⁻²⁴ ≤ 5e-7 on [−8, 8] (measured 9.5e-7 between us and torch): atol 2e-6,
-    /// rtol 1e-6 elsewhere. A tanh-approximate GELU would miss by up to 5e-4.
+    /// ReLU is exact. Our GELU works from erfc (see VectorMathTests); torch computes
+    /// 1 + erf(x/√2), which cancels for negative x and so carries an absolute error of
+    /// about |x|·2⁻²⁴ ≤ 5e-7 on [−8, 8]: atol 2e-6, rtol 1e-6 elsewhere. A
+    /// tanh-approximate GELU would miss by up to 5e-4.
     @Test func activationsMatchTorch() throws {
         let f = try Fixture("activations")
         let x = try f.tensor("x")
