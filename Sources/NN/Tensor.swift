@@ -46,7 +46,10 @@ public struct Tensor: @unchecked Sendable {
         precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
                      "Tensor: \(values.count) values do not fill shape \(shape)")
         self.init(uninitialized: shape)
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+        let destination = pointer
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { destination.update(from: base, count: source.count) }   // nil when empty
+        }
     }
 
     /// A filled tensor.

@@ -46,3 +46,44 @@ import Testing
         #expect(throws: NNError.self) { try relu(x, into: Tensor(zeros: [5])) }
     }
 }
+
+@Suite struct WorkspaceAndErrorTests {
+    @Test func workspaceHandsOutTheSmallestFittingBuffer() {
+        let ws = Workspace()
+        let small = ws.tensor([10]), medium = ws.tensor([100]), large = ws.tensor([1000])
+        let allocated = ws.allocatedBytes
+        #expect(allocated == 1110 * 4)
+        ws.recycle(large); ws.recycle(small); ws.recycle(medium)
+        ws.recycle(medium)   // a second recycle must not hand the same buffer out twice
+        let again = ws.tensor([50])
+        #expect(again.storage === medium.storage, "a request for 50 floats takes the 100-float buffer, not the 1000")
+        let other = ws.tensor([60])
+        #expect(other.storage === large.storage)
+        #expect(ws.allocatedBytes == allocated)
+        _ = ws.tensor([5000])
+        #expect(ws.allocatedBytes == allocated + 5000 * 4, "nothing free fits, so it allocates")
+    }
+
+    @Test func emptyTensorsAreFine() throws {
+        let t = Tensor([], shape: [0, 3])
+        #expect(t.count == 0)
+        #expect(try relu(t).shape == [0, 3])
+        #expect(try linear(Tensor(zeros: [0, 4]), weight: Tensor(zeros: [2, 4])).shape == [0, 2])
+    }
+
+    @Test func operatorsRejectBadShapesWithTheirName() {
+        func message(_ body: () throws -> Tensor) -> String {
+            do { _ = try body(); return "no error" } catch let error as NNError { return error.description } catch { return "other error \(error)" }
+        }
+        #expect(message { try interpolateBilinear(Tensor(zeros: [3, 4, 4]), size: (8, 8)) }.hasPrefix("interpolateBilinear:"))
+        #expect(message { try interpolateBicubic(Tensor(zeros: [1, 1, 4, 4]), scaleFactor: (0, 1)) }.hasPrefix("interpolateBicubic:"))
+        #expect(message { try layerNorm(Tensor(zeros: [2, 8]), weight: Tensor(zeros: [7]), bias: nil) }.hasPrefix("layerNorm:"))
+        #expect(message { try cosineKernel(Tensor(zeros: [1, 3, 4]), Tensor(zeros: [1, 3, 5]), temperature: 0.2) }.hasPrefix("cosineKernel:"))
+        #expect(message { try scaledDotProductAttention(q: Tensor(zeros: [1, 2, 3, 4]), k: Tensor(zeros: [1, 2, 3, 5]), v: Tensor(zeros: [1, 2, 3, 4])) }
+                    .hasPrefix("attention:"))
+        #expect(message { try maxPool2x2(Tensor(zeros: [4, 4])) }.hasPrefix("maxPool2x2:"))
+        #expect(message { try concat([Tensor(zeros: [1, 2]), Tensor(zeros: [2, 3])], dim: 1) }.hasPrefix("concat:"))
+        #expect(message { try narrow(Tensor(zeros: [4, 4]), dim: 1, start: 3, length: 2) }.hasPrefix("narrow:"))
+        #expect(message { try softmax(Tensor(zeros: [2, 2]), into: Tensor(zeros: [3])) }.hasPrefix("softmax:"))
+    }
+}
