@@ -57,4 +57,22 @@ import Testing
         #expect(ws.allocatedBytes == allocated, "steady state: \(ws.allocatedBytes - allocated) new bytes on the second pass")
         expectClose(again, try f.tensor("y"), rtol: 5e-5, atol: 5e-5, "second pass")
     }
+
+    /// romatch's ConvRefiner block (dw=True, kernel 5): depthwise conv → BatchNorm2d →
+    /// ReLU → 1×1 conv, with the batch norm folded into the depthwise conv at load as
+    /// the model does. Folding scales weights by γ/√(var+eps) (|γ| ≲ 1, var ≥ 0.3, so
+    /// ≤ ~2), and two convs accumulate reordering error on O(1) values: 2e-5.
+    @Test func convRefinerBlockWithFoldedBatchNormMatchesRomatch() throws {
+        let f = try Fixture("refiner_block")
+        func t(_ name: String) throws -> Tensor { try f.tensor("block1." + name) }
+        let k = try f.int("kernel_size")
+        let bn = BatchNormParameters(gamma: try t("1.weight"), beta: try t("1.bias"), mean: try t("1.running_mean"),
+                                     variance: try t("1.running_var"), eps: Float(try f.double("eps")))
+        let folded = try foldBatchNorm(weight: try t("0.weight"), bias: try t("0.bias"), bn)
+        let x = try f.tensor("x")
+        let h = try conv2d(x, weight: folded.weight, bias: folded.bias, padding: k / 2, groups: x.dim(1))
+        _ = try relu(h, into: h)
+        let y = try conv2d(h, weight: try t("3.weight"), bias: try t("3.bias"))
+        expectClose(y, try f.tensor("y"), rtol: 2e-5, atol: 2e-5)
+    }
 }
