@@ -7,17 +7,28 @@ public func gridSample(_ x: Tensor, grid: Tensor, into: Tensor? = nil, workspace
     try check(x.rank == 4, "gridSample", "input must be [N, C, H, W], got \(x.shape)")
     try check(grid.rank == 4 && grid.shape[0] == x.shape[0] && grid.shape[3] == 2, "gridSample",
               "grid must be [\(x.shape[0]), Ho, Wo, 2], got \(grid.shape)")
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (n, c) = (x.shape[0], x.shape[1])
     let (ho, wo) = (grid.shape[1], grid.shape[2])
     let out = try makeOutput("gridSample", [n, c, ho, wo], into: into, workspace: workspace)
     try check(!out.overlaps(x) && !out.overlaps(grid), "gridSample", "output must not overlap the input or grid")
     let points = ho * wo
     if points == 0 || c == 0 { return out }
     // Four taps per output point, computed once and shared by every channel.
-    // A tap outside the image gets weight 0 and a harmless in-range index.
-    let tapIndex = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * points)
-    let tapWeight = UnsafeMutablePointer<Float>.allocate(capacity: 4 * points)
-    defer { tapIndex.deallocate(); tapWeight.deallocate() }
+    // A tap outside the image gets weight 0 and a harmless in-range index. Indices and
+    // weights share one pooled scratch buffer (indices in its first half, as Int32).
+    let taps = scratch(8 * points, workspace)
+    defer { releaseScratch(taps, workspace) }
+    let tapWeight = taps.base + 4 * points
+    taps.base.withMemoryRebound(to: Int32.self, capacity: 4 * points) { tapIndex in
+        sample(x, grid, out, tapIndex: tapIndex, tapWeight: tapWeight)
+    }
+    return out
+}
+
+private func sample(_ x: Tensor, _ grid: Tensor, _ out: Tensor,
+                    tapIndex: UnsafeMutablePointer<Int32>, tapWeight: UnsafeMutablePointer<Float>) {
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let points = grid.shape[1] * grid.shape[2]
     let ti = SendablePointer(tapIndex), tw = SendablePointer(tapWeight)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), g = SendablePointer(grid.pointer)
     let fw = Float(w), fh = Float(h)
@@ -49,5 +60,4 @@ public func gridSample(_ x: Tensor, grid: Tensor, into: Tensor? = nil, workspace
             }
         }
     }
-    return out
 }
