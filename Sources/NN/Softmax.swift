@@ -19,8 +19,17 @@ func softmaxRows(_ src: SendablePointer<Float>, _ dst: SendablePointer<Float>, r
     parallelChunks(rows, grain: max(1, elementwiseGrain / max(1, c))) { begin, end in
         for r in begin..<end {
             let i = src.base + r * stride, o = dst.base + r * stride
-            var m = -Float.infinity
-            for k in 0..<c { m = max(m, i[k]) }
+            // Row maximum in vectors (the scalar max, NaN-aware, does not vectorise).
+            // A NaN is skipped here but still poisons the row through exp and the sum.
+            var lanes = SIMD8<Float>(repeating: -.infinity)
+            var j = 0
+            while j + 8 <= c {
+                let v = UnsafeRawPointer(i + j).loadUnaligned(as: SIMD8<Float>.self)
+                lanes = lanes.replacing(with: v, where: v .> lanes)
+                j += 8
+            }
+            var m = lanes.max()
+            while j < c { if i[j] > m { m = i[j] }; j += 1 }
             // exp in 8-wide vectors (the hot part of attention), tail with the same formula.
             var sums = SIMD8<Float>(repeating: 0)
             let shift = SIMD8<Float>(repeating: m)
