@@ -29,7 +29,15 @@ public func relu(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = nil) 
     try check(out.aliases(x) || !out.overlaps(x), "relu", "output must be the input itself or not overlap it")
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer)
     parallelChunks(x.count) { begin, end in
-        for i in begin..<end { dst[i] = max(src[i], 0) }
+        // Masked select in vectors: Swift's max(_:_:) is NaN-aware and stays scalar.
+        // NaN fails `v .< 0` and passes through, as torch's relu propagates it.
+        var i = begin
+        while i + 8 <= end {
+            let v = UnsafeRawPointer(src.base + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst.base + i).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < end { let v = src[i]; dst[i] = v < 0 ? 0 : v; i += 1 }
     }
     return out
 }
