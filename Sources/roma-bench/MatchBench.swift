@@ -30,9 +30,13 @@ struct MatchBench: ParsableCommand {
     @Option(help: "Folder holding images/sacre_coeur_A.jpg for the prepare step (default ../shared or ROMA_SHARED).")
     var shared: String?
 
+    @Flag(help: "Only time DINOv2 and VGG19 on image A's coarse input, with a per-operator breakdown.")
+    var encoderOnly = false
+
     func run() throws {
         let n = threads ?? Threads.count
         Threads.configure(n)
+        if encoderOnly { return try profileEncoder() }
         let fm = FileManager.default
         let needed = ["A.decoded", "B.decoded", "roma_random.safetensors", "dinov2_random.safetensors"]
         if !needed.allSatisfy({ fm.fileExists(atPath: dir + "/" + $0) }) {
@@ -80,6 +84,23 @@ struct MatchBench: ParsableCommand {
         print(String(format: "ratio ours/romatch: time %.2f×, peak RSS %.2f× (targets ≤ 0.5×)", oursMatch / refMatch, oursRSS / ref.rssGB))
         let cmp = try spawn(python, ["scripts/reference/compare_warp.py", dir + "/ours.warp", dir + "/reference.safetensors"])
         print("parity (scripts/reference/compare_warp.py):\n" + cmp.output)
+    }
+
+    func profileEncoder() throws {
+        let a = try DecodedImage.read(dir + "/A.decoded")
+        let weights = CombinedWeights(roma: try SafetensorsWeights(path: dir + "/roma_random.safetensors"),
+                                      dinov2: try SafetensorsWeights(path: dir + "/dinov2_random.safetensors"))
+        let model = try RoMaModel(weights: weights, config: .outdoor)
+        print(String(format: "cblas_sgemm peak: %.1f GFLOP/s", sgemmPeak(size: 2048)))
+        FlopCounter.reset()
+        StageClock.reset()
+        let t = Date()
+        _ = model.profileEncoder(a)
+        let s = Date().timeIntervalSince(t)
+        print(String(format: "encoder on A (coarse): %.1f s, %.2f TFLOP, %.1f GFLOP/s", s, FlopCounter.count / 1e12, FlopCounter.count / s / 1e9))
+        for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
+            print(String(format: "    %-28@ %6.2f s", stage as NSString, s))
+        }
     }
 
     /// Best of a few 2048³ products: the roofline the model's GEMMs are compared to.

@@ -113,13 +113,25 @@ def run(args):
     model = build(dinov2_state, roma_state)
     del dinov2_state, roma_state
     (ac, au), (bc, bu) = read_decoded(os.path.join(args.out, "A.decoded")), read_decoded(os.path.join(args.out, "B.decoded"))
+    gaps = []
+
+    def record_gap(_m, _i, out):
+        # Top-2 anchor logit gap relative to the largest |logit|, per coarse token: where it is
+        # tiny, the argmax (and so the coarse match) hinges on float32 rounding.
+        if not gaps:
+            top = out[0].topk(2, dim=1).values
+            gaps.append((top[:, 0] - top[:, 1]) / out[0].abs().amax(dim=1))
+
+    hook = model.decoder.embedding_decoder.register_forward_hook(record_gap)
     t1 = time.time()
     warp, cert = model.match(to_input(ac), to_input(bc), im_A_high_res=to_input(au), im_B_high_res=to_input(bu))
     t2 = time.time()
+    hook.remove()
     w = UPSAMPLE
     out = {
         "warp_ab": warp[0, :, :w, 2:].contiguous(), "warp_ba": warp[0, :, w:, :2].contiguous(),
         "certainty_ab": cert[0, :, :w].contiguous(), "certainty_ba": cert[0, :, w:].contiguous(),
+        "anchor_gap_ab": gaps[0][0].contiguous(), "anchor_gap_ba": gaps[0][1].contiguous(),
     }
     save_file(out, os.path.join(args.out, "reference.safetensors"),
               metadata={"schema": "roma.warp/1", "width_a": "640", "height_a": "480", "width_b": "640", "height_b": "480",

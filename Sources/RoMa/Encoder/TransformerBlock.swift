@@ -23,11 +23,16 @@ struct TransformerBlock: Sendable {
 
     func callAsFunction(_ x: Tokens) -> Tokens {
         var x = x
-        let attended = proj(selfAttention(qkv: qkv(norm1(x)), heads: heads))
+        let n1 = StageClock.measure("block: layer norm") { norm1(x) }
+        let q = StageClock.measure("block: qkv") { qkv(n1) }
+        let a = StageClock.measure("block: attention") { selfAttention(qkv: q, heads: heads) }
+        let attended = StageClock.measure("block: proj") { proj(a) }
         addResidual(&x, attended, gamma: layerScale1)
-        var hidden = fc1(norm2(x))
-        gelu(&hidden)
-        addResidual(&x, fc2(hidden), gamma: layerScale2)
+        let n2 = StageClock.measure("block: layer norm") { norm2(x) }
+        var hidden = StageClock.measure("block: fc1") { fc1(n2) }
+        StageClock.measure("block: gelu") { gelu(&hidden) }
+        let out = StageClock.measure("block: fc2") { fc2(hidden) }
+        addResidual(&x, out, gamma: layerScale2)
         return x
     }
 }

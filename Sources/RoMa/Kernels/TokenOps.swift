@@ -53,32 +53,73 @@ struct LayerNorm: Sendable {
     }
 }
 
-/// Exact GELU, `x · Φ(x)` with the error function (torch's default).
+/// GELU in its exact form `x · Φ(x)` (torch's default), Φ through a vectorised erfc.
 func gelu(_ x: inout Tokens) {
     let n = x.data.count
     x.data.withUnsafeMutableBufferPointer { o in
         let p = SendablePointer(o.baseAddress!)
         let chunks = max(1, n / 65536)
         parallelFor(chunks) { c in
-            for i in (n * c / chunks)..<(n * (c + 1) / chunks) {
+            let lo = n * c / chunks, hi = n * (c + 1) / chunks
+            var i = lo
+            while i + 16 <= hi {
+                let v = load16(p.base + i)
+                store16(v * vnormalCDF(v), p.base + i)
+                i += 16
+            }
+            while i < hi {
                 let v = p[i]
-                p[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
+                p[i] = v * vnormalCDF(Vec(repeating: v))[0]
+                i += 1
             }
         }
     }
 }
 
-/// Softmax of each row of a `rows × cols` matrix in place (max-subtracted).
+/// Softmax of each row of a `rows × cols` matrix in place (max-subtracted), vectorised.
 func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-    let base = SendablePointer(p)
+    var inverse = [Float](repeating: 0, count: rows)
+    inverse.withUnsafeMutableBufferPointer { inv in
+        exponentiateRows(p, rows: rows, cols: cols, inverseSums: inv.baseAddress!)
+        let base = SendablePointer(p), invP = SendablePointer(inv.baseAddress!)
+        parallelFor(rows) { r in
+            let row = base.base + r * cols, k = invP[r]
+            for j in 0..<cols { row[j] *= k }
+        }
+    }
+}
+
+/// The unnormalised half of a row softmax: `e^(x - max)` in place, and each row's
+/// 1 / sum. Attention applies the 1 / sum to its n × d output instead of the n × n
+/// scores, which saves a pass over the largest matrix.
+func exponentiateRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, inverseSums: UnsafeMutablePointer<Float>) {
+    let base = SendablePointer(p), sums = SendablePointer(inverseSums)
     parallelFor(rows) { r in
         let row = base.base + r * cols
+        let body = cols - cols % 16
+        var vm = Vec(repeating: -.infinity)
+        var i = 0
+        while i < body {
+            let v = load16(row + i)
+            vm = vm.replacing(with: v, where: v .> vm)
+            i += 16
+        }
         var m = -Float.infinity
-        for i in 0..<cols { m = max(m, row[i]) }
+        for lane in 0..<16 where vm[lane] > m { m = vm[lane] }
+        for j in body..<cols where row[j] > m { m = row[j] }
+        var vs = Vec(repeating: 0)
+        let shift = Vec(repeating: m)
+        i = 0
+        while i < body {
+            let e = vexp(load16(row + i) - shift)
+            store16(e, row + i)
+            vs += e
+            i += 16
+        }
         var s: Float = 0
-        for i in 0..<cols { let e = expf(row[i] - m); row[i] = e; s += e }
-        let inv = 1 / s
-        for i in 0..<cols { row[i] *= inv }
+        for lane in 0..<16 { s += vs[lane] }
+        for j in body..<cols { let e = expf(row[j] - m); row[j] = e; s += e }
+        sums[r] = 1 / s
     }
 }
 
@@ -89,15 +130,27 @@ func selfAttention(qkv: Tokens, heads: Int) -> Tokens {
     let scale = 1 / Float(hd).squareRoot()
     var out = [Float](repeating: 0, count: n * d)
     var scores = [Float](repeating: 0, count: n * n)
+    var inverseSums = [Float](repeating: 0, count: n)
     qkv.data.withUnsafeBufferPointer { q in
         scores.withUnsafeMutableBufferPointer { s in
             out.withUnsafeMutableBufferPointer { o in
                 for h in 0..<heads {
                     let qh = q.baseAddress! + h * hd, kh = qh + d, vh = qh + 2 * d
+                    StageClock.measure("attention: QK") {
                     sgemm(transB: true, m: n, n: n, k: hd, alpha: scale, qh, lda: 3 * d, kh, ldb: 3 * d,
                           s.baseAddress!, ldc: n)
-                    softmaxRows(s.baseAddress!, rows: n, cols: n)
+                    }
+                    StageClock.measure("attention: softmax") {
+                    inverseSums.withUnsafeMutableBufferPointer { exponentiateRows(s.baseAddress!, rows: n, cols: n, inverseSums: $0.baseAddress!) }
+                    }
+                    StageClock.measure("attention: SV") {
                     sgemm(m: n, n: hd, k: n, s.baseAddress!, lda: n, vh, ldb: 3 * d, o.baseAddress! + h * hd, ldc: d)
+                    }
+                    let oh = o.baseAddress! + h * hd
+                    for r in 0..<n {
+                        let k = inverseSums[r]
+                        for j in 0..<hd { oh[r * d + j] *= k }
+                    }
                 }
             }
         }

@@ -67,6 +67,11 @@ public final class RoMaModel: @unchecked Sendable {
         return StageClock.measure("projections") { decoder.project(pyramid) }
     }
 
+    /// Encoder only on A's coarse input (for the benchmark's breakdown).
+    public func profileEncoder(_ a: DecodedImage) -> Int {
+        encode(Self.normalise(a.coarse), coarse: true).count
+    }
+
     struct Output {
         var width: Int, height: Int
         var warpAB: [Float], warpBA: [Float], certaintyAB: [Float], certaintyBA: [Float]
