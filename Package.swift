@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Artifacts", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Artifacts", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "TestSupport"]),
         .testTarget(name: "RoMaTests", dependencies: ["RoMa", "NN", "Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Artifacts", "TestSupport"]),

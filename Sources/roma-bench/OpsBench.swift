@@ -1,6 +1,174 @@
 import ArgumentParser
+import CLinearAlgebra
+import Foundation
+import NN
+import Parallel
 
+/// `roma-bench ops` (make bench-ops): achieved GFLOP/s of the NN runtime's GEMM-heavy
+/// operators at the shapes RoMa runs them, beside `cblas_sgemm`'s own measured peak,
+/// all in one run so the ratios compare like with like.
 struct OpsBench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ops", abstract: "(not built yet)")
-    func run() throws { throw BenchmarkNotBuiltYet(name: "ops") }
+    static let configuration = CommandConfiguration(
+        commandName: "ops",
+        abstract: "Tensor operator throughput (GFLOP/s) vs the measured cblas_sgemm peak, at RoMa's shapes.")
+
+    @Option(help: "Threads for our loops and OpenBLAS (default: ROMA_THREADS or all cores).")
+    var threads: Int?
+
+    @Option(help: "Timed repetitions per case after one warm-up; the fastest is reported (least disturbed by other load).")
+    var repeats: Int = 5
+
+    @Option(help: "Side of the square matrices used to measure the cblas_sgemm peak.")
+    var peakSize: Int = 2048
+
+    @Option(help: "Run only the cases whose name contains this text (the peak is always measured).")
+    var filter: String?
+
+    @Flag(help: "Only the small cases (for a quick check); the full set takes about a minute on 2 cores.")
+    var quick = false
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard peakSize >= 64 else { throw ValidationError("--peak-size must be at least 64") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        Threads.configure(threads ?? Threads.defaultCount())
+        print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up")
+        // The peak is measured before and after the cases and the higher figure used,
+        // so a burst of load from elsewhere during one measurement does not inflate the ratios.
+        let before = try measurePeak()
+        let cases = try cases().filter { c in filter.map { c.name.contains($0) } ?? true }
+        var rows: [(Case, Double)] = []
+        for c in cases { rows.append((c, try time(c.run))) }
+        let after = try measurePeak()
+        let peak = max(before, after)
+        print(String(format: "cblas_sgemm peak (%d³): %.1f GFLOP/s (before the cases %.1f, after %.1f)\n", peakSize, peak, before, after))
+        print(pad("case", 44) + pad("GFLOP", 9) + pad("ms", 10) + pad("GFLOP/s", 10) + pad("% peak", 8) + "target")
+        for (c, r) in rows {
+            let gflops = c.flops / r / 1e9
+            let share = 100 * gflops / peak
+            let verdict = c.target.map { share >= $0 ? "≥ \(Int($0))% ok" : "≥ \(Int($0))% MISSED" } ?? ""
+            print(pad(c.name, 44) + pad(String(format: "%.2f", c.flops / 1e9), 9) + pad(String(format: "%.2f", r * 1e3), 10)
+                  + pad(String(format: "%.1f", gflops), 10) + pad(String(format: "%.0f%%", share), 8) + verdict)
+        }
+    }
+
+    struct Case {
+        let name: String
+        let flops: Double
+        let target: Double?
+        let run: () throws -> Void
+    }
+
+    /// The shapes RoMa runs (romatch 0.1.2, 560×560 coarse input, refiners per
+    /// roma_models.py: depthwise 5×5 + 1×1 blocks at widths 1377/1101/569/144/24 on
+    /// the 1/16…1/1 grids; VGG19-BN 3×3 convs; DINOv2 ViT-L/14: 1024 wide, 16 heads,
+    /// 40×40 + 1 = 1601 tokens).
+    func cases() throws -> [Case] {
+        let ws = Workspace()
+        var list: [Case] = []
+        func conv(_ name: String, c: Int, o: Int, h: Int, w: Int, k: Int, groups: Int = 1, target: Double?) {
+            let x = random([1, c, h, w], seed: 1), weight = random([o, c / groups, k, k], seed: 2), bias = random([o], seed: 3)
+            let out = Tensor(uninitialized: [1, o, h, w])
+            let flops = 2.0 * Double(o) * Double(c / groups) * Double(k * k) * Double(h * w)
+            list.append(Case(name: name, flops: flops, target: target) {
+                _ = try conv2d(x, weight: weight, bias: bias, padding: k / 2, groups: groups, into: out, workspace: ws)
+            })
+        }
+        // 1×1 convolutions of the refiners (target ≥ 70 % of peak).
+        conv("conv1x1 refiner16 1377→1377 @35×35", c: 1377, o: 1377, h: 35, w: 35, k: 1, target: 70)
+        conv("conv1x1 refiner4 569→569 @140×140", c: 569, o: 569, h: 140, w: 140, k: 1, target: 70)
+        if !quick { conv("conv1x1 refiner2 144→144 @280×280", c: 144, o: 144, h: 280, w: 280, k: 1, target: 70) }
+        // 3×3 convolutions of VGG19-BN (target ≥ 50 %).
+        conv("conv3x3 vgg 64→64 @280×280", c: 64, o: 64, h: 280, w: 280, k: 3, target: 50)
+        conv("conv3x3 vgg 128→128 @140×140", c: 128, o: 128, h: 140, w: 140, k: 3, target: 50)
+        if !quick {
+            conv("conv3x3 vgg 256→256 @140×140", c: 256, o: 256, h: 140, w: 140, k: 3, target: 50)
+            conv("conv3x3 vgg 512→512 @70×70", c: 512, o: 512, h: 70, w: 70, k: 3, target: 50)
+        }
+        // Depthwise 5×5 of the refiners: memory-bound, no GEMM, so no peak target.
+        conv("dw5x5 refiner16 1377 @35×35", c: 1377, o: 1377, h: 35, w: 35, k: 5, groups: 1377, target: nil)
+        conv("dw5x5 refiner4 569 @140×140", c: 569, o: 569, h: 140, w: 140, k: 5, groups: 569, target: nil)
+        if !quick { conv("dw5x5 refiner2 144 @280×280", c: 144, o: 144, h: 280, w: 280, k: 5, groups: 144, target: nil) }
+
+        // ViT-L linears at 1601 tokens (target ≥ 70 %).
+        let tokens = 1601, width = 1024, heads = 16
+        let x = random([1, tokens, width], seed: 4)
+        for (name, out) in [("linear ViT-L qkv 1024→3072", 3 * width), ("linear ViT-L mlp 1024→4096", 4 * width),
+                            ("linear ViT-L proj 1024→1024", width)] {
+            let w = random([out, width], seed: 5), b = random([out], seed: 6)
+            let y = Tensor(uninitialized: [1, tokens, out])
+            list.append(Case(name: name + " ×\(tokens)", flops: 2.0 * Double(tokens * width * out), target: 70) {
+                _ = try linear(x, weight: w, bias: b, into: y, workspace: ws)
+            })
+        }
+        let mlpIn = random([1, tokens, 4 * width], seed: 7), w2 = random([width, 4 * width], seed: 8)
+        let y2 = Tensor(uninitialized: [1, tokens, width])
+        list.append(Case(name: "linear ViT-L mlp 4096→1024 ×\(tokens)", flops: 2.0 * Double(tokens * width * 4 * width), target: 70) {
+            _ = try linear(mlpIn, weight: w2, bias: nil, into: y2, workspace: ws)
+        })
+
+        // Attention at ViT-L shapes: the SDPA core alone, and the whole MHSA layer.
+        let d = width / heads
+        let q = random([1, heads, tokens, d], seed: 9), k = random([1, heads, tokens, d], seed: 10), v = random([1, heads, tokens, d], seed: 11)
+        let o = Tensor(uninitialized: [1, heads, tokens, d])
+        let sdpaFlops = 4.0 * Double(heads) * Double(tokens) * Double(tokens) * Double(d)
+        list.append(Case(name: "sdpa ViT-L 16 heads × \(tokens)² × 64", flops: sdpaFlops, target: nil) {
+            _ = try scaledDotProductAttention(q: q, k: k, v: v, into: o, workspace: ws)
+        })
+        let qkvW = random([3 * width, width], seed: 12), projW = random([width, width], seed: 13)
+        let qkvB = random([3 * width], seed: 14), projB = random([width], seed: 15)
+        let ya = Tensor(uninitialized: [1, tokens, width])
+        let mhsaFlops = sdpaFlops + 2.0 * Double(tokens * width) * Double(4 * width)
+        list.append(Case(name: "mhsa ViT-L (qkv + sdpa + proj)", flops: mhsaFlops, target: nil) {
+            _ = try multiHeadSelfAttention(x, qkvWeight: qkvW, qkvBias: qkvB, projWeight: projW, projBias: projB,
+                                           heads: heads, into: ya, workspace: ws)
+        })
+        return list
+    }
+
+    /// GFLOP/s of one large square cblas_sgemm, the ceiling every GEMM-based op is compared with.
+    func measurePeak() throws -> Double {
+        let n = peakSize
+        let a = random([n, n], seed: 20), b = random([n, n], seed: 21), c = Tensor(uninitialized: [n, n])
+        let t = try time {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                        1, a.pointer, Int32(n), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+        }
+        return 2.0 * Double(n) * Double(n) * Double(n) / t / 1e9
+    }
+
+    /// Fastest of `repeats` runs after one warm-up, in seconds.
+    func time(_ body: () throws -> Void) throws -> Double {
+        try body()
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return best
+    }
+
+    /// Deterministic values in [−1, 1) from a SplitMix64 stream (contents do not
+    /// affect speed, but a fixed seed keeps runs identical).
+    func random(_ shape: [Int], seed: UInt64) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        var state = seed &* 0x9E37_79B9_7F4A_7C15
+        for i in 0..<t.count {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            t.pointer[i] = Float(z >> 40) / Float(1 << 23) - 1
+        }
+        return t
+    }
+
+    func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
 }

@@ -1,0 +1,83 @@
+import CLinearAlgebra
+import Parallel
+
+/// torch.nn.functional.scaled_dot_product_attention without mask or dropout:
+/// softmax(q·kᵀ · scale) · v per batch and head.
+/// q [B, H, N, D], k [B, H, M, D], v [B, H, M, Dv] → [B, H, N, Dv]; scale defaults to 1/√D.
+public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float? = nil,
+                                      into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try check(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention", "q, k, v must be [B, H, N, D], got \(q.shape), \(k.shape), \(v.shape)")
+    let (b, h, n, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+    let m = k.shape[2], dv = v.shape[3]
+    try check(k.shape == [b, h, m, d], "attention", "k \(k.shape) does not match q \(q.shape)")
+    try check(v.shape == [b, h, m, dv], "attention", "v \(v.shape) does not match k \(k.shape)")
+    let out = try makeOutput("attention", [b, h, n, dv], into: into, workspace: workspace)
+    try check(!out.overlaps(q) && !out.overlaps(k) && !out.overlaps(v), "attention", "output must not overlap q, k or v")
+    let s = scale ?? 1 / Float(d).squareRoot()
+    for i in 0..<(b * h) {
+        attendHead(q: q.pointer + i * n * d, ldq: d, k: k.pointer + i * m * d, ldk: d, v: v.pointer + i * m * dv, ldv: dv,
+                   out: out.pointer + i * n * dv, ldo: dv, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace)
+    }
+    return out
+}
+
+/// Multi-head self-attention as DINOv2's `Attention` computes it: one qkv linear
+/// with weight [3C, C] (rows ordered q, k, v, each split into heads of C/heads),
+/// scaled dot-product attention per head, then the output projection [C, C].
+/// x [B, N, C] → [B, N, C].
+///
+/// Heads are read straight out of the qkv matrix with leading dimension 3C and
+/// written straight into [B, N, C], so no permute copies are made.
+public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tensor?,
+                                   projWeight: Tensor, projBias: Tensor?, heads: Int,
+                                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
+    let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
+    try check(heads >= 1 && c % heads == 0, "multiHeadSelfAttention", "width \(c) does not split into \(heads) heads")
+    try check(qkvWeight.shape == [3 * c, c], "multiHeadSelfAttention", "qkv weight \(qkvWeight.shape), expected [\(3 * c), \(c)]")
+    try check(projWeight.shape == [c, c], "multiHeadSelfAttention", "proj weight \(projWeight.shape), expected [\(c), \(c)]")
+    let d = c / heads
+    let qkv = try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace)   // [B, N, 3C]
+    let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
+    let scale = 1 / Float(d).squareRoot()
+    for bi in 0..<b {
+        let base = qkv.pointer + bi * n * 3 * c
+        for hi in 0..<heads {
+            attendHead(q: base + hi * d, ldq: 3 * c, k: base + c + hi * d, ldk: 3 * c, v: base + 2 * c + hi * d, ldv: 3 * c,
+                       out: mixed.pointer + bi * n * c + hi * d, ldo: c, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace)
+        }
+    }
+    workspace?.recycle(qkv)
+    let out = try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace)
+    workspace?.recycle(mixed)
+    return out
+}
+
+/// Query rows per block: bounds the score matrix to about this many floats.
+private let scoreBudget = 1 << 21
+
+/// One head: out = softmax(q·kᵀ·scale)·v, with q [n, d], k [m, d], v [m, dv] and out [n, dv]
+/// given by pointers and leading dimensions. Query rows go in blocks so the score
+/// matrix stays bounded for long sequences.
+func attendHead(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMutablePointer<Float>, ldk: Int,
+                v: UnsafeMutablePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
+                n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?) {
+    if n == 0 || dv == 0 { return }
+    if m == 0 {
+        for r in 0..<n { (out + r * ldo).update(repeating: .nan, count: dv) }   // softmax over nothing, as torch
+        return
+    }
+    let block = max(1, min(n, scoreBudget / m))
+    let scores = scratch(block * m, workspace)
+    defer { releaseScratch(scores, workspace) }
+    var row0 = 0
+    while row0 < n {
+        let rows = min(block, n - row0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(m), Int32(d),
+                    scale, q + row0 * ldq, Int32(ldq), k, Int32(ldk), 0, scores.base, Int32(m))
+        softmaxRows(SendablePointer(scores.base), SendablePointer(scores.base), rows: rows, columns: m, stride: m)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(dv), Int32(m),
+                    1, scores.base, Int32(m), v, Int32(ldv), 0, out + row0 * ldo, Int32(ldo))
+        row0 += rows
+    }
+}

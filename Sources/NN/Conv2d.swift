@@ -1,0 +1,260 @@
+import CLinearAlgebra
+import Parallel
+
+/// torch.nn.functional.conv2d on NCHW input.
+/// x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], bias [Cout] → [N, Cout, Ho, Wo]
+/// with Ho = (H + 2·padding − dilation·(kh−1) − 1) / stride + 1 (likewise Wo).
+///
+/// Dense and grouped convolutions run as im2col + `cblas_sgemm` (1×1 stride-1
+/// convolutions skip im2col: the input already is the column matrix); depthwise ones
+/// (groups == Cin, one input channel per group) run as a direct vectorised loop,
+/// because a GEMM with K = kh·kw is too thin to pay.
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
+                   stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
+                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+               into: into, workspace: workspace, columnBudget: defaultColumnBudget, minimumBandColumns: defaultMinimumBandColumns)
+}
+
+/// `conv2d` with explicit column-band limits (floats; columns), so tests can force banding on small inputs.
+func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
+            into: Tensor?, workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int) throws(NNError) -> Tensor {
+    let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    let out = try makeOutput("conv2d", [g.batch, g.outChannels, g.outHeight, g.outWidth], into: into, workspace: workspace)
+    try check(!out.overlaps(x), "conv2d", "output must not overlap the input")
+    if out.count == 0 { return out }
+    if g.inChannelsPerGroup == 1 && groups > 1 {
+        depthwiseConv2d(x, weight, bias, g, out)
+    } else {
+        gemmConv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget, minimumBandColumns: minimumBandColumns)
+    }
+    return out
+}
+
+/// Shapes of one convolution, validated once at the boundary.
+struct ConvGeometry {
+    let batch, inChannels, height, width: Int
+    let outChannels, kernelH, kernelW: Int
+    let stride, padding, dilation, groups: Int
+    let outHeight, outWidth: Int
+    var inChannelsPerGroup: Int { inChannels / groups }
+    var outChannelsPerGroup: Int { outChannels / groups }
+
+    init(x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int) throws(NNError) {
+        try check(x.rank == 4, "conv2d", "input must be [N, C, H, W], got \(x.shape)")
+        try check(weight.rank == 4, "conv2d", "weight must be [Cout, Cin/groups, kh, kw], got \(weight.shape)")
+        try check(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "conv2d",
+                  "invalid stride \(stride), padding \(padding), dilation \(dilation) or groups \(groups)")
+        batch = x.shape[0]; inChannels = x.shape[1]; height = x.shape[2]; width = x.shape[3]
+        outChannels = weight.shape[0]; kernelH = weight.shape[2]; kernelW = weight.shape[3]
+        try check(inChannels % groups == 0 && outChannels % groups == 0, "conv2d",
+                  "channels in \(inChannels) and out \(outChannels) must both divide by groups \(groups)")
+        try check(weight.shape[1] == inChannels / groups, "conv2d",
+                  "weight \(weight.shape) expects \(weight.shape[1] * groups) input channels, input \(x.shape) has \(inChannels)")
+        if let bias { try check(bias.shape == [outChannels], "conv2d", "bias \(bias.shape), expected [\(outChannels)]") }
+        self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+        let spanH = dilation * (kernelH - 1) + 1, spanW = dilation * (kernelW - 1) + 1
+        try check(height + 2 * padding >= spanH && width + 2 * padding >= spanW, "conv2d",
+                  "kernel \(kernelH)×\(kernelW) (dilation \(dilation)) larger than padded input \(x.shape)")
+        outHeight = (height + 2 * padding - spanH) / stride + 1
+        outWidth = (width + 2 * padding - spanW) / stride + 1
+    }
+}
+
+// MARK: Dense and grouped: im2col + GEMM
+
+/// Columns are built for a band of output rows at a time so the column matrix stays
+/// cache-sized (a 3×3 conv over 64 channels at 560×560 would need 720 MB at once).
+let defaultColumnBudget = 1 << 20  // floats per column band (4 MB)
+/// ...but at least this many columns per band: a thinner GEMM (small N) runs well below peak.
+let defaultMinimumBandColumns = 1024
+
+private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int) {
+    let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup
+    let kdim = cinG * g.kernelH * g.kernelW
+    let plane = g.outHeight * g.outWidth
+    let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.stride == 1 && g.padding == 0
+    let fewestRows = (minimumBandColumns + g.outWidth - 1) / g.outWidth
+    let bandRows = pointwise ? g.outHeight : min(g.outHeight, max(fewestRows, columnBudget / max(1, kdim * g.outWidth)))
+    let cols = pointwise ? nil : scratch(kdim * bandRows * g.outWidth, workspace)
+    defer { if let cols { releaseScratch(cols, workspace) } }
+
+    for n in 0..<g.batch {
+        let outBatch = out.pointer + n * g.outChannels * plane
+        fillChannels(outBatch, channels: g.outChannels, plane: plane, bias: bias)
+        for group in 0..<g.groups {
+            let input = x.pointer + (n * g.inChannels + group * cinG) * g.height * g.width
+            let w = weight.pointer + group * coutG * kdim
+            let y = outBatch + group * coutG * plane
+            var row0 = 0
+            while row0 < g.outHeight {
+                let rows = min(bandRows, g.outHeight - row0)
+                let columns = rows * g.outWidth
+                let b: UnsafeMutablePointer<Float>
+                if let cols {
+                    im2col(input, g, channels: cinG, firstRow: row0, rows: rows, into: cols.base)
+                    b = cols.base
+                } else {
+                    b = input
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(columns), Int32(kdim),
+                            1, w, Int32(kdim), b, Int32(columns),
+                            bias == nil ? 0 : 1, y + row0 * g.outWidth, Int32(plane))
+                row0 += rows
+            }
+        }
+    }
+}
+
+/// Writes bias[c] over each channel plane (nothing when there is no bias: the GEMM then uses beta = 0).
+private func fillChannels(_ p: UnsafeMutablePointer<Float>, channels: Int, plane: Int, bias: Tensor?) {
+    guard let bias else { return }
+    for c in 0..<channels { (p + c * plane).update(repeating: bias.pointer[c], count: plane) }
+}
+
+/// Column matrix [channels·kh·kw, rows·Wo] for output rows firstRow..<firstRow+rows;
+/// out-of-image taps are zero (zero padding).
+private func im2col(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, channels: Int, firstRow: Int, rows: Int,
+                    into cols: UnsafeMutablePointer<Float>) {
+    let src = SendablePointer(input), dst = SendablePointer(cols)
+    let kh = g.kernelH, kw = g.kernelW, H = g.height, W = g.width, Wo = g.outWidth
+    let s = g.stride, p = g.padding, d = g.dilation
+    let width = rows * Wo
+    parallelFor(channels * kh * kw) { r in
+        let c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw
+        let plane = src.base + c * H * W
+        let line = dst.base + r * width
+        // Output columns whose tap lands inside the image: 0 <= ox*s - p + kj*d < W.
+        let shift = kj * d - p
+        let oxBegin = min(Wo, max(0, (-shift + s - 1) / s))
+        let oxEnd = max(oxBegin, min(Wo, (W - shift + s - 1) / s))
+        for oy in 0..<rows {
+            let iy = (firstRow + oy) * s - p + ki * d
+            let o = line + oy * Wo
+            if iy < 0 || iy >= H {
+                o.update(repeating: 0, count: Wo)
+                continue
+            }
+            let srcRow = plane + iy * W
+            if oxBegin > 0 { o.update(repeating: 0, count: oxBegin) }
+            if s == 1 {
+                (o + oxBegin).update(from: srcRow + oxBegin + shift, count: oxEnd - oxBegin)
+            } else {
+                for ox in oxBegin..<oxEnd { o[ox] = srcRow[ox * s + shift] }
+            }
+            if oxEnd < Wo { (o + oxEnd).update(repeating: 0, count: Wo - oxEnd) }
+        }
+    }
+}
+
+// MARK: Depthwise: direct loop
+
+/// One output channel per plane; output channel oc reads input channel oc / multiplier.
+/// Stride 1 (RoMa's refiners) copies each input plane into a zero-padded buffer so
+/// the tap loop needs no bounds checks, and accumulates eight outputs at a time in
+/// SIMD registers over all kh·kw taps before storing them once.
+private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor) {
+    let planes = g.batch * g.outChannels
+    let workers = min(max(1, Threads.count), planes)
+    let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), wp = SendablePointer(weight.pointer)
+    let bp = bias.map { SendablePointer($0.pointer) }
+    let multiplier = g.outChannels / g.inChannels
+    let paddedH = g.height + 2 * g.padding, paddedW = g.width + 2 * g.padding
+    parallelFor(workers, threads: workers) { worker in
+        // One padded buffer per worker, reused for all its planes.
+        let padded = g.stride == 1 ? UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW) : nil
+        let broadcast = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: g.kernelH * g.kernelW)
+        defer { padded?.deallocate(); broadcast.deallocate() }
+        padded?.initialize(repeating: 0, count: paddedH * paddedW)
+        for job in (planes * worker / workers)..<(planes * (worker + 1) / workers) {
+            let n = job / g.outChannels, oc = job % g.outChannels
+            let plane = src.base + (n * g.inChannels + oc / multiplier) * g.height * g.width
+            let o = dst.base + job * g.outHeight * g.outWidth
+            let w = wp.base + oc * g.kernelH * g.kernelW
+            let b = bp.map { $0[oc] } ?? 0
+            if let padded {
+                for y in 0..<g.height {
+                    (padded + (y + g.padding) * paddedW + g.padding).update(from: plane + y * g.width, count: g.width)
+                }
+                depthwisePlaneStride1(padded, paddedW: paddedW, w, broadcast: broadcast, b, g, o)
+            } else {
+                depthwisePlaneStrided(plane, w, b, g, o)
+            }
+        }
+    }
+}
+
+/// Stride-1 plane from a zero-padded input: out[oy, ox] = b + Σ w[ki, kj]·in[oy + ki·d, ox + kj·d].
+/// `broadcast` holds each weight splatted across a vector (kh·kw entries), so the tap
+/// loop is one load and one multiply-add; index arithmetic wraps (&+, &*) because every
+/// index is in range by construction, which keeps overflow branches out of it.
+@inline(__always)
+private func depthwisePlaneStride1(_ input: UnsafeMutablePointer<Float>, paddedW: Int, _ w: UnsafeMutablePointer<Float>,
+                                   broadcast: UnsafeMutablePointer<SIMD8<Float>>, _ b: Float,
+                                   _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>) {
+    let kh = g.kernelH, kw = g.kernelW, d = g.dilation, Wo = g.outWidth
+    for t in 0..<(kh * kw) { broadcast[t] = SIMD8(repeating: w[t]) }
+    let vectorEnd = Wo - Wo % 8
+    for oy in 0..<g.outHeight {
+        var ox = 0
+        while ox < vectorEnd {
+            var acc0 = SIMD8<Float>(repeating: b), acc1 = SIMD8<Float>(repeating: 0)
+            var tap = 0
+            for ki in 0..<kh {
+                let row = input + ((oy &+ ki &* d) &* paddedW &+ ox)
+                var kj = 0
+                // Two accumulators halve the add dependency chain.
+                while kj &+ 1 < kw {
+                    acc0 += broadcast[tap] * UnsafeRawPointer(row + kj &* d).loadUnaligned(as: SIMD8<Float>.self)
+                    acc1 += broadcast[tap &+ 1] * UnsafeRawPointer(row + (kj &+ 1) &* d).loadUnaligned(as: SIMD8<Float>.self)
+                    kj &+= 2; tap &+= 2
+                }
+                if kj < kw {
+                    acc0 += broadcast[tap] * UnsafeRawPointer(row + kj &* d).loadUnaligned(as: SIMD8<Float>.self)
+                    tap &+= 1
+                }
+            }
+            UnsafeMutableRawPointer(o + (oy &* Wo &+ ox)).storeBytes(of: acc0 + acc1, as: SIMD8<Float>.self)
+            ox &+= 8
+        }
+        depthwiseScalarTail(input, paddedW: paddedW, w, b, g, o, row: oy, from: vectorEnd)
+    }
+}
+
+/// Output columns from..<Wo of one row, one at a time.
+@inline(__always)
+private func depthwiseScalarTail(_ input: UnsafeMutablePointer<Float>, paddedW: Int, _ w: UnsafeMutablePointer<Float>, _ b: Float,
+                                 _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>, row oy: Int, from start: Int) {
+    let kh = g.kernelH, kw = g.kernelW, d = g.dilation
+    for ox in start..<g.outWidth {
+        var acc = b
+        for ki in 0..<kh {
+            let row = input + (oy + ki * d) * paddedW + ox
+            for kj in 0..<kw { acc += w[ki * kw + kj] * row[kj * d] }
+        }
+        o[oy * g.outWidth + ox] = acc
+    }
+}
+
+/// Any stride, straight from the unpadded input: taps outside the image are skipped.
+private func depthwisePlaneStrided(_ plane: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>, _ b: Float,
+                                   _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>) {
+    let kh = g.kernelH, kw = g.kernelW, H = g.height, W = g.width, Ho = g.outHeight, Wo = g.outWidth
+    let s = g.stride, p = g.padding, d = g.dilation
+    o.update(repeating: b, count: Ho * Wo)
+    for oy in 0..<Ho {
+        let orow = o + oy * Wo
+        for ki in 0..<kh {
+            let iy = oy * s - p + ki * d
+            if iy < 0 || iy >= H { continue }
+            for kj in 0..<kw {
+                let shift = kj * d - p
+                let oxBegin = min(Wo, max(0, (-shift + s - 1) / s))
+                let oxEnd = max(oxBegin, min(Wo, (W - shift + s - 1) / s))
+                let weightValue = w[ki * kw + kj]
+                let irow = plane + iy * W + shift
+                for ox in oxBegin..<oxEnd { orow[ox] += weightValue * irow[ox * s] }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Parallel
+
+/// torch.nn.functional.layer_norm over the last dimension of x [..., C]:
+/// (x − mean) / sqrt(var + eps) · weight + bias, with the biased variance.
+/// DINOv2 uses eps = 1e-6; torch's default is 1e-5. In place when `into` is `x`.
+public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5,
+                      into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try check(x.rank >= 1, "layerNorm", "input must have at least one dimension")
+    let c = x.dim(-1)
+    if let weight { try check(weight.shape == [c], "layerNorm", "weight \(weight.shape), expected [\(c)]") }
+    if let bias { try check(bias.shape == [c], "layerNorm", "bias \(bias.shape), expected [\(c)]") }
+    let out = try makeOutput("layerNorm", x.shape, into: into, workspace: workspace)
+    try check(out.aliases(x) || !out.overlaps(x), "layerNorm", "output must be the input itself or not overlap it")
+    let rows = c == 0 ? 0 : x.count / c
+    let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer)
+    let wp = weight.map { SendablePointer($0.pointer) }, bp = bias.map { SendablePointer($0.pointer) }
+    parallelChunks(rows, grain: max(1, elementwiseGrain / max(1, c))) { begin, end in
+        for r in begin..<end {
+            let i = src.base + r * c, o = dst.base + r * c
+            // Two passes (mean, then squared deviations) as torch does, which keeps
+            // the variance accurate when the mean is large compared with the spread.
+            var sum: Float = 0
+            for k in 0..<c { sum += i[k] }
+            let mean = sum / Float(c)
+            var sq: Float = 0
+            for k in 0..<c { let d = i[k] - mean; sq += d * d }
+            let inv = 1 / (sq / Float(c) + eps).squareRoot()
+            switch (wp, bp) {
+            case let (w?, b?): for k in 0..<c { o[k] = (i[k] - mean) * inv * w[k] + b[k] }
+            case let (w?, nil): for k in 0..<c { o[k] = (i[k] - mean) * inv * w[k] }
+            case let (nil, b?): for k in 0..<c { o[k] = (i[k] - mean) * inv + b[k] }
+            case (nil, nil): for k in 0..<c { o[k] = (i[k] - mean) * inv }
+            }
+        }
+    }
+    return out
+}

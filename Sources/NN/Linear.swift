@@ -1,0 +1,58 @@
+import CLinearAlgebra
+
+/// torch.nn.functional.linear: y = x·Wᵀ + b over the last dimension.
+/// x [..., in], weight [out, in] (torch's storage order), bias [out] → y [..., out].
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
+                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try check(x.rank >= 1, "linear", "input must have at least one dimension, got \(x.shape)")
+    try check(weight.rank == 2 && weight.shape[1] == x.dim(-1), "linear",
+              "weight \(weight.shape) does not match input \(x.shape) (expected [out, \(x.dim(-1))])")
+    let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+    if let bias { try check(bias.shape == [outFeatures], "linear", "bias \(bias.shape), expected [\(outFeatures)]") }
+    let rows = x.count / max(1, inFeatures)
+    let out = try makeOutput("linear", Array(x.shape.dropLast()) + [outFeatures], into: into, workspace: workspace)
+    try check(!out.overlaps(x), "linear", "output must not overlap the input")
+    fillRows(out.pointer, rows: rows, columns: outFeatures, with: bias)
+    if rows > 0 && outFeatures > 0 && inFeatures > 0 {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outFeatures), Int32(inFeatures),
+                    1, x.pointer, Int32(inFeatures), weight.pointer, Int32(inFeatures),
+                    bias == nil ? 0 : 1, out.pointer, Int32(outFeatures))
+    }
+    return out
+}
+
+/// Batched matrix product: a [B, M, K] · b [B, K, N] → [B, M, N], or with
+/// `transposeB` b given as [B, N, K] (a·bᵀ). Either operand may be rank 2 (or have
+/// B = 1) and is then shared by every batch entry. `alpha` scales the product.
+public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, alpha: Float = 1,
+                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try check((2...3).contains(a.rank) && (2...3).contains(b.rank), "matmul", "operands must be rank 2 or 3, got \(a.shape) and \(b.shape)")
+    let batchA = a.rank == 3 ? a.shape[0] : 1, batchB = b.rank == 3 ? b.shape[0] : 1
+    try check(batchA == batchB || batchA == 1 || batchB == 1, "matmul", "batch sizes of \(a.shape) and \(b.shape) differ")
+    let batch = max(batchA, batchB)
+    let m = a.dim(-2), k = a.dim(-1)
+    let kb = transposeB ? b.dim(-1) : b.dim(-2)
+    let n = transposeB ? b.dim(-2) : b.dim(-1)
+    try check(k == kb, "matmul", "inner sizes differ: \(a.shape) · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    let outShape = (a.rank == 3 || b.rank == 3) ? [batch, m, n] : [m, n]
+    let out = try makeOutput("matmul", outShape, into: into, workspace: workspace)
+    try check(!out.overlaps(a) && !out.overlaps(b), "matmul", "output must not overlap an operand")
+    if m == 0 || n == 0 { return out }
+    if k == 0 { out.fill(0); return out }
+    for i in 0..<batch {
+        let pa = a.pointer + (batchA == 1 ? 0 : i * m * k)
+        let pb = b.pointer + (batchB == 1 ? 0 : i * k * n)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, pa, Int32(k), pb, Int32(transposeB ? k : n),
+                    0, out.pointer + i * m * n, Int32(n))
+    }
+    return out
+}
+
+/// Writes `bias` into every row of a [rows, columns] matrix (zeros when nil), so a
+/// following GEMM can accumulate onto it with beta = 1.
+func fillRows(_ p: UnsafeMutablePointer<Float>, rows: Int, columns: Int, with bias: Tensor?) {
+    guard let bias else { return }
+    let b = bias.pointer
+    for r in 0..<rows { (p + r * columns).update(from: b, count: columns) }
+}

@@ -1,0 +1,134 @@
+import Artifacts
+import Foundation
+
+/// RoMa dense matcher: romatch 0.1.2's `RegressionMatcher.match` for two
+/// decoded images (symmetric, coarse pass then upsampled pass).
+public final class RoMaModel: @unchecked Sendable {
+    public let config: RoMaConfig
+    let dinov2: DINOv2Encoder
+    let vgg: VGGPyramid
+    let decoder: MultiScaleDecoder
+
+    /// Binds every parameter by its official key: RoMa's own under `encoder.cnn.`
+    /// and `decoder.`, DINOv2's under `dinov2.` (see `CombinedWeights`).
+    public init(weights: any WeightSource, config: RoMaConfig = .outdoor) throws {
+        try config.validate()
+        self.config = config
+        let arch = config.architecture
+        let root = LayerReader(weights)
+        dinov2 = try DINOv2Encoder(root("dinov2"), shape: arch.vit)
+        vgg = try VGGPyramid(root("encoder")("cnn")("layers"), widths: arch.vggWidths)
+        decoder = try MultiScaleDecoder(root("decoder"), architecture: arch)
+    }
+
+    /// Dense warps and certainties both ways, at `config.outputResolution`.
+    public func match(_ a: DecodedImage, _ b: DecodedImage) throws -> Warp {
+        let inputs = try [a, b].map { image -> (FeatureMap, FeatureMap?) in
+            let name = image.sourcePath.isEmpty ? "decoded image" : image.sourcePath
+            let (ch, cw) = config.coarseResolution
+            guard image.coarse.height == ch, image.coarse.width == cw else {
+                throw RoMaError("\(name): coarse input is \(image.coarse.width)x\(image.coarse.height), the model expects \(cw)x\(ch) (re-run `roma decode` with matching sizes)")
+            }
+            var fine: FeatureMap? = nil
+            if config.upsample {
+                let (uh, uw) = config.upsampleResolution
+                guard let up = image.upsampled else {
+                    throw RoMaError("\(name): has no upsampled input; the model needs one at \(uw)x\(uh)")
+                }
+                guard up.height == uh, up.width == uw else {
+                    throw RoMaError("\(name): upsampled input is \(up.width)x\(up.height), the model expects \(uw)x\(uh)")
+                }
+                fine = Self.normalise(up)
+            }
+            return (Self.normalise(image.coarse), fine)
+        }
+        let out = try run(coarseA: inputs[0].0, coarseB: inputs[1].0, fineA: inputs[0].1, fineB: inputs[1].1)
+        return Warp(width: out.width, height: out.height, warpAB: out.warpAB, warpBA: out.warpBA,
+                    certaintyAB: out.certaintyAB, certaintyBA: out.certaintyBA,
+                    widthA: a.originalWidth, heightA: a.originalHeight, widthB: b.originalWidth, heightB: b.originalHeight)
+    }
+
+    /// RGB bytes to the network input: `/255` then ImageNet mean/std, as the reference's test transform.
+    static func normalise(_ p: DecodedImage.Pixels) -> FeatureMap {
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        let n = p.width * p.height
+        var x = FeatureMap(zeros: 3, p.height, p.width)
+        for i in 0..<n {
+            for c in 0..<3 { x.data[c * n + i] = (Float(p.rgb[i * 3 + c]) / 255 - mean[c]) / std[c] }
+        }
+        return x
+    }
+
+    /// One image's projected pyramid: VGG strides 1–8, plus DINOv2 at stride 16 on the coarse pass.
+    func encode(_ image: FeatureMap, coarse: Bool, trace: Trace? = nil, tag: String = "") -> [Int: FeatureMap] {
+        var pyramid = StageClock.measure("vgg19") { vgg(image) }
+        if coarse { pyramid[16] = StageClock.measure("dinov2") { dinov2(image) } }
+        if let trace { for (s, f) in pyramid { trace.record("\(tag)pyramid.\(s)", f) } }
+        return StageClock.measure("projections") { decoder.project(pyramid) }
+    }
+
+    /// Encoder only on A's coarse input (for the benchmark's breakdown).
+    public func profileEncoder(_ a: DecodedImage) -> Int {
+        encode(Self.normalise(a.coarse), coarse: true).count
+    }
+
+    struct Output {
+        var width: Int, height: Int
+        var warpAB: [Float], warpBA: [Float], certaintyAB: [Float], certaintyBA: [Float]
+    }
+
+    /// The matcher proper on normalised inputs. With `trace`, records every intermediate.
+    func run(coarseA: FeatureMap, coarseB: FeatureMap, fineA: FeatureMap?, fineB: FeatureMap?, trace: Trace? = nil) throws -> Output {
+        let (ch, cw) = config.coarseResolution
+        // The reference's scale factors are relative to its training resolution, 560×560.
+        let coarseFactor = (Double(ch * cw) / (560.0 * 560.0)).squareRoot()
+        let pa = encode(coarseA, coarse: true, trace: trace, tag: "coarse.0."), pb = encode(coarseB, coarse: true, trace: trace, tag: "coarse.1.")
+        let directions = config.symmetric ? [(pa, pb), (pb, pa)] : [(pa, pb)]
+        var coarse = try directions.enumerated().map { i, d in
+            try decoder(d.0, d.1, seed: nil, scaleFactor: coarseFactor, trace: trace, tag: "coarse.\(i).")
+        }
+        var finest = coarse.map { $0[1]! }
+        let (oh, ow) = config.outputResolution
+        if config.upsample, let fineA, let fineB {
+            let (uh, uw) = config.upsampleResolution
+            let fineFactor = (Double(uh * uw) / (560.0 * 560.0)).squareRoot()
+            let fa = encode(fineA, coarse: false, trace: trace, tag: "fine.0."), fb = encode(fineB, coarse: false, trace: trace, tag: "fine.1.")
+            let fineDirections = config.symmetric ? [(fa, fb), (fb, fa)] : [(fa, fb)]
+            finest = try fineDirections.enumerated().map { i, d in
+                try decoder(d.0, d.1, seed: finest[i], scaleFactor: fineFactor, trace: trace, tag: "fine.\(i).")[1]!
+            }
+        }
+        var warps: [[Float]] = [], certainties: [[Float]] = []
+        for (i, estimate) in finest.enumerated() {
+            let lowRes = config.attenuateCertainty ? resizeBilinear(coarse[i][16]!.certainty, height: oh, width: ow) : nil
+            let (w, c) = Self.finalise(estimate, attenuation: lowRes)
+            warps.append(w)
+            certainties.append(c)
+        }
+        coarse = []
+        if !config.symmetric {
+            // B→A was not asked for: an empty direction (zero warp, zero certainty).
+            warps.append([Float](repeating: 0, count: oh * ow * 2))
+            certainties.append([Float](repeating: 0, count: oh * ow))
+        }
+        return Output(width: ow, height: oh, warpAB: warps[0], warpBA: warps[1], certaintyAB: certainties[0], certaintyBA: certainties[1])
+    }
+
+    /// Certainty attenuation, sigmoid, out-of-range masking and clamping, as the
+    /// end of the reference's `match`; returns `h × w × 2` warp and `h × w` certainty.
+    static func finalise(_ e: ScaleEstimate, attenuation: FeatureMap?) -> ([Float], [Float]) {
+        let n = e.flow.planeSize
+        var warp = [Float](repeating: 0, count: 2 * n), certainty = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            var logit = e.certainty.data[i]
+            if let low = attenuation?.data[i], low < 0 { logit -= 0.5 * low }
+            var p = 1 / (1 + exp(-logit))
+            let x = e.flow.data[i], y = e.flow.data[n + i]
+            if abs(x) > 1 || abs(y) > 1 { p = 0 }
+            warp[2 * i] = min(max(x, -1), 1)
+            warp[2 * i + 1] = min(max(y, -1), 1)
+            certainty[i] = p
+        }
+        return (warp, certainty)
+    }
+}
