@@ -1,0 +1,121 @@
+import Foundation
+
+/// Opens `torch.save` zip checkpoints as a `StateDict`: unpickles data.pkl with
+/// the safe reader, then checks every tensor view against its storage before
+/// any value is read.
+enum TorchCheckpoint {
+    static func open(_ path: String) throws -> StateDict {
+        let archive = try TorchZipArchive(path)
+        if let order = try archive.record("byteorder", limit: 64) {
+            let text = String(decoding: order, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text == "little" else {
+                throw CheckpointError(file: path, "storages are stored '\(text)'-endian; only little-endian checkpoints are read")
+            }
+        }
+        guard let pickle = try archive.record("data.pkl") else {
+            throw CheckpointError(file: path, "data.pkl cannot be read")
+        }
+        var unpickler = SafeUnpickler(pickle, file: path)
+        let root = try unpickler.load()
+
+        var tensors: [(key: String, record: TensorRecord)] = []
+        collectTensors(root, prefix: "", into: &tensors)
+        guard !tensors.isEmpty else {
+            throw CheckpointError(file: path, "holds no tensors (its pickle is a \(root.kind))")
+        }
+
+        var storageTypes: [String: StorageReference] = [:]
+        var ordered: [(key: String, info: TensorInfo)] = []
+        var records: [String: TensorRecord] = [:]
+        for (key, record) in tensors {
+            try check(record, key: key, in: archive, seen: &storageTypes)
+            if records[key] == nil { ordered.append((key, TensorInfo(dtype: record.storage.elementType, shape: record.shape))) }
+            records[key] = record
+        }
+        return StateDict(file: path, ordered: ordered, store: TorchTensorStore(archive: archive, records: records))
+    }
+
+    /// Walks nested dicts, lists and tuples; tensors get dotted keys as
+    /// `state_dict()` names them ({"model": {"a.weight": t}} → "model.a.weight").
+    /// Plain values (epochs, config strings) are skipped.
+    private static func collectTensors(_ value: PickleValue, prefix: String, into out: inout [(key: String, record: TensorRecord)]) {
+        func join(_ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+        switch value {
+        case .tensor(let record):
+            out.append((prefix, record))
+        case .dict(let dict):
+            for (key, item) in dict.entries {
+                switch key {
+                case .string(let s): collectTensors(item, prefix: join(s), into: &out)
+                case .int(let i): collectTensors(item, prefix: join(String(i)), into: &out)
+                default: continue
+                }
+            }
+        case .list(let list):
+            for (i, item) in list.items.enumerated() { collectTensors(item, prefix: join(String(i)), into: &out) }
+        case .tuple(let items):
+            for (i, item) in items.enumerated() { collectTensors(item, prefix: join(String(i)), into: &out) }
+        default:
+            return
+        }
+    }
+
+    /// Everything that could make a later read go out of bounds is refused here.
+    private static func check(_ record: TensorRecord, key: String, in archive: TorchZipArchive, seen: inout [String: StorageReference]) throws {
+        let file = archive.file
+        let storage = record.storage
+        func fail(_ problem: String) -> CheckpointError { CheckpointError(file: file, "tensor '\(key)': \(problem)") }
+        if let earlier = seen[storage.key], earlier.elementType != storage.elementType || earlier.count != storage.count {
+            throw fail("storage '\(storage.key)' is described inconsistently by two tensors")
+        }
+        seen[storage.key] = storage
+        guard let size = archive.storageSize(storage.key) else {
+            throw fail("its storage 'data/\(storage.key)' is missing from the archive (truncated?)")
+        }
+        let (needed, overflow) = storage.count.multipliedReportingOverflow(by: storage.elementType.byteSize)
+        guard !overflow, UInt64(needed) == size else {
+            throw fail("storage 'data/\(storage.key)' holds \(size) bytes, \(storage.count) \(storage.elementType.rawValue) elements need \(needed)")
+        }
+        guard record.shape.count == record.strides.count else {
+            throw fail("size \(record.shape) and stride \(record.strides) differ in rank")
+        }
+        guard record.shape.allSatisfy({ $0 >= 0 }), record.strides.allSatisfy({ $0 >= 0 }), record.offset >= 0 else {
+            throw fail("negative size, stride or offset")
+        }
+        var elements = 1
+        var lastIndex = record.offset
+        for (n, s) in zip(record.shape, record.strides) {
+            let (e, o1) = elements.multipliedReportingOverflow(by: n)
+            guard !o1 else { throw fail("size \(record.shape) overflows") }
+            elements = e
+            if n > 0 {
+                let (step, o2) = (n - 1).multipliedReportingOverflow(by: s)
+                let (sum, o3) = lastIndex.addingReportingOverflow(step)
+                guard !o2, !o3 else { throw fail("stride \(record.strides) overflows") }
+                lastIndex = sum
+            }
+        }
+        if elements > 0, lastIndex >= storage.count {
+            throw fail("view (offset \(record.offset), size \(record.shape), stride \(record.strides)) reaches element \(lastIndex) of a \(storage.count)-element storage")
+        }
+    }
+}
+
+/// Reads a tensor's storage from the archive and gathers its strided view.
+struct TorchTensorStore: TensorStore {
+    let archive: TorchZipArchive
+    let records: [String: TensorRecord]
+
+    func values(of key: String) throws -> [Float] {
+        guard let record = records[key] else { throw CheckpointError(file: archive.file, "no tensor '\(key)'") }
+        let count = record.shape.reduce(1, *)
+        if count == 0 { return [] }
+        let bytes = try archive.storage(record.storage.key)
+        let span = StridedView(shape: record.shape, strides: record.strides, offset: record.offset)
+        // Only the span of the storage the view touches is widened to Float.
+        let range = span.storageRange
+        let widened = try ElementConversion.floats(bytes, type: record.storage.elementType, elements: range, file: archive.file)
+        if span.isContiguous { return widened }
+        return span.gather(widened, base: range.lowerBound)
+    }
+}
