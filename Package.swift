@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Artifacts", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "TestSupport"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "RoMaTests", dependencies: ["RoMa", "NN", "Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Artifacts", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "Artifacts", "TestSupport",

@@ -126,9 +126,10 @@ public struct StateDict: WeightSource, Sendable {
     }
 
     /// Compares the file's tensors with the keys and shapes a model expects.
-    /// Keys ending in `num_batches_tracked` are expected to be integers, all
-    /// others floating-point (any float width: every one is widened to Float32).
-    public func validate(expected: [String: [Int]]) -> LayoutReport {
+    /// `integerKeys` are expected to hold integers (or bools), all others floating
+    /// point of any width (every one is widened to Float32). By default the
+    /// integer keys are BatchNorm's `…num_batches_tracked` counters.
+    public func validate(expected: [String: [Int]], integerKeys: Set<String>? = nil) -> LayoutReport {
         var report = LayoutReport(file: file)
         for key in expected.keys.sorted() {
             let want = expected[key]!
@@ -137,7 +138,7 @@ public struct StateDict: WeightSource, Sendable {
                 continue
             }
             if found.shape != want { report.shapeMismatches.append(.init(key: key, expected: want, found: found.shape)) }
-            let wantsInteger = key.hasSuffix("num_batches_tracked")
+            let wantsInteger = integerKeys?.contains(key) ?? key.hasSuffix("num_batches_tracked")
             if found.dtype.isFloatingPoint == wantsInteger {
                 report.dtypeMismatches.append(.init(key: key, expected: wantsInteger ? "an integer type" : "a floating-point type", found: found.dtype))
             }

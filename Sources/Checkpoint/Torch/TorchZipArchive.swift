@@ -52,7 +52,7 @@ final class TorchZipArchive: @unchecked Sendable {
         entries[root + "data/" + key]?.uncompressedSize
     }
 
-    /// The bytes of storage `key`, CRC-checked by ZIPFoundation while streaming.
+    /// The bytes of storage `key`, checked against the archive's CRC-32.
     func storage(_ key: String) throws -> Data {
         guard let entry = entries[root + "data/" + key] else {
             throw CheckpointError(file: file, "storage 'data/\(key)' is missing from the archive")
@@ -64,13 +64,18 @@ final class TorchZipArchive: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var data = Data(capacity: Int(clamping: entry.uncompressedSize))
+        let checksum: CRC32
         do {
-            _ = try archive.extract(entry, bufferSize: 1 << 20) { chunk in data.append(chunk) }
+            checksum = try archive.extract(entry, bufferSize: 1 << 20) { chunk in data.append(chunk) }
         } catch {
             throw CheckpointError(file: file, "record '\(name)' cannot be read (truncated or corrupt: \(error))")
         }
         guard UInt64(data.count) == entry.uncompressedSize else {
             throw CheckpointError(file: file, "record '\(name)' holds \(data.count) bytes, its header says \(entry.uncompressedSize) (truncated)")
+        }
+        // ZIPFoundation computes the CRC-32 while streaming but leaves the comparison to us.
+        guard checksum == entry.checksum else {
+            throw CheckpointError(file: file, "record '\(name)' fails its CRC-32 check (corrupt download or disk)")
         }
         return data
     }

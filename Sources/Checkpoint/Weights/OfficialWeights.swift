@@ -43,11 +43,14 @@ public struct WeightFile: Sendable {
     public let name: String
     public let url: String
     public let expectedLayout: [String: [Int]]
+    /// Keys holding integers; nil means BatchNorm's `num_batches_tracked` (see `StateDict.validate`).
+    public let integerKeys: Set<String>?
 
-    public init(name: String, url: String, expectedLayout: [String: [Int]]) {
+    public init(name: String, url: String, expectedLayout: [String: [Int]], integerKeys: Set<String>? = nil) {
         self.name = name
         self.url = url
         self.expectedLayout = expectedLayout
+        self.integerKeys = integerKeys
     }
 }
 

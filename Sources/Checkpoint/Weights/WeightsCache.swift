@@ -144,7 +144,7 @@ public struct WeightsCache: Sendable {
     /// Opens the file and compares its tensors with the expected layout; returns the tensor count.
     private func checkStructure(_ path: String, _ file: WeightFile) throws -> Int {
         let dict = try StateDict.load(path)
-        try dict.validate(expected: file.expectedLayout).throwIfInvalid()
+        try dict.validate(expected: file.expectedLayout, integerKeys: file.integerKeys).throwIfInvalid()
         return dict.count
     }
 
