@@ -95,6 +95,19 @@ import Testing
         #expect(ElementConversion.halfToFloat(0x7E00).isNaN)
     }
 
+    @Test func crc32MatchesTheStandardCheckValue() {
+        // The CRC-32 catalogue's check value for "123456789", fed in uneven pieces
+        // so both the 8-byte and the byte-at-a-time paths run.
+        var crc = CRC32()
+        let text = Array("123456789".utf8)
+        text[..<3].withUnsafeBytes { crc.update($0) }
+        text[3...].withUnsafeBytes { crc.update($0) }
+        #expect(crc.value == 0xCBF4_3926)
+        var long = CRC32()
+        Array(repeating: UInt8(0x61), count: 1000).withUnsafeBytes { long.update($0) }
+        #expect(long.value == 0x9A38_DA03)  // zlib.crc32(b"a" * 1000)
+    }
+
     @Test func stridedViewGathersLikeIndexing() {
         // A 2×3×4 block stored as storage[7 + 1·i + 12·j + 3·k] (an arbitrary permutation with offset).
         let storage = (0..<60).map(Float.init)

@@ -51,7 +51,15 @@ import TestSupport
         try FileManager.default.removeItem(atPath: cache.path(of: file))
         try FileManager.default.copyItem(atPath: Fixtures.path("corrupt_crc.pt"), toPath: cache.path(of: file))
         #expect(try cache.fetch([file], downloader: StubDownloader(source: "/nonexistent")).map(\.action) == ["present"])
-        #expect(Fixtures.message { _ = try cache.check([file]) }?.contains("differs from") == true)
+        // The full check reads every storage, so the flipped byte fails its CRC-32 first.
+        #expect(Fixtures.message { _ = try cache.check([file]) }?.contains("fails its CRC-32 check") == true)
+        // A file whose bytes are all sound but not the recorded ones: only the SHA-256 tells.
+        try FileManager.default.removeItem(atPath: cache.path(of: file))
+        try FileManager.default.copyItem(atPath: Fixtures.path("state_dict.pt"), toPath: cache.path(of: file))
+        var manifest = try WeightsManifest.read(folder: cache.folder)
+        manifest.files[file.name]?.sha256 = String(repeating: "0", count: 64)
+        try manifest.write(folder: cache.folder)
+        #expect(Fixtures.message { _ = try cache.check([file]) }?.contains("differs from \(String(repeating: "0", count: 64))") == true)
         // A different size is caught without hashing.
         try FileManager.default.removeItem(atPath: cache.path(of: file))
         try FileManager.default.copyItem(atPath: Fixtures.path("state_dict_p4.pt"), toPath: cache.path(of: file))

@@ -64,17 +64,19 @@ final class TorchZipArchive: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var data = Data(capacity: Int(clamping: entry.uncompressedSize))
-        let checksum: CRC32
+        var crc = CRC32()
         do {
-            checksum = try archive.extract(entry, bufferSize: 1 << 20) { chunk in data.append(chunk) }
+            _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: true) { chunk in
+                chunk.withUnsafeBytes { crc.update($0) }
+                data.append(chunk)
+            }
         } catch {
             throw CheckpointError(file: file, "record '\(name)' cannot be read (truncated or corrupt: \(error))")
         }
         guard UInt64(data.count) == entry.uncompressedSize else {
             throw CheckpointError(file: file, "record '\(name)' holds \(data.count) bytes, its header says \(entry.uncompressedSize) (truncated)")
         }
-        // ZIPFoundation computes the CRC-32 while streaming but leaves the comparison to us.
-        guard checksum == entry.checksum else {
+        guard crc.value == entry.checksum else {
             throw CheckpointError(file: file, "record '\(name)' fails its CRC-32 check (corrupt download or disk)")
         }
         return data

@@ -40,14 +40,14 @@ public struct WeightsCache: Sendable {
 
     /// Checks a cached file: it opens as a checkpoint with exactly the expected
     /// keys and shapes, and its size agrees with the manifest. With `hashing`, also
-    /// its SHA-256 (reading the whole file); a file not yet in the manifest is then
-    /// recorded there.
+    /// every tensor's values (CRC-32, finiteness) and its SHA-256, reading the whole
+    /// file twice; a file not yet in the manifest is then recorded there.
     public func verify(_ file: WeightFile, hashing: Bool) throws -> Status {
         let path = path(of: file)
         guard FileManager.default.fileExists(atPath: path) else {
             throw WeightsUnavailable(folder: folder, missing: [file], cause: nil)
         }
-        let tensors = try checkStructure(path, file)
+        let tensors = try checkStructure(path, file, readEveryTensor: hashing)
         let bytes = try fileSize(path)
         var manifest = try WeightsManifest.read(folder: folder)
         let known = manifest.files[file.name]
@@ -141,10 +141,20 @@ public struct WeightsCache: Sendable {
         return Status(file: file, path: final, entry: entry, action: "downloaded")
     }
 
-    /// Opens the file and compares its tensors with the expected layout; returns the tensor count.
-    private func checkStructure(_ path: String, _ file: WeightFile) throws -> Int {
+    /// Opens the file and compares its tensors with the expected layout; returns
+    /// the tensor count. With `readEveryTensor`, also reads every value, which
+    /// checks each storage's CRC-32 and finds NaN or infinite weights.
+    private func checkStructure(_ path: String, _ file: WeightFile, readEveryTensor: Bool = false) throws -> Int {
         let dict = try StateDict.load(path)
         try dict.validate(expected: file.expectedLayout, integerKeys: file.integerKeys).throwIfInvalid()
+        if readEveryTensor {
+            for key in dict.keys {
+                let values = try dict.tensor(key).values
+                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    throw CheckpointError(file: path, "tensor '\(key)' holds \(values[bad]) at element \(bad)")
+                }
+            }
+        }
         return dict.count
     }
 

@@ -33,7 +33,7 @@ public struct WeightsManifest: Codable, Sendable, Equatable {
 
     func write(folder: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(self), to: folder + "/" + Self.fileName)
     }
 }

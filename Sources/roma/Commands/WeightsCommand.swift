@@ -28,15 +28,28 @@ struct Weights: ParsableCommand {
         let cache = WeightsCache(folder: cache)
         let selected = only.map { [$0] } ?? OfficialWeights.allCases
         let files = selected.map(\.weightFile)
-        let statuses = check
-            ? try cache.check(files)
-            : try cache.fetch(files, downloader: CurlDownloader()) { message in
+        if check {
+            // Report each present file as it is verified, then name the absent ones.
+            var missing: [WeightFile] = []
+            for file in files {
+                if FileManager.default.fileExists(atPath: cache.path(of: file)) {
+                    report(try cache.verify(file, hashing: true))
+                } else {
+                    missing.append(file)
+                }
+            }
+            if !missing.isEmpty { throw WeightsUnavailable(folder: cache.folder, missing: missing, cause: nil) }
+        } else {
+            let statuses = try cache.fetch(files, downloader: CurlDownloader()) { message in
                 FileHandle.standardError.write(Data((message + "\n").utf8))
             }
-        for status in statuses {
-            let digest = status.entry.map { "  sha256 \($0.sha256.prefix(16))…  \($0.bytes) bytes" } ?? ""
-            print("\(status.action.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status.path)\(digest)")
+            statuses.forEach(report)
         }
+    }
+
+    private func report(_ status: WeightsCache.Status) {
+        let digest = status.entry.map { "  sha256 \($0.sha256.prefix(16))…  \($0.bytes) bytes" } ?? ""
+        print("\(status.action.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status.path)\(digest)")
     }
 }
 
