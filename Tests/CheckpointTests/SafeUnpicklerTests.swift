@@ -16,13 +16,15 @@ import Testing
         return out
     }
 
-    static func load(_ bytes: [UInt8]) throws -> PickleValue {
+    /// Runs `bytes` and hands the result to `body` while its containers are alive.
+    static func load(_ bytes: [UInt8], _ body: (PickleValue) throws -> Void = { _ in }) throws {
         var unpickler = SafeUnpickler(bytes, file: "test.pkl")
-        return try unpickler.load()
+        let value = try unpickler.load()
+        try withExtendedLifetime(unpickler.arena) { try body(value) }
     }
 
     static func message(_ bytes: [UInt8]) -> String? {
-        Fixtures.message { _ = try load(bytes) }
+        Fixtures.message { try load(bytes) }
     }
 
     // pickle.dumps({"a": [1, 2.5, "x", -300000, 2**40, -2**63, True, None, b"hi"], "t": (1, (2, 3)), 7: "seven"}, protocol=p)
@@ -34,28 +36,30 @@ import Testing
 
     @Test(arguments: plainData)
     func plainDataDecodes(_ protocolVersion: Int, _ hex: String) throws {
-        guard case .dict(let dict) = try Self.load(Self.bytes(hex)) else { Issue.record("not a dict"); return }
-        #expect(dict.entries.count == 3)
-        guard case .string("a") = dict.entries[0].key, case .list(let list) = dict.entries[0].value else {
-            Issue.record("entry a"); return
-        }
-        let items = list.items
-        #expect(items.count == 9)
-        if case .int(let v) = items[0] { #expect(v == 1) } else { Issue.record("int") }
-        if case .float(let v) = items[1] { #expect(v == 2.5) } else { Issue.record("float") }
-        if case .string(let v) = items[2] { #expect(v == "x") } else { Issue.record("str") }
-        if case .int(let v) = items[3] { #expect(v == -300_000) } else { Issue.record("BININT") }
-        if case .int(let v) = items[4] { #expect(v == 1 << 40) } else { Issue.record("LONG1") }
-        if case .int(let v) = items[5] { #expect(v == Int.min) } else { Issue.record("LONG1 negative") }
-        if case .bool(let v) = items[6] { #expect(v) } else { Issue.record("bool") }
-        if case .none = items[7] {} else { Issue.record("None") }
-        if case .bytes(let v) = items[8] { #expect(v == Array("hi".utf8)) } else { Issue.record("bytes") }
-        guard case .tuple(let t) = dict.entries[1].value, t.count == 2, case .tuple(let inner) = t[1] else {
-            Issue.record("tuple"); return
-        }
-        #expect(inner.count == 2)
-        guard case .int(7) = dict.entries[2].key, case .string("seven") = dict.entries[2].value else {
-            Issue.record("int key"); return
+        try Self.load(Self.bytes(hex)) { value in
+            guard case .dict(let dict) = value else { Issue.record("not a dict"); return }
+            #expect(dict.entries.count == 3)
+            guard case .string("a") = dict.entries[0].key, case .list(let list) = dict.entries[0].value else {
+                Issue.record("entry a"); return
+            }
+            let items = list.items
+            #expect(items.count == 9)
+            if case .int(let v) = items[0] { #expect(v == 1) } else { Issue.record("int") }
+            if case .float(let v) = items[1] { #expect(v == 2.5) } else { Issue.record("float") }
+            if case .string(let v) = items[2] { #expect(v == "x") } else { Issue.record("str") }
+            if case .int(let v) = items[3] { #expect(v == -300_000) } else { Issue.record("BININT") }
+            if case .int(let v) = items[4] { #expect(v == 1 << 40) } else { Issue.record("LONG1") }
+            if case .int(let v) = items[5] { #expect(v == Int.min) } else { Issue.record("LONG1 negative") }
+            if case .bool(let v) = items[6] { #expect(v) } else { Issue.record("bool") }
+            if case .none = items[7] {} else { Issue.record("None") }
+            if case .bytes(let v) = items[8] { #expect(v == Array("hi".utf8)) } else { Issue.record("bytes") }
+            guard case .tuple(let t) = dict.entries[1].value, t.items.count == 2, case .tuple(let inner) = t.items[1] else {
+                Issue.record("tuple"); return
+            }
+            #expect(inner.items.count == 2)
+            guard case .int(7) = dict.entries[2].key, case .string("seven") = dict.entries[2].value else {
+                Issue.record("int key"); return
+            }
         }
     }
 
@@ -99,9 +103,35 @@ import Testing
 
     @Test func setsBecomeLists() throws {
         // pickle.dumps({1}, protocol=2): REDUCE(__builtin__.set, ([1],))
-        guard case .list(let list) = try Self.load(Self.bytes("8002635f5f6275696c74696e5f5f0a7365740a71005d71014b01618571025271032e")) else {
-            Issue.record("not a list"); return
+        try Self.load(Self.bytes("8002635f5f6275696c74696e5f5f0a7365740a71005d71014b01618571025271032e")) { value in
+            guard case .list(let list) = value else { Issue.record("not a list"); return }
+            #expect(list.items.count == 1)
         }
-        #expect(list.items.count == 1)
+    }
+
+    @Test func deepNestsAreFreedWithoutRecursion() throws {
+        // 300 000 lists each inside the next (EMPTY_LIST ×n, APPEND ×(n−1)) and
+        // tuples each inside the next (EMPTY_TUPLE, TUPLE1 ×n): freed recursively,
+        // either would overflow a thread's stack.
+        let n = 300_000
+        let lists = [0x80, 0x02] + [UInt8](repeating: 0x5D, count: n) + [UInt8](repeating: 0x61, count: n - 1) + [0x2E]
+        let tuples = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: n) + [0x2E]
+        for stream in [lists, tuples] {
+            try Self.load(stream) { value in
+                var out: [(key: String, record: TensorRecord)] = []
+                let message = Fixtures.message { try TorchCheckpoint.collectTensors(value, prefix: "", depth: 0, file: "deep.pt", into: &out) }
+                #expect(message?.contains("deeper than 64 levels") == true)
+            }
+        }
+    }
+
+    @Test func cyclesAreRefused() throws {
+        // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND: a list that contains itself.
+        try Self.load([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E]) { value in
+            var out: [(key: String, record: TensorRecord)] = []
+            #expect(throws: CheckpointError.self) {
+                try TorchCheckpoint.collectTensors(value, prefix: "", depth: 0, file: "cycle.pt", into: &out)
+            }
+        }
     }
 }

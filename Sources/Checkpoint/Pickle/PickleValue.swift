@@ -8,9 +8,11 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
-    /// Lists and dicts are references: pickles fill them after creating them,
-    /// possibly through the memo, so every copy must see the same contents.
+    /// Containers are references: pickles fill lists and dicts after creating
+    /// them, possibly through the memo, so every copy must see the same contents.
+    /// Being objects owned by a `ContainerArena` also lets them be freed without
+    /// recursion, however deeply a crafted file nests them.
+    case tuple(PickleTuple)
     case list(PickleList)
     case dict(PickleDict)
     /// A reference to a whitelisted class or function, not yet called.
@@ -38,9 +40,48 @@ indirect enum PickleValue {
     }
 }
 
+final class PickleTuple {
+    fileprivate(set) var items: [PickleValue]
+    init(_ items: [PickleValue]) { self.items = items }
+}
+
 final class PickleList {
     var items: [PickleValue]
     init(_ items: [PickleValue] = []) { self.items = items }
+}
+
+/// Keeps every container the unpickler made, and on release empties them all
+/// before any is freed: freeing a million-deep nest (two bytes of pickle per
+/// level) would otherwise recurse a million deep and overflow the stack. It
+/// also breaks reference cycles a pickle can make through the memo.
+final class ContainerArena {
+    private var tuples: [PickleTuple] = []
+    private var lists: [PickleList] = []
+    private var dicts: [PickleDict] = []
+
+    func tuple(_ items: [PickleValue]) -> PickleValue {
+        let t = PickleTuple(items)
+        tuples.append(t)
+        return .tuple(t)
+    }
+
+    func list(_ items: [PickleValue] = []) -> PickleValue {
+        let l = PickleList(items)
+        lists.append(l)
+        return .list(l)
+    }
+
+    func dict() -> PickleDict {
+        let d = PickleDict()
+        dicts.append(d)
+        return d
+    }
+
+    deinit {
+        for t in tuples { t.items = [] }
+        for l in lists { l.items = [] }
+        for d in dicts { d.removeAll() }
+    }
 }
 
 /// An insertion-ordered dict, as Python's. Keys that are plain scalars replace
@@ -51,6 +92,11 @@ final class PickleDict {
 
     enum ScalarKey: Hashable {
         case none, bool(Bool), int(Int), string(String)
+    }
+
+    fileprivate func removeAll() {
+        entries = []
+        index = [:]
     }
 
     func set(_ key: PickleValue, _ value: PickleValue) {

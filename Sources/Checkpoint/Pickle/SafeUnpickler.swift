@@ -19,6 +19,8 @@ struct SafeUnpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Owns every container built; keep it alive while using the result.
+    let arena = ContainerArena()
 
     init(_ bytes: [UInt8], file: String) {
         self.bytes = bytes
@@ -76,22 +78,22 @@ struct SafeUnpickler {
         case 0x43: stack.append(.bytes(Array(try take(try littleEndian(1)))))      // SHORT_BINBYTES
         case 0x8E, 0x96: stack.append(.bytes(Array(try take(try littleEndian(8)))))  // BINBYTES8, BYTEARRAY8
 
-        case 0x29: stack.append(.tuple([]))                // EMPTY_TUPLE
-        case 0x74: stack.append(.tuple(try popMark()))     // TUPLE
-        case 0x85: stack.append(.tuple(try pop(1)))        // TUPLE1
-        case 0x86: stack.append(.tuple(try pop(2)))        // TUPLE2
-        case 0x87: stack.append(.tuple(try pop(3)))        // TUPLE3
-        case 0x5D: stack.append(.list(PickleList()))       // EMPTY_LIST
-        case 0x6C: stack.append(.list(PickleList(try popMark())))  // LIST
+        case 0x29: stack.append(arena.tuple([]))                // EMPTY_TUPLE
+        case 0x74: stack.append(arena.tuple(try popMark()))     // TUPLE
+        case 0x85: stack.append(arena.tuple(try pop(1)))        // TUPLE1
+        case 0x86: stack.append(arena.tuple(try pop(2)))        // TUPLE2
+        case 0x87: stack.append(arena.tuple(try pop(3)))        // TUPLE3
+        case 0x5D: stack.append(arena.list())              // EMPTY_LIST
+        case 0x6C: stack.append(arena.list(try popMark()))  // LIST
         case 0x61:                                         // APPEND
             let item = try pop()
             try list(at: try top()).items.append(item)
         case 0x65:                                         // APPENDS
             let items = try popMark()
             try list(at: try top()).items.append(contentsOf: items)
-        case 0x7D: stack.append(.dict(PickleDict()))       // EMPTY_DICT
+        case 0x7D: stack.append(.dict(arena.dict()))       // EMPTY_DICT
         case 0x64:                                         // DICT
-            let dict = PickleDict()
+            let dict = arena.dict()
             try fill(dict, with: try popMark())
             stack.append(.dict(dict))
         case 0x73:                                         // SETITEM
@@ -100,11 +102,11 @@ struct SafeUnpickler {
         case 0x75:                                         // SETITEMS
             let items = try popMark()
             try fill(try dict(at: try top()), with: items)
-        case 0x8F: stack.append(.list(PickleList()))       // EMPTY_SET: kept as a list
+        case 0x8F: stack.append(arena.list())              // EMPTY_SET: kept as a list
         case 0x90:                                         // ADDITEMS
             let items = try popMark()
             try list(at: try top()).items.append(contentsOf: items)
-        case 0x91: stack.append(.list(PickleList(try popMark())))  // FROZENSET
+        case 0x91: stack.append(arena.list(try popMark()))  // FROZENSET
 
         case 0x63:                                         // GLOBAL "module\nname\n"
             let module = try line()
@@ -164,17 +166,18 @@ struct SafeUnpickler {
         guard case .global(let global) = callable else {
             throw fail("REDUCE on a \(callable.kind), which is not a callable this reader knows")
         }
-        guard case .tuple(let args) = arguments else {
+        guard case .tuple(let argumentTuple) = arguments else {
             throw fail("REDUCE of \(global.qualifiedName) with \(arguments.kind) arguments instead of a tuple")
         }
+        let args = argumentTuple.items
         switch global {
         case .orderedDict:
-            let dict = PickleDict()
+            let dict = arena.dict()
             if let first = args.first {
                 // OrderedDict(iterable_of_pairs)
                 for pair in try sequence(first, what: "OrderedDict argument") {
-                    guard case .tuple(let kv) = pair, kv.count == 2 else { throw fail("OrderedDict item is not a pair") }
-                    dict.set(kv[0], kv[1])
+                    guard case .tuple(let kv) = pair, kv.items.count == 2 else { throw fail("OrderedDict item is not a pair") }
+                    dict.set(kv.items[0], kv.items[1])
                 }
             }
             return .dict(dict)
@@ -188,9 +191,9 @@ struct SafeUnpickler {
             return data
         case .torchSize:
             guard args.count == 1 else { throw fail("torch.Size takes one argument, found \(args.count)") }
-            return .tuple(try sequence(args[0], what: "torch.Size argument"))
+            return arena.tuple(try sequence(args[0], what: "torch.Size argument"))
         case .set:
-            return .list(PickleList(try args.first.map { try sequence($0, what: "set argument") } ?? []))
+            return arena.list(try args.first.map { try sequence($0, what: "set argument") } ?? [])
         case .codecsEncode:
             // Protocol 2 writes Python 3 bytes as _codecs.encode(text, 'latin1').
             guard args.count == 2, case .string(let text) = args[0], case .string(let codec) = args[1],
@@ -232,9 +235,10 @@ struct SafeUnpickler {
 
     /// torch.save's persistent id for a storage: ('storage', type, key, location, numel).
     private func persistentLoad(_ id: PickleValue) throws -> PickleValue {
-        guard case .tuple(let fields) = id, fields.count == 5, case .string("storage") = fields[0] else {
+        guard case .tuple(let tuple) = id, tuple.items.count == 5, case .string("storage") = tuple.items[0] else {
             throw fail("persistent id is not a torch storage reference")
         }
+        let fields = tuple.items
         guard case .global(.storageType(let type)) = fields[1] else {
             throw fail("storage of unsupported type \(fields[1].kind)")
         }
@@ -298,7 +302,7 @@ struct SafeUnpickler {
 
     private func sequence(_ value: PickleValue, what: String) throws -> [PickleValue] {
         switch value {
-        case .tuple(let items): return items
+        case .tuple(let tuple): return tuple.items
         case .list(let list): return list.items
         default: throw fail("\(what) is a \(value.kind), expected a tuple or list")
         }

@@ -17,9 +17,11 @@ enum TorchCheckpoint {
         }
         var unpickler = SafeUnpickler(pickle, file: path)
         let root = try unpickler.load()
-
         var tensors: [(key: String, record: TensorRecord)] = []
-        collectTensors(root, prefix: "", into: &tensors)
+        // The arena empties every container when it goes: keep it until the walk is done.
+        try withExtendedLifetime(unpickler.arena) {
+            try collectTensors(root, prefix: "", depth: 0, file: path, into: &tensors)
+        }
         guard !tensors.isEmpty else {
             throw CheckpointError(file: path, "holds no tensors (its pickle is a \(root.kind))")
         }
@@ -35,26 +37,37 @@ enum TorchCheckpoint {
         return StateDict(file: path, ordered: ordered, store: TorchTensorStore(archive: archive, records: records))
     }
 
+    /// Checkpoints nest a few levels at most; a deeper nest (or a cycle, which a
+    /// pickle can build through its memo) is refused instead of recursing forever.
+    static let maximumNesting = 64
+
     /// Walks nested dicts, lists and tuples; tensors get dotted keys as
     /// `state_dict()` names them ({"model": {"a.weight": t}} → "model.a.weight").
     /// Plain values (epochs, config strings) are skipped.
-    private static func collectTensors(_ value: PickleValue, prefix: String, into out: inout [(key: String, record: TensorRecord)]) {
+    static func collectTensors(_ value: PickleValue, prefix: String, depth: Int, file: String,
+                                       into out: inout [(key: String, record: TensorRecord)]) throws {
+        guard depth <= maximumNesting else {
+            throw CheckpointError(file: file, "pickle nests containers deeper than \(maximumNesting) levels (or in a cycle) at '\(prefix)'")
+        }
         func join(_ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+        func walk(_ item: PickleValue, _ key: String) throws {
+            try collectTensors(item, prefix: join(key), depth: depth + 1, file: file, into: &out)
+        }
         switch value {
         case .tensor(let record):
             out.append((prefix, record))
         case .dict(let dict):
             for (key, item) in dict.entries {
                 switch key {
-                case .string(let s): collectTensors(item, prefix: join(s), into: &out)
-                case .int(let i): collectTensors(item, prefix: join(String(i)), into: &out)
+                case .string(let s): try walk(item, s)
+                case .int(let i): try walk(item, String(i))
                 default: continue
                 }
             }
         case .list(let list):
-            for (i, item) in list.items.enumerated() { collectTensors(item, prefix: join(String(i)), into: &out) }
-        case .tuple(let items):
-            for (i, item) in items.enumerated() { collectTensors(item, prefix: join(String(i)), into: &out) }
+            for (i, item) in list.items.enumerated() { try walk(item, String(i)) }
+        case .tuple(let tuple):
+            for (i, item) in tuple.items.enumerated() { try walk(item, String(i)) }
         default:
             return
         }
