@@ -108,6 +108,11 @@ enum TorchCheckpoint {
                 lastIndex = sum
             }
         }
+        // An expanded (stride 0) view may be larger than its storage, but not absurdly:
+        // the limit keeps a crafted size from driving a huge allocation.
+        guard elements <= max(storage.count, 1 << 28) else {
+            throw fail("view of \(elements) elements over a \(storage.count)-element storage is larger than this reader accepts")
+        }
         if elements > 0, lastIndex >= storage.count {
             throw fail("view (offset \(record.offset), size \(record.shape), stride \(record.strides)) reaches element \(lastIndex) of a \(storage.count)-element storage")
         }

@@ -63,7 +63,8 @@ final class TorchZipArchive: @unchecked Sendable {
     private func read(_ entry: Entry, name: String) throws -> Data {
         lock.lock()
         defer { lock.unlock() }
-        var data = Data(capacity: Int(clamping: entry.uncompressedSize))
+        // The header's size is only a claim: reserve no more than the file could hold.
+        var data = Data(capacity: Int(clamping: min(entry.uncompressedSize, entry.compressedSize, 1 << 30)))
         var crc = CRC32()
         do {
             _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: true) { chunk in
