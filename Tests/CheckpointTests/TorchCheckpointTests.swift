@@ -109,6 +109,16 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
+    @Test(arguments: [7, 200, 2400])
+    func truncatedSafetensorsIsNamed(_ size: Int) throws {
+        let path = try Fixtures.truncated("state_dict.safetensors", to: size)
+        let message = Fixtures.message {
+            let dict = try StateDict.load(path)
+            for key in dict.keys { _ = try dict.tensor(key) }
+        }
+        #expect(message?.hasPrefix(path) == true, "\(message ?? "no error")")
+    }
+
     @Test func otherFilesAreNamed() throws {
         let folder = TestPaths.scratch("ckpt-other")
         let text = folder + "/notes.pth"

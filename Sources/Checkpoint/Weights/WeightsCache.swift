@@ -29,6 +29,14 @@ public struct WeightsCache: Sendable {
         return path
     }
 
+    /// Paths of the official files, downloading those not cached yet: what
+    /// `roma match` calls when no weights are given. Offline, the error says
+    /// which files to put where.
+    public func ensure(_ weights: [OfficialWeights], downloader: any Downloader = CurlDownloader(),
+                       log: (String) -> Void = { _ in }) throws -> [String] {
+        try fetch(weights.map(\.weightFile), downloader: downloader, log: log).map(\.path)
+    }
+
     /// What `verify` and `fetch` found for one file.
     public struct Status: Sendable {
         public let file: WeightFile
@@ -121,6 +129,7 @@ public struct WeightsCache: Sendable {
 
     private func download(_ file: WeightFile, with downloader: any Downloader) throws -> Status {
         let final = path(of: file)
+        removeAbandonedDownloads(of: file)
         let temp = folder + "/.\(file.name).part-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: temp) }
         try downloader.download(file.url, to: temp)
@@ -139,6 +148,16 @@ public struct WeightsCache: Sendable {
         manifest.files[file.name] = entry
         try manifest.write(folder: folder)
         return Status(file: file, path: final, entry: entry, action: "downloaded")
+    }
+
+    /// Deletes temporary files of earlier downloads of `file` whose process is
+    /// gone (an interrupted `roma weights` cannot clean up after itself).
+    private func removeAbandonedDownloads(of file: WeightFile) {
+        let prefix = ".\(file.name).part-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
+        }
     }
 
     /// Opens the file and compares its tensors with the expected layout; returns
