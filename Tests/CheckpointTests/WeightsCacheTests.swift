@@ -46,10 +46,11 @@ import TestSupport
     @Test func abandonedDownloadsAreCleanedUp() throws {
         let cache = WeightsCache(folder: TestPaths.scratch("ckpt-cache"))
         let file = try Self.fixtureFile()
-        // A leftover of a process that no longer exists (pid beyond Linux's maximum), and one of ours.
+        // A leftover of a process that cannot exist (beyond Linux's pid maximum), and
+        // one of a live process (our parent), which may still be downloading.
         let dead = cache.folder + "/.tiny.pth.part-99999999"
-        let alive = cache.folder + "/.tiny.pth.part-\(getpid() + 0)x"  // not a pid: left alone
-        for path in [dead, alive] { FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])) }
+        let alive = cache.folder + "/.tiny.pth.part-\(getppid())"
+        for path in [dead, alive] { #expect(FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))) }
         _ = try cache.fetch([file], downloader: StubDownloader(source: Fixtures.path("state_dict.pt")))
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(FileManager.default.fileExists(atPath: alive))
