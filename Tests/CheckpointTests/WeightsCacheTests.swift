@@ -130,8 +130,9 @@ import TestSupport
         #expect(WeightsCache(folder: "/x", environment: ["ROMA_WEIGHTS": "/w"]).folder == "/x")
     }
 
-    @Test func commandWithoutFilesFailsWithInstructions() throws {
-        guard let roma = TestPaths.romaExecutable else { return }  // not built in this configuration
+    @Test(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
+    func commandWithoutFilesFailsWithInstructions() throws {
+        let roma = try #require(TestPaths.romaExecutable)
         let folder = TestPaths.scratch("ckpt-cli")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: roma)
