@@ -84,6 +84,11 @@ import TestSupport
         #expect(message?.contains("storage 'data/0' holds 428 bytes") == true, "\(message ?? "no error")")
     }
 
+    @Test func keysRepeatedByFlatteningAreRefused() throws {
+        let message = Fixtures.message { _ = try StateDict.load(Fixtures.path("duplicate_keys.pt")) }
+        #expect(message?.contains("tensor key 'a.b' occurs twice") == true, "\(message ?? "no error")")
+    }
+
     @Test func absurdViewsAreRefused() throws {
         let message = Fixtures.message { _ = try StateDict.load(Fixtures.path("huge_view.pt")) }
         #expect(message?.contains("tensor 'huge': view of 1073741824 elements over a 1-element storage is larger than this reader accepts") == true,

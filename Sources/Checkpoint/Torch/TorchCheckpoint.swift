@@ -31,7 +31,11 @@ enum TorchCheckpoint {
         var records: [String: TensorRecord] = [:]
         for (key, record) in tensors {
             try check(record, key: key, in: archive, seen: &storageTypes)
-            if records[key] == nil { ordered.append((key, TensorInfo(dtype: record.storage.elementType, shape: record.shape))) }
+            // Only flattening can repeat a key ({"a": {"b": x}, "a.b": y}); which one is meant is unknowable.
+            guard records[key] == nil else {
+                throw CheckpointError(file: path, "tensor key '\(key)' occurs twice once nested containers are flattened")
+            }
+            ordered.append((key, TensorInfo(dtype: record.storage.elementType, shape: record.shape)))
             records[key] = record
         }
         return StateDict(file: path, ordered: ordered, store: TorchTensorStore(archive: archive, records: records))
