@@ -130,5 +130,6 @@ import TestSupport
         try Data("hello, not a checkpoint".utf8).write(to: URL(fileURLWithPath: text))
         #expect(Fixtures.message { _ = try StateDict.load(text) } == "\(text): neither a PyTorch checkpoint (zip) nor a safetensors file")
         #expect(Fixtures.message { _ = try StateDict.load(folder + "/absent.pth") } == "\(folder)/absent.pth: no such file")
+        #expect(Fixtures.message { _ = try StateDict.load(folder) } == "\(folder): is a folder, not a weights file")
     }
 }

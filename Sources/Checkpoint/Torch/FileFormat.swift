@@ -9,14 +9,22 @@ enum WeightsFileFormat {
     case unknown
 
     static func detect(_ path: String) throws -> WeightsFileFormat {
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw CheckpointError(file: path, "no such file")
         }
+        guard !isFolder.boolValue else { throw CheckpointError(file: path, "is a folder, not a weights file") }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CheckpointError(file: path, "cannot be opened for reading")
         }
         defer { try? handle.close() }
-        let head = [UInt8](handle.readData(ofLength: 512))
+        // The throwing read: FileHandle's older readData(ofLength:) traps on I/O errors.
+        let head: [UInt8]
+        do {
+            head = [UInt8](try handle.read(upToCount: 512) ?? Data())
+        } catch {
+            throw CheckpointError(file: path, "cannot be read (\(error.localizedDescription))")
+        }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .torchZip }
         // torch.save before 1.6 (or with _use_new_zipfile_serialization=False) writes
         // bare pickles back to back; older still, a tar archive.

@@ -55,7 +55,7 @@ public struct CurlDownloader: Downloader {
         } catch {
             throw DownloadFailure(url: url, reason: "cannot run curl (\(error.localizedDescription)); install curl", unreachable: true)
         }
-        let captured = showProgress ? Data() : errors.fileHandleForReading.readDataToEndOfFile()
+        let captured = showProgress ? Data() : ((try? errors.fileHandleForReading.readToEnd()) ?? Data())
         process.waitUntilExit()
         let status = process.terminationStatus
         guard status != 0 else { return }
