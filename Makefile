@@ -14,7 +14,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory"
+	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
 
 # Installs missing Debian packages (needs root, as on a fresh machine).
 deps:
@@ -54,6 +55,10 @@ bench-ops: build
 
 bench-match: build
 	$(ROMA_BENCH) match
+
+# Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
+weights: build
+	$(ROMA) weights $(if $(WEIGHTS_DIR),--cache "$(WEIGHTS_DIR)")
 
 clean:
 	rm -rf .build runs/demo

@@ -13,7 +13,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
@@ -34,7 +33,7 @@ let package = Package(
         // Pipeline stages, one module each.
         .target(name: "ImageIO", dependencies: ["Artifacts", "CVShim"]),
         .target(name: "NN", dependencies: ["CLinearAlgebra", "Parallel"]),
-        .target(name: "Checkpoint", dependencies: ["Artifacts", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Checkpoint", dependencies: ["Artifacts"]),
         .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel"]),
         .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "CVShim", "Parallel"]),
@@ -59,7 +58,7 @@ let package = Package(
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Artifacts", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Artifacts", "TestSupport"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "TestSupport"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "RoMaTests", dependencies: ["RoMa", "NN", "Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Artifacts", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "Artifacts", "TestSupport",

@@ -1,0 +1,92 @@
+/// The pretrained checkpoints RoMa needs, as romatch 0.1.2's model zoo names them
+/// (romatch/models/model_zoo/__init__.py): two RoMa matchers and the DINOv2
+/// ViT-L/14 encoder, which RoMa's checkpoints do not contain.
+public enum OfficialWeights: String, CaseIterable, Sendable {
+    case outdoor, indoor, dinov2
+
+    public var fileName: String {
+        switch self {
+        case .outdoor: return "roma_outdoor.pth"
+        case .indoor: return "roma_indoor.pth"
+        case .dinov2: return "dinov2_vitl14_pretrain.pth"
+        }
+    }
+
+    public var url: String {
+        switch self {
+        case .outdoor: return "https://github.com/Parskatt/storage/releases/download/roma/roma_outdoor.pth"
+        case .indoor: return "https://github.com/Parskatt/storage/releases/download/roma/roma_indoor.pth"
+        case .dinov2: return "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_pretrain.pth"
+        }
+    }
+
+    /// Every key and shape the file must hold: what romatch's strict
+    /// `load_state_dict` accepts. Both RoMa checkpoints share one architecture.
+    public var expectedLayout: [String: [Int]] {
+        switch self {
+        case .outdoor, .indoor: return Self.romaLayout
+        case .dinov2: return Self.dinov2Layout
+        }
+    }
+
+    /// The file's description for the cache: name, URL and layout.
+    public var weightFile: WeightFile {
+        WeightFile(name: fileName, url: url, expectedLayout: expectedLayout)
+    }
+
+    private static let romaLayout = try! LayoutTable.parse(romaLayoutTable)
+    private static let dinov2Layout = try! LayoutTable.parse(dinov2LayoutTable)
+}
+
+/// One file a cache holds: where it comes from and what it must contain.
+public struct WeightFile: Sendable {
+    public let name: String
+    public let url: String
+    public let expectedLayout: [String: [Int]]
+    /// Keys holding integers; nil means BatchNorm's `num_batches_tracked` (see `StateDict.validate`).
+    public let integerKeys: Set<String>?
+
+    public init(name: String, url: String, expectedLayout: [String: [Int]], integerKeys: Set<String>? = nil) {
+        self.name = name
+        self.url = url
+        self.expectedLayout = expectedLayout
+        self.integerKeys = integerKeys
+    }
+}
+
+/// Reads the compact layout tables of OfficialLayouts.swift: `pattern shape` per
+/// line, where each `{a..b}` in the pattern stands for every integer a…b, and
+/// the shape is `AxBxC` or `-` for a scalar.
+enum LayoutTable {
+    struct Malformed: Error { let line: String }
+
+    static func parse(_ text: String) throws -> [String: [Int]] {
+        var layout: [String: [Int]] = [:]
+        for raw in text.split(separator: "\n") {
+            let fields = raw.split(separator: " ")
+            guard fields.count == 2 else { throw Malformed(line: String(raw)) }
+            let shape: [Int]
+            if fields[1] == "-" {
+                shape = []
+            } else {
+                let dims = fields[1].split(separator: "x").compactMap { Int($0) }
+                guard dims.count == fields[1].split(separator: "x").count else { throw Malformed(line: String(raw)) }
+                shape = dims
+            }
+            for key in try expand(String(fields[0])) { layout[key] = shape }
+        }
+        return layout
+    }
+
+    static func expand(_ pattern: String) throws -> [String] {
+        guard let open = pattern.firstIndex(of: "{") else { return [pattern] }
+        guard let close = pattern[open...].firstIndex(of: "}") else { throw Malformed(line: pattern) }
+        let bounds = pattern[pattern.index(after: open)..<close].components(separatedBy: "..")
+        guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), low <= high else {
+            throw Malformed(line: pattern)
+        }
+        let head = pattern[..<open]
+        let tails = try expand(String(pattern[pattern.index(after: close)...]))
+        return (low...high).flatMap { n in tails.map { head + String(n) + $0 } }
+    }
+}
