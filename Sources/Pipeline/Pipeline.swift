@@ -1,4 +1,0 @@
-// The Pipeline module. Placeholder until its issue lands; see docs/ and the issue list.
-public enum PipelineModule {
-    public static let name = "Pipeline"
-}
