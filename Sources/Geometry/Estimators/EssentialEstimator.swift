@@ -1,6 +1,7 @@
 /// The essential-matrix instance of the robust loop: five-point minimal models,
 /// local optimisation = reweighted eight-point refit then a short LM on the pose
-/// manifold, final refinement = a longer LM. Points are on the normalised plane.
+/// manifold, final refinement = a longer LM, then a noise-adaptive Cauchy LM
+/// (see `noiseAdaptiveRefinement`). Points are on the normalised plane.
 public struct EssentialEstimator: EpipolarEstimator {
     public let data: Correspondences
     public var sampleSize: Int { FivePointEssential.sampleSize }
