@@ -1,5 +1,5 @@
 /// CRC-32 as zip uses it (reflected polynomial 0xEDB88320), eight bytes per step
-/// ("slicing by 8"). ZIPFoundation's own byte-at-a-time CRC took 6 of the 7
+/// ("slicing by 8"). A byte-at-a-time CRC (ZIPFoundation's) took 6 of the 7
 /// seconds needed to read DINOv2's 1.2 GB checkpoint; this one keeps pace with the disk.
 struct CRC32 {
     private(set) var value: UInt32 = 0
