@@ -89,8 +89,13 @@ public struct SHA256 {
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
+            let chunk: Data
+            do {
+                guard let next = try handle.read(upToCount: 1 << 20), !next.isEmpty else { break }
+                chunk = next
+            } catch {
+                throw ArtifactError(file: path, "read error while hashing (\(error.localizedDescription))")
+            }
             hasher.update(chunk)
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()

@@ -5,33 +5,7 @@ import TestSupport
 
 /// `roma sift` end to end, through the built executable (skipped when it is not built).
 @Suite struct SiftCommandTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static func roma(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(TestPaths.romaExecutable))
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        // Not waitUntilExit(): on Linux it waits on a run loop and can hang off the
-        // main thread, where Swift Testing runs tests. The handler is set before run()
-        // so a child that exits at once is not missed.
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        // Read the pipes before waiting; `roma sift` prints a line or two, far below a
-        // pipe buffer, so reading one after the other cannot block the child.
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        exited.wait()
-        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: e, as: UTF8.self))
-    }
+    static func roma(_ arguments: [String]) throws -> CommandResult { try RomaCLI.run(arguments) }
 
     @Test(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
     func writesAStampedMatchesArtifact() throws {

@@ -1,3 +1,4 @@
+import Parallel
 import Foundation
 import Testing
 @testable import Checkpoint
@@ -6,23 +7,11 @@ import TestSupport
 /// Random damage to real checkpoints must give errors or correct values, never a
 /// crash: the reader is the first thing to touch a file from the internet.
 @Suite struct CorruptionFuzzTests {
-    /// SplitMix64, so every run damages the same bytes.
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: ["state_dict.pt", "state_dict_p4.pt", "state_dict.safetensors"])
     func damagedFilesNeverCrash(_ name: String) throws {
         let original = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name)))
         let folder = TestPaths.scratch("ckpt-fuzz")
-        var random = SplitMix64(state: 0x5EED)
+        var random = SplitMix64(seed: 0x5EED)  // same bytes damaged on every run
         var outcomes = (errors: 0, loaded: 0)
         for trial in 0..<200 {
             var bytes = [UInt8](original)

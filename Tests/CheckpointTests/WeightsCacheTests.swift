@@ -132,19 +132,11 @@ import TestSupport
 
     @Test(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
     func commandWithoutFilesFailsWithInstructions() throws {
-        let roma = try #require(TestPaths.romaExecutable)
         let folder = TestPaths.scratch("ckpt-cli")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: roma)
         // --check never touches the network.
-        process.arguments = ["weights", "--check", "--cache", folder, "--only", "dinov2"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        let run = try RomaCLI.run(["weights", "--check", "--cache", folder, "--only", "dinov2"])
+        let text = run.stderr
+        #expect(run.status != 0)
         #expect(text.contains("dinov2_vitl14_pretrain.pth  from https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_pretrain.pth"))
         #expect(text.contains(folder))
     }

@@ -1,3 +1,4 @@
+import Parallel
 import Testing
 import Artifacts
 @testable import Geometry

@@ -9,16 +9,8 @@ import TestSupport
 @Suite(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
 struct EstimateCommandTests {
     func run(_ arguments: [String]) throws -> (code: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.romaExecutable!)
-        process.arguments = ["estimate"] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        let result = try RomaCLI.run(["estimate"] + arguments)
+        return (result.status, result.stderr)
     }
 
     func k(_ c: CameraIntrinsics) -> String { "\(c.fx),\(c.fy),\(c.cx),\(c.cy)" }

@@ -1,3 +1,4 @@
+import Parallel
 import Foundation
 
 /// The hot loop of RANSAC: MSAC scoring of every minimal model, in single

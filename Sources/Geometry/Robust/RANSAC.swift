@@ -1,3 +1,4 @@
+import Parallel
 /// What the robust loop needs from a two-view model: minimal solutions, a local
 /// optimisation and a final refinement. Models are 3×3 epipolar matrices M with
 /// bᵀ M a = 0, scored by Sampson distance in the units of `data`.
