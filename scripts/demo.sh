@@ -12,7 +12,7 @@ matcher=sift
 if "$roma" weights --only outdoor >"$out/weights.log" 2>&1 && "$roma" weights --only dinov2 >>"$out/weights.log" 2>&1; then
   matcher=roma
 else
-  echo "demo: RoMa weights are not in the cache and cannot be downloaded here ($(tail -n 1 "$out/weights.log" | cut -c1-120)); using the SIFT baseline. See 'make weights'."
+  echo "demo: RoMa weights are not in the weights cache and cannot be downloaded here, so the SIFT baseline stands in (details: $out/weights.log; 'make weights' fetches them)."
 fi
 
 echo "demo: synthetic benchmark, $pairs pairs, matcher $matcher (decode/match/sample/estimate/evaluate/report, one artifact per pair per stage under runs/)"
