@@ -30,7 +30,7 @@ struct ConvRefiner: Sendable {
     /// Returns (Δflow `2 × h × w` in the refiner's units, Δcertainty `1 × h × w`).
     func callAsFunction(_ a: FeatureMap, _ b: FeatureMap, flow: FeatureMap, scaleFactor: Double) -> (FeatureMap, FeatureMap) {
         let (h, w) = (a.height, a.width), n = h * w
-        let sampled = gridSample(b, at: flow)
+        let sampled = StageClock.measure("refiner: grid sample") { gridSample(b, at: flow) }
         let xs = normalisedCentres(w), ys = normalisedCentres(h)
         // The reference scales the displacement by 40/32 · scale_factor (a Python float) in float32.
         let k = Float(40.0 / 32.0 * scaleFactor)
@@ -43,13 +43,13 @@ struct ConvRefiner: Sendable {
         }
         var parts = [a, sampled, displacementEmbedding(displacement)]
         if let r = shape.corrRadius { parts.append(StageClock.measure("local correlation") { localCorrelation(a, b, warp: flow, radius: r) }) }
-        var d = FeatureMap.concatenate(parts)
+        var d = StageClock.measure("refiner: concatenate") { FeatureMap.concatenate(parts) }
         precondition(d.channels == shape.width, "refiner input has \(d.channels) channels, expected \(shape.width)")
         parts = []
         for block in blocks {
-            d = block.depthwise(d)
-            relu(&d)
-            d = block.pointwise(d)
+            d = StageClock.measure("refiner: depthwise") { block.depthwise(d) }
+            StageClock.measure("refiner: relu") { relu(&d) }
+            d = StageClock.measure("refiner: pointwise") { block.pointwise(d) }
         }
         let out = outConv(d)
         return (out.channels(0..<2), out.channels(2..<3))
