@@ -1,7 +1,7 @@
 /// One scale's refiner (the reference's `ConvRefiner`, depthwise, linear
 /// displacement embedding, local correlation in B around the current warp):
 /// input `[f_A, f_B sampled at the warp, embed(warp - grid), corr]`, then
-/// blocks of depthwise k×k conv + BN + ReLU + 1×1 conv, then a 1×1 conv to
+/// blocks of depthwise k×k conv + BN + ReLU (fused) + 1×1 conv, then a 1×1 conv to
 /// (Δx, Δy, Δcertainty).
 struct ConvRefiner: Sendable {
     struct Block: Sendable {
@@ -20,6 +20,7 @@ struct ConvRefiner: Sendable {
         func block(_ b: LayerReader) throws -> Block {
             var dw = try b("0").conv(out: w, in: w, kernel: kernel, padding: kernel / 2, groups: w)
             dw.fold(try b("1").batchNorm(w))
+            dw.fusedReLU = true
             return Block(depthwise: dw, pointwise: try b("3").conv(out: w, in: w, kernel: 1))
         }
         blocks = try [block(r("block1"))] + (0..<hiddenBlocks).map { try block(r("hidden_blocks")("\($0)")) }
@@ -47,8 +48,7 @@ struct ConvRefiner: Sendable {
         precondition(d.channels == shape.width, "refiner input has \(d.channels) channels, expected \(shape.width)")
         parts = []
         for block in blocks {
-            d = StageClock.measure("refiner: depthwise") { block.depthwise(d) }
-            StageClock.measure("refiner: relu") { relu(&d) }
+            d = StageClock.measure("refiner: depthwise + ReLU") { block.depthwise(d) }
             d = StageClock.measure("refiner: pointwise") { block.pointwise(d) }
         }
         let out = outConv(d)

@@ -12,6 +12,8 @@ struct Conv2d: Sendable {
     let groups: Int
     var weight: [Float]
     var bias: [Float]
+    /// Apply ReLU to the output inside the kernel (depthwise only), saving a pass.
+    var fusedReLU = false
 
     init(outChannels: Int, inChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
          weight: [Float], bias: [Float]?) {
@@ -128,7 +130,7 @@ struct Conv2d: Sendable {
                 weight.withUnsafeBufferPointer { wt in
                     let srcP = SendablePointer(UnsafeMutablePointer(mutating: src.baseAddress!))
                     let wP = SendablePointer(UnsafeMutablePointer(mutating: wt.baseAddress!))
-                    let b = bias
+                    let b = bias, clampAtZero = fusedReLU
                     parallelFor(inChannels) { c in
                         let plane = srcP.base + c * h * w, dst = dstBase.base + c * h * w
                         let taps = wP.base + c * k * k
@@ -145,6 +147,7 @@ struct Conv2d: Sendable {
                                     let r = padded + (y + ky) * pw + xo
                                     for kx in 0..<k { acc += Vec(repeating: taps[ky * k + kx]) * load16(r + kx) }
                                 }
+                                if clampAtZero { acc = acc.replacing(with: 0, where: acc .< 0) }
                                 store16(acc, row + xo)
                                 xo += 16
                             }
@@ -154,7 +157,7 @@ struct Conv2d: Sendable {
                                     let r = padded + (y + ky) * pw + xo
                                     for kx in 0..<k { acc += taps[ky * k + kx] * r[kx] }
                                 }
-                                row[xo] = acc
+                                row[xo] = clampAtZero && acc < 0 ? 0 : acc
                                 xo += 1
                             }
                         }
