@@ -59,15 +59,17 @@ struct MatchBench: ParsableCommand {
         let t1 = Date()
         FlopCounter.reset()
         StageClock.reset()
+        let cpu1 = cpuSeconds()
         let warp = try model.match(a, b)
         let t2 = Date()
+        let oursCPU = cpuSeconds() - cpu1
         var artifact = warp.artifact
         try artifact.stamp(stage: "match", params: ["weights": "roma_random.safetensors", "bench": true])
         try artifact.write(to: dir + "/ours.warp")
         let oursRSS = peakRSS()
         let oursMatch = t2.timeIntervalSince(t1), flops = FlopCounter.count
-        print(String(format: "ours:      load %.1f s, match %.1f s, peak RSS %.2f GB, %.2f TFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak",
-                     t1.timeIntervalSince(t0), oursMatch, oursRSS, flops / 1e12, flops / oursMatch / 1e9, 100 * flops / oursMatch / 1e9 / peak))
+        print(String(format: "ours:      load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak",
+                     t1.timeIntervalSince(t0), oursMatch, oursCPU, oursRSS, flops / 1e12, flops / oursMatch / 1e9, 100 * flops / oursMatch / 1e9 / peak))
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
             print(String(format: "    %-28@ %6.1f s", stage as NSString, s))
         }
@@ -79,9 +81,11 @@ struct MatchBench: ParsableCommand {
               let refMatch = json["match_seconds"] as? Double else {
             throw ValidationError("reference run failed:\n\(ref.output)")
         }
-        print(String(format: "romatch:   load %.1f s, match %.1f s, peak RSS %.2f GB (torch %@, %d threads)",
-                     json["load_seconds"] as? Double ?? 0, refMatch, ref.rssGB, (json["torch"] as? String ?? "?") as NSString, n))
-        print(String(format: "ratio ours/romatch: time %.2f×, peak RSS %.2f× (targets ≤ 0.5×)", oursMatch / refMatch, oursRSS / ref.rssGB))
+        let refCPU = json["match_cpu_seconds"] as? Double ?? .nan
+        print(String(format: "romatch:   load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB (torch %@, %d threads)",
+                     json["load_seconds"] as? Double ?? 0, refMatch, refCPU, ref.rssGB, (json["torch"] as? String ?? "?") as NSString, n))
+        print(String(format: "ratio ours/romatch: time %.2f× (CPU time %.2f×), peak RSS %.2f× (targets ≤ 0.5×)",
+                     oursMatch / refMatch, oursCPU / refCPU, oursRSS / ref.rssGB))
         let cmp = try spawn(python, ["scripts/reference/compare_warp.py", dir + "/ours.warp", dir + "/reference.safetensors"])
         print("parity (scripts/reference/compare_warp.py):\n" + cmp.output)
     }
@@ -114,6 +118,13 @@ struct MatchBench: ParsableCommand {
             if rep > 0 { best = min(best, Date().timeIntervalSince(t)) }
         }
         return 2 * pow(Double(size), 3) / best / 1e9
+    }
+
+    /// User + system CPU seconds of this process so far (less sensitive than wall time to other load).
+    func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
     }
 
     func peakRSS() -> Double {

@@ -1,7 +1,7 @@
 /// One scale's refiner (the reference's `ConvRefiner`, depthwise, linear
 /// displacement embedding, local correlation in B around the current warp):
 /// input `[f_A, f_B sampled at the warp, embed(warp - grid), corr]`, then
-/// blocks of depthwise k×k conv + BN + ReLU + 1×1 conv, then a 1×1 conv to
+/// blocks of depthwise k×k conv + BN + ReLU (fused) + 1×1 conv, then a 1×1 conv to
 /// (Δx, Δy, Δcertainty).
 struct ConvRefiner: Sendable {
     struct Block: Sendable {
@@ -20,6 +20,7 @@ struct ConvRefiner: Sendable {
         func block(_ b: LayerReader) throws -> Block {
             var dw = try b("0").conv(out: w, in: w, kernel: kernel, padding: kernel / 2, groups: w)
             dw.fold(try b("1").batchNorm(w))
+            dw.fusedReLU = true
             return Block(depthwise: dw, pointwise: try b("3").conv(out: w, in: w, kernel: 1))
         }
         blocks = try [block(r("block1"))] + (0..<hiddenBlocks).map { try block(r("hidden_blocks")("\($0)")) }
@@ -30,7 +31,7 @@ struct ConvRefiner: Sendable {
     /// Returns (Δflow `2 × h × w` in the refiner's units, Δcertainty `1 × h × w`).
     func callAsFunction(_ a: FeatureMap, _ b: FeatureMap, flow: FeatureMap, scaleFactor: Double) -> (FeatureMap, FeatureMap) {
         let (h, w) = (a.height, a.width), n = h * w
-        let sampled = gridSample(b, at: flow)
+        let sampled = StageClock.measure("refiner: grid sample") { gridSample(b, at: flow) }
         let xs = normalisedCentres(w), ys = normalisedCentres(h)
         // The reference scales the displacement by 40/32 · scale_factor (a Python float) in float32.
         let k = Float(40.0 / 32.0 * scaleFactor)
@@ -43,13 +44,12 @@ struct ConvRefiner: Sendable {
         }
         var parts = [a, sampled, displacementEmbedding(displacement)]
         if let r = shape.corrRadius { parts.append(StageClock.measure("local correlation") { localCorrelation(a, b, warp: flow, radius: r) }) }
-        var d = FeatureMap.concatenate(parts)
+        var d = StageClock.measure("refiner: concatenate") { FeatureMap.concatenate(parts) }
         precondition(d.channels == shape.width, "refiner input has \(d.channels) channels, expected \(shape.width)")
         parts = []
         for block in blocks {
-            d = block.depthwise(d)
-            relu(&d)
-            d = block.pointwise(d)
+            d = StageClock.measure("refiner: depthwise + ReLU") { block.depthwise(d) }
+            d = StageClock.measure("refiner: pointwise") { block.pointwise(d) }
         }
         let out = outConv(d)
         return (out.channels(0..<2), out.channels(2..<3))

@@ -29,12 +29,7 @@ func localCorrelation(_ a: FeatureMap, _ b: FeatureMap, warp: FeatureMap, radius
                     parallelFor(n) { p in
                         let fa = A.base + p * c
                         let (cx, cy) = (W[p], W[n + p])
-                        @inline(__always) func dot(_ idx: Int) -> Float {
-                            let fb = B.base + idx * c
-                            var s: Float = 0
-                            for i in 0..<c { s += fa[i] * fb[i] }
-                            return s
-                        }
+                        @inline(__always) func dot(_ idx: Int) -> Float { RoMa.dot(fa, B.base + idx * c, c) }
                         for i in 0..<side {
                             for j in 0..<side {
                                 let s = BilinearPoint(x: cx + dx[j], y: cy + dy[i], height: bh, width: bw)

@@ -29,10 +29,10 @@ struct VGGPyramid: Sendable {
         var pyramid: [Int: FeatureMap] = [:]
         var x = image
         for (i, convs) in stages.enumerated() {
-            if i > 0 { x = maxPool2x2(x) }
+            if i > 0 { x = StageClock.measure("vgg: max-pool") { maxPool2x2(x) } }
             for conv in convs {
-                x = conv(x)
-                relu(&x)
+                x = StageClock.measure("vgg: conv") { conv(x) }
+                StageClock.measure("vgg: relu") { relu(&x) }
             }
             pyramid[1 << i] = x
         }

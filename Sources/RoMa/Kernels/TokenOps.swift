@@ -40,11 +40,20 @@ struct LayerNorm: Sendable {
             let p = SendablePointer(o.baseAddress!)
             parallelFor(x.count) { t in
                 let row = p.base + t * d
+                var acc = Vec(repeating: 0)
+                var i = 0
+                while i + 16 <= d { acc += load16(row + i); i += 16 }
                 var mean: Float = 0
-                for i in 0..<d { mean += row[i] }
+                for lane in 0..<16 { mean += acc[lane] }
+                while i < d { mean += row[i]; i += 1 }
                 mean /= Float(d)
+                acc = Vec(repeating: 0)
+                let m = Vec(repeating: mean)
+                i = 0
+                while i + 16 <= d { let c = load16(row + i) - m; acc += c * c; i += 16 }
                 var v: Float = 0
-                for i in 0..<d { let c = row[i] - mean; v += c * c }
+                for lane in 0..<16 { v += acc[lane] }
+                while i < d { let c = row[i] - mean; v += c * c; i += 1 }
                 let inv = 1 / (v / Float(d) + eps).squareRoot()
                 for i in 0..<d { row[i] = (row[i] - mean) * inv * wt[i] + bs[i] }
             }
@@ -128,28 +137,32 @@ func exponentiateRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, in
 func selfAttention(qkv: Tokens, heads: Int) -> Tokens {
     let n = qkv.count, d = qkv.dim / 3, hd = d / heads
     let scale = 1 / Float(hd).squareRoot()
+    // Query rows in blocks so a block's scores stay in cache between the two
+    // products and the exponentials, instead of streaming an n × n matrix 3 times.
+    let block = min(n, 512)
     var out = [Float](repeating: 0, count: n * d)
-    var scores = [Float](repeating: 0, count: n * n)
-    var inverseSums = [Float](repeating: 0, count: n)
+    var scores = [Float](repeating: 0, count: block * n)
+    var inverseSums = [Float](repeating: 0, count: block)
     qkv.data.withUnsafeBufferPointer { q in
         scores.withUnsafeMutableBufferPointer { s in
-            out.withUnsafeMutableBufferPointer { o in
-                for h in 0..<heads {
-                    let qh = q.baseAddress! + h * hd, kh = qh + d, vh = qh + 2 * d
-                    StageClock.measure("attention: QK") {
-                    sgemm(transB: true, m: n, n: n, k: hd, alpha: scale, qh, lda: 3 * d, kh, ldb: 3 * d,
-                          s.baseAddress!, ldc: n)
-                    }
-                    StageClock.measure("attention: softmax") {
-                    inverseSums.withUnsafeMutableBufferPointer { exponentiateRows(s.baseAddress!, rows: n, cols: n, inverseSums: $0.baseAddress!) }
-                    }
-                    StageClock.measure("attention: SV") {
-                    sgemm(m: n, n: hd, k: n, s.baseAddress!, lda: n, vh, ldb: 3 * d, o.baseAddress! + h * hd, ldc: d)
-                    }
-                    let oh = o.baseAddress! + h * hd
-                    for r in 0..<n {
-                        let k = inverseSums[r]
-                        for j in 0..<hd { oh[r * d + j] *= k }
+            inverseSums.withUnsafeMutableBufferPointer { inv in
+                out.withUnsafeMutableBufferPointer { o in
+                    for h in 0..<heads {
+                        let qh = q.baseAddress! + h * hd, kh = qh + d, vh = qh + 2 * d
+                        var r0 = 0
+                        while r0 < n {
+                            let rows = min(block, n - r0)
+                            sgemm(transB: true, m: rows, n: n, k: hd, alpha: scale, qh + r0 * 3 * d, lda: 3 * d, kh, ldb: 3 * d,
+                                  s.baseAddress!, ldc: n)
+                            exponentiateRows(s.baseAddress!, rows: rows, cols: n, inverseSums: inv.baseAddress!)
+                            let oh = o.baseAddress! + r0 * d + h * hd
+                            sgemm(m: rows, n: hd, k: n, s.baseAddress!, lda: n, vh, ldb: 3 * d, oh, ldc: d)
+                            for r in 0..<rows {
+                                let k = inv[r]
+                                for j in 0..<hd { oh[r * d + j] *= k }
+                            }
+                            r0 += rows
+                        }
                     }
                 }
             }
@@ -172,4 +185,20 @@ func addResidual(_ a: inout Tokens, _ b: Tokens, gamma: [Float]? = nil) {
             }
         }
     }
+}
+
+/// Dot product of two contiguous float vectors with 16 partial sums (a plain
+/// loop is a strict left-to-right reduction the compiler may not vectorise).
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Vec(repeating: 0)
+    var i = 0
+    while i + 16 <= n {
+        acc += load16(a + i) * load16(b + i)
+        i += 16
+    }
+    var s: Float = 0
+    for lane in 0..<16 { s += acc[lane] }
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
 }
