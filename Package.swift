@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["Artifacts", "CVShim"]),
         .target(name: "NN", dependencies: ["CLinearAlgebra", "Parallel"]),
         .target(name: "Checkpoint", dependencies: ["Artifacts"]),
-        .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel"]),
+        .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel", "CLinearAlgebra"]),
         .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "CVShim", "Parallel"]),
         .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO", "CLinearAlgebra", "Parallel"]),

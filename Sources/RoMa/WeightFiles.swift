@@ -1,41 +1,44 @@
+import Checkpoint
 import Foundation
 
-/// Where the official checkpoints are looked for, and the message when they are absent.
-/// `make weights` downloads them into `cacheDirectory` (romatch's model_zoo URLs).
+/// Which weight files `roma match` reads: the ones given, or the official
+/// checkpoints from the weights cache (`roma weights` / `make weights`), which are
+/// downloaded when missing and the network allows it.
 public enum WeightFiles {
-    public static let outdoor = "roma_outdoor.pth"
-    public static let indoor = "roma_indoor.pth"
-    public static let dinov2 = "dinov2_vitl14_pretrain.pth"
-
-    /// `$ROMA_WEIGHTS` if set, else `~/.cache/roma-swift/weights`.
-    public static var cacheDirectory: String {
-        if let env = ProcessInfo.processInfo.environment["ROMA_WEIGHTS"], !env.isEmpty { return env }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/roma-swift/weights").path
-    }
-
-    /// The given paths, or the cached defaults; throws naming every missing file and where it belongs.
-    public static func resolve(weights: String?, dinov2 dino: String?, indoor: Bool) throws -> (roma: String, dinov2: String) {
-        let roma = weights ?? cacheDirectory + "/" + (indoor ? indoorFile : outdoor)
-        let vit = dino ?? cacheDirectory + "/" + dinov2
-        let missing = [roma, vit].filter { !FileManager.default.fileExists(atPath: $0) }
-        guard missing.isEmpty else {
-            throw RoMaError("missing weights: \(missing.joined(separator: ", ")). Run `make weights` to download "
-                + "\(indoor ? indoorFile : outdoor) and \(dinov2) into \(cacheDirectory), or pass --weights and --dinov2.")
+    /// The given paths, or the cached official files; throws naming every missing
+    /// file, where it belongs and how to get it.
+    public static func resolve(weights: String?, dinov2: String?, indoor: Bool,
+                               cache: WeightsCache = WeightsCache(), download: Bool = true) throws -> (roma: String, dinov2: String) {
+        if let weights, let dinov2 {
+            let missing = [weights, dinov2].filter { !FileManager.default.fileExists(atPath: $0) }
+            guard missing.isEmpty else {
+                throw RoMaError("missing weights: \(missing.joined(separator: ", ")). `make weights` downloads the official "
+                    + "checkpoints into \(cache.folder); or pass existing files with --weights and --dinov2.")
+            }
+            return (weights, dinov2)
+        }
+        let official: OfficialWeights = indoor ? .indoor : .outdoor
+        var needed: [OfficialWeights] = []
+        if weights == nil { needed.append(official) }
+        if dinov2 == nil { needed.append(.dinov2) }
+        let paths: [String]
+        if download {
+            paths = try cache.ensure(needed, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        } else {
+            paths = try needed.map { try cache.path(for: $0) }
+        }
+        var iterator = paths.makeIterator()
+        let roma = weights ?? iterator.next()!
+        let vit = dinov2 ?? iterator.next()!
+        for given in [weights, dinov2].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: given) {
+            throw RoMaError("missing weights: \(given)")
         }
         return (roma, vit)
     }
 
-    private static var indoorFile: String { Self.indoor }
-
-    /// Opens a weight file by its extension. `.safetensors` is read here; `.pth`
-    /// (torch zip checkpoints) goes through `pthLoader` when one is installed.
+    /// Opens a torch checkpoint (`.pth`, read without executing any pickled code)
+    /// or a safetensors file, chosen by content.
     public static func open(_ path: String) throws -> any WeightSource {
-        if path.hasSuffix(".safetensors") { return try SafetensorsWeights(path: path) }
-        if let loader = pthLoader { return try loader(path) }
-        throw RoMaError("\(path): this build reads .safetensors weights only (the .pth checkpoint loader is not linked in); "
-            + "convert with `python scripts/reference/convert_checkpoint.py \(path)`")
+        try StateDict.load(path)
     }
-
-    /// Hook for the checkpoint module's torch-zip reader.
-    nonisolated(unsafe) public static var pthLoader: ((String) throws -> any WeightSource)?
 }

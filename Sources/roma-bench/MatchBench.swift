@@ -1,3 +1,4 @@
+import Checkpoint
 import ArgumentParser
 import Artifacts
 import CLinearAlgebra
@@ -53,8 +54,8 @@ struct MatchBench: ParsableCommand {
         // Ours, in this process: peak RSS of the process is ours (the bench adds a few MB).
         let t0 = Date()
         let a = try DecodedImage.read(dir + "/A.decoded"), b = try DecodedImage.read(dir + "/B.decoded")
-        let weights = CombinedWeights(roma: try SafetensorsWeights(path: dir + "/roma_random.safetensors"),
-                                      dinov2: try SafetensorsWeights(path: dir + "/dinov2_random.safetensors"))
+        let weights = CombinedWeights(roma: try StateDict.load(dir + "/roma_random.safetensors"),
+                                      dinov2: try StateDict.load(dir + "/dinov2_random.safetensors"))
         let model = try RoMaModel(weights: weights, config: .outdoor)
         let t1 = Date()
         FlopCounter.reset()
@@ -92,8 +93,8 @@ struct MatchBench: ParsableCommand {
 
     func profileEncoder() throws {
         let a = try DecodedImage.read(dir + "/A.decoded")
-        let weights = CombinedWeights(roma: try SafetensorsWeights(path: dir + "/roma_random.safetensors"),
-                                      dinov2: try SafetensorsWeights(path: dir + "/dinov2_random.safetensors"))
+        let weights = CombinedWeights(roma: try StateDict.load(dir + "/roma_random.safetensors"),
+                                      dinov2: try StateDict.load(dir + "/dinov2_random.safetensors"))
         let model = try RoMaModel(weights: weights, config: .outdoor)
         print(String(format: "cblas_sgemm peak: %.1f GFLOP/s", sgemmPeak(size: 2048)))
         FlopCounter.reset()

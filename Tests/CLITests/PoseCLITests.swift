@@ -54,11 +54,14 @@ struct PoseCLITests {
         #expect(missing.status == 1 && missing.stderr.contains("/nonexistent/a.jpg"))
         let oneK = try RomaCLI.run(["pose", Self.pair.a, Self.pair.b, "--K-a", "1,1,1,1"])
         #expect(oneK.status != 0 && oneK.stderr.contains("--K-b"))
-        // No weights anywhere: one message naming the files and `make weights`.
+        // No weights in the cache and no download possible (curl is not on this PATH):
+        // one message naming the files, the folder and how to check them.
+        let cache = TestPaths.scratch("no-weights")
         let noWeights = try RomaCLI.run(["pose", Self.pair.a, Self.pair.b],
-                                        environment: ["ROMA_WEIGHTS": TestPaths.scratch("no-weights"), "PATH": "/usr/bin:/bin"])
+                                        environment: ["ROMA_WEIGHTS": cache, "PATH": "/nonexistent"])
         #expect(noWeights.status == 1)
-        #expect(noWeights.stderr.contains("roma_outdoor.pth") && noWeights.stderr.contains("make weights"))
+        #expect(noWeights.stderr.contains("roma_outdoor.pth") && noWeights.stderr.contains("dinov2_vitl14_pretrain.pth"))
+        #expect(noWeights.stderr.contains(cache) && noWeights.stderr.contains("roma weights --check"))
         // The same image twice: every match has zero disparity, so no pose has points in
         // front of both cameras; the estimate fails cleanly with exit code 3.
         let same = TestPaths.fixture("decode/textured.png")

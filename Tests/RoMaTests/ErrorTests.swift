@@ -1,3 +1,4 @@
+import Checkpoint
 import Artifacts
 import Foundation
 import Testing
@@ -35,7 +36,7 @@ struct ErrorTests {
         let path = dir + "/cut.safetensors"
         let data = try Data(contentsOf: URL(fileURLWithPath: RoMaFixture.directory + "/dinov2.safetensors"))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
-        #expect { try SafetensorsWeights(path: path) } throws: { error in
+        #expect { try StateDict.load(path) } throws: { error in
             "\(error)".contains(path)
         }
     }

@@ -1,3 +1,4 @@
+import Checkpoint
 import Artifacts
 import Foundation
 import Testing
@@ -26,8 +27,8 @@ enum RoMaFixture {
     static let config = RoMaConfig(architecture: architecture, coarseResolution: (112, 112), upsampleResolution: (168, 168))
 
     static func weights() throws -> CombinedWeights {
-        CombinedWeights(roma: try SafetensorsWeights(path: directory + "/weights.safetensors"),
-                        dinov2: try SafetensorsWeights(path: directory + "/dinov2.safetensors"))
+        CombinedWeights(roma: try StateDict.load(directory + "/weights.safetensors"),
+                        dinov2: try StateDict.load(directory + "/dinov2.safetensors"))
     }
 
     static func io() throws -> Artifact { try Artifact.read(directory + "/io.safetensors") }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Artifacts
 import Foundation
 import Parallel
-import RoMa
+import Pipeline
 
 struct Match: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,8 +11,10 @@ struct Match: ParsableCommand {
         discussion: """
         Runs romatch 0.1.2's matcher: symmetric (A→B and B→A), a coarse pass at the decoded \
         images' coarse size (560×560 by default) and a refinement at their upsampled size \
-        (864×864). Without --weights/--dinov2 the official checkpoints are read from the \
-        weights cache (`make weights` fills it).
+        (864×864). Without --weights/--dinov2 the official checkpoints come from the weights \
+        cache ($ROMA_WEIGHTS, else ~/.cache/roma-swift), downloaded there when missing \
+        (`make weights` does it ahead of time). Checkpoints may be torch .pth files or \
+        safetensors.
         """)
 
     @Argument(help: "Decoded image A (roma.decoded/1, from `roma decode`).")
@@ -40,38 +42,13 @@ struct Match: ParsableCommand {
     var threads: Int?
 
     func run() throws {
-        if let threads { Threads.configure(threads) } else { Threads.configure(Threads.count) }
+        Threads.configure(threads ?? Threads.count)
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        guard a.coarse.width == b.coarse.width, a.coarse.height == b.coarse.height else {
-            throw ValidationError("\(imageA) and \(imageB) were decoded at different coarse sizes (\(a.coarse.width)x\(a.coarse.height) vs \(b.coarse.width)x\(b.coarse.height))")
-        }
-        var config = indoor ? RoMaConfig.indoor : RoMaConfig.outdoor
-        config.coarseResolution = (a.coarse.height, a.coarse.width)
-        config.upsample = !noUpsample
-        if config.upsample {
-            guard let ua = a.upsampled, let ub = b.upsampled else {
-                throw ValidationError("\(a.upsampled == nil ? imageA : imageB) has no upsampled image; decode with an upsample size or pass --no-upsample")
-            }
-            guard ua.width == ub.width, ua.height == ub.height else {
-                throw ValidationError("\(imageA) and \(imageB) were decoded at different upsampled sizes")
-            }
-            config.upsampleResolution = (ua.height, ua.width)
-        }
-        let files = try WeightFiles.resolve(weights: weights, dinov2: dinov2, indoor: indoor)
-        let source = CombinedWeights(roma: try WeightFiles.open(files.roma), dinov2: try WeightFiles.open(files.dinov2))
-        let model = try RoMaModel(weights: source, config: config)
-        let warp = try model.match(a, b)
+        let options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample)
+        let (warp, params) = try MatchStage.run(a, b, names: (imageA, imageB), options: options)
         var artifact = warp.artifact
-        try artifact.stamp(stage: "match", params: [
-            "weights": URL(fileURLWithPath: files.roma).lastPathComponent,
-            "dinov2": URL(fileURLWithPath: files.dinov2).lastPathComponent,
-            "indoor": indoor,
-            "coarse_resolution": [config.coarseResolution.height, config.coarseResolution.width],
-            "upsample_resolution": config.upsample ? [config.upsampleResolution.height, config.upsampleResolution.width] : [Int](),
-            "symmetric": config.symmetric,
-            "attenuate_certainty": config.attenuateCertainty,
-            "reference": "romatch 0.1.2",
-        ], inputs: [imageA, imageB])
+        try artifact.stamp(stage: "match", params: params, inputs: [imageA, imageB])
         try artifact.write(to: output)
+        print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp)")
     }
 }
