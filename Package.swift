@@ -29,6 +29,7 @@ let package = Package(
         // Typed files every stage reads and writes, and shared plumbing.
         .target(name: "Artifacts"),
         .target(name: "Parallel", dependencies: ["CLinearAlgebra"]),
+        .target(name: "Console"),
 
         // Pipeline stages, one module each.
         .target(name: "ImageIO", dependencies: ["Artifacts", "CVShim"]),
@@ -38,18 +39,18 @@ let package = Package(
         .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "CVShim", "Parallel"]),
         .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO", "CLinearAlgebra", "Parallel"]),
-        .target(name: "Evaluation", dependencies: ["Artifacts", "CVShim", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
-        .target(name: "Pipeline", dependencies: ["Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
+        .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "CVShim", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
+        .target(name: "Pipeline", dependencies: ["Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
         .executableTarget(
             name: "roma",
-            dependencies: ["Pipeline", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel",
+            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .executableTarget(
             name: "roma-bench",
-            dependencies: ["Pipeline", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "CLinearAlgebra", "CVShim",
+            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "CLinearAlgebra", "CVShim",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
@@ -64,7 +65,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Parallel", "Geometry", "Artifacts", "TestSupport",
                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "BaselinesTests", dependencies: ["Baselines", "ImageIO", "Artifacts", "Parallel", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Console", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "Geometry", "Artifacts", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Artifacts", "TestSupport"]),
     ]

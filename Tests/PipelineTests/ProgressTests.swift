@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-@testable import Pipeline
+@testable import Console
 
-/// Collects what a `Progress` writes, and a clock the test moves by hand.
+/// Collects what a `ProgressMeter` writes, and a clock the test moves by hand.
 final class Recorder: @unchecked Sendable {
     private let lock = NSLock()
     private var chunks: [String] = []
@@ -47,18 +47,18 @@ final class Recorder: @unchecked Sendable {
 
     @Test func styleFollowsQuietTerminalAndEnvironment() {
         let r = Recorder()
-        #expect(Progress.style(quiet: false, sink: r.sink(terminal: true), environment: [:]) == .redraw)
-        #expect(Progress.style(quiet: true, sink: r.sink(terminal: true), environment: [:]) == .silent)
-        #expect(Progress.style(quiet: false, sink: r.sink(terminal: false), environment: [:]) == .silent)
-        #expect(Progress.style(quiet: false, sink: r.sink(terminal: false), environment: ["ROMA_PROGRESS": "lines"],
+        #expect(ProgressMeter.style(quiet: false, sink: r.sink(terminal: true), environment: [:]) == .redraw)
+        #expect(ProgressMeter.style(quiet: true, sink: r.sink(terminal: true), environment: [:]) == .silent)
+        #expect(ProgressMeter.style(quiet: false, sink: r.sink(terminal: false), environment: [:]) == .silent)
+        #expect(ProgressMeter.style(quiet: false, sink: r.sink(terminal: false), environment: ["ROMA_PROGRESS": "lines"],
                                lineInterval: 5) == .lines(every: 5))
-        #expect(Progress.style(quiet: true, sink: r.sink(terminal: false), environment: ["ROMA_PROGRESS": "lines"]) == .silent)
-        #expect(Progress.style(quiet: false, sink: r.sink(terminal: true), environment: ["ROMA_PROGRESS": "off"]) == .silent)
+        #expect(ProgressMeter.style(quiet: true, sink: r.sink(terminal: false), environment: ["ROMA_PROGRESS": "lines"]) == .silent)
+        #expect(ProgressMeter.style(quiet: false, sink: r.sink(terminal: true), environment: ["ROMA_PROGRESS": "off"]) == .silent)
     }
 
     @Test func terminalRedrawsInPlaceAndThrottles() {
         let r = Recorder()
-        let p = Progress("match", total: 4, unit: "pair", style: .redraw, sink: r.sink(terminal: true),
+        let p = ProgressMeter("match", total: 4, unit: "pair", style: .redraw, sink: r.sink(terminal: true),
                          clock: r.clock, redrawInterval: 1)
         r.advanceClock(2)
         p.advance()                       // shown: first line
@@ -90,7 +90,7 @@ final class Recorder: @unchecked Sendable {
     /// A long metric on a narrow terminal: the redrawn line never reaches the last column.
     @Test func redrawFitsNarrowTerminals() {
         let r = Recorder()
-        let p = Progress("estimate", total: 10, unit: "pair", style: .redraw, sink: r.sink(terminal: true, columns: 30),
+        let p = ProgressMeter("estimate", total: 10, unit: "pair", style: .redraw, sink: r.sink(terminal: true, columns: 30),
                          clock: r.clock)
         r.advanceClock(1)
         p.advance(metric: "AUC@5 62.1 AUC@10 76.7 AUC@20 86.3")
@@ -100,7 +100,7 @@ final class Recorder: @unchecked Sendable {
 
     @Test func silentWritesNothing() {
         let r = Recorder()
-        let p = Progress("match", total: 3, style: .silent, sink: r.sink(terminal: false), clock: r.clock)
+        let p = ProgressMeter("match", total: 3, style: .silent, sink: r.sink(terminal: false), clock: r.clock)
         for _ in 0..<3 { p.advance(metric: "x") }
         p.finish()
         #expect(r.writes == 0)
@@ -109,7 +109,7 @@ final class Recorder: @unchecked Sendable {
 
     @Test func plainLinesAreOccasionalAndHaveNoEscapes() {
         let r = Recorder()
-        let p = Progress("estimate", total: 100, unit: "pair", style: .lines(every: 30), sink: r.sink(terminal: false),
+        let p = ProgressMeter("estimate", total: 100, unit: "pair", style: .lines(every: 30), sink: r.sink(terminal: false),
                          clock: r.clock)
         for _ in 0..<99 {
             r.advanceClock(1)
@@ -128,7 +128,7 @@ final class Recorder: @unchecked Sendable {
     /// two lines (each write is a whole line).
     @Test func concurrentAdvancesAreCounted() {
         let r = Recorder()
-        let p = Progress("pairs", total: 2000, style: .lines(every: 0), sink: r.sink(terminal: false), clock: r.clock)
+        let p = ProgressMeter("pairs", total: 2000, style: .lines(every: 0), sink: r.sink(terminal: false), clock: r.clock)
         DispatchQueue.concurrentPerform(iterations: 2000) { _ in p.advance() }
         p.finish()
         #expect(p.done == 2000)

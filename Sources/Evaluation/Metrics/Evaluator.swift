@@ -1,3 +1,4 @@
+import Console
 import Artifacts
 import Foundation
 
@@ -12,7 +13,8 @@ public enum Evaluator {
     }
 
     public static func evaluate(manifest: BenchmarkManifest, posesFolder: String, config: String,
-                                warpsFolder: String? = nil, truthWarpsFolder: String? = nil) throws -> BenchmarkResults {
+                                warpsFolder: String? = nil, truthWarpsFolder: String? = nil,
+                                progress: ProgressMeter? = nil) throws -> BenchmarkResults {
         let reps = manifest.evaluationProtocol.repetitions
         var rotation: [Double] = [], translation: [Double] = [], failed: [UInt8] = [], inliers: [Int64] = [], matches: [Int64] = []
         // A missing pose is an incomplete run, not a failed estimate: say which files are absent.
@@ -34,8 +36,15 @@ public enum Evaluator {
                 failed.append(e.failed ? 1 : 0)
                 inliers.append(Int64(pose.inlierCount))
                 matches.append(Int64(pose.inliers.count))
+                // The running AUC, refreshed every 50 estimates (sorting all errors each time).
+                if let progress, rotation.count % 50 == 0 || rotation.count == manifest.pairs.count * reps {
+                    let auc = PoseAUC.auc(zip(rotation, translation).map { max($0, $1) })
+                    progress.advance(by: rotation.count - progress.done,
+                                     metric: String(format: "AUC@5/10/20 %.1f/%.1f/%.1f", 100 * auc[0], 100 * auc[1], 100 * auc[2]))
+                }
             }
         }
+        progress?.finish()
         var quality: [WarpQuality]?
         if let warpsFolder, let truthWarpsFolder {
             quality = try manifest.pairs.map { pair in

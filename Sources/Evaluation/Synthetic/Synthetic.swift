@@ -1,3 +1,4 @@
+import Console
 import Parallel
 import Artifacts
 import Foundation
@@ -56,7 +57,7 @@ public enum Synthetic {
     /// `<id>.warp.safetensors` (ground truth, usable as the `oracle` matcher) and, last,
     /// `pairs.txt` (the pair-list format), so its presence means the set is complete.
     @discardableResult
-    public static func generate(into folder: String, options: Options) throws -> [PairRecord] {
+    public static func generate(into folder: String, options: Options, progress: ProgressMeter? = nil) throws -> [PairRecord] {
         guard options.pairs > 0, options.width >= 16, options.height >= 16, options.warpSize >= 8 else {
             throw DatasetError("synthetic set needs pairs ≥ 1, images at least 16×16 and a warp grid of at least 8")
         }
@@ -78,7 +79,9 @@ public enum Synthetic {
             try warp.stamp(stage: "synth", params: params, seed: pair.seed)
             try warp.write(to: "\(folder)/\(pair.id).warp.safetensors")
             records.append(pair.record)
+            progress?.advance()
         }
+        progress?.finish()
         try AtomicFile.write(PairList.format(records, header: [
             "Synthetic pairs rendered by `roma synth --pairs \(options.pairs) --seed \(options.seed)`",
             "id image_a image_b K_a(9) K_b(9) T_ab(16); paths relative to this folder",

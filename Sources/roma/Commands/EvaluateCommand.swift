@@ -1,5 +1,6 @@
 import Artifacts
 import ArgumentParser
+import Console
 import Evaluation
 import Foundation
 
@@ -44,14 +45,18 @@ extension Evaluate {
         @Option(name: .shortAndLong, help: "Output results artifact (roma.results/1).")
         var output: String
 
+        @Flag(name: .shortAndLong, help: "No progress display (estimates read, rate, ETA, running AUC) on stderr.")
+        var quiet = false
+
         func validate() throws {
             if (warps == nil) != (truthWarps == nil) { throw ValidationError("--warps and --truth-warps go together") }
         }
 
         func run() throws {
             let m = try BenchmarkManifest.read(manifest)
+            let progress = ProgressMeter("evaluate", total: m.pairs.count * m.evaluationProtocol.repetitions, unit: "estimate", quiet: quiet)
             let results = try Evaluator.evaluate(manifest: m, posesFolder: poses, config: config ?? poses,
-                                                 warpsFolder: warps, truthWarpsFolder: truthWarps)
+                                                 warpsFolder: warps, truthWarpsFolder: truthWarps, progress: progress)
             var artifact = results.artifact
             var inputs = [manifest]
             if let warps, let truthWarps {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Evaluation
 import Foundation
 
@@ -32,6 +33,9 @@ struct Synth: ParsableCommand {
     @Option(help: "Side of the square ground-truth warp grid (RoMa's upsampled output is 864).")
     var warpSize: Int = 864
 
+    @Flag(name: .shortAndLong, help: "No progress display (pairs rendered, rate, ETA) on stderr.")
+    var quiet = false
+
     func validate() throws {
         guard pairs >= 1 else { throw ValidationError("--pairs must be at least 1") }
         guard width >= 16, height >= 16, width <= 8192, height <= 8192 else { throw ValidationError("--width and --height must be in 16…8192") }
@@ -45,7 +49,8 @@ struct Synth: ParsableCommand {
         options.width = width
         options.height = height
         options.warpSize = warpSize
-        let records = try Synthetic.generate(into: output, options: options)
+        let records = try Synthetic.generate(into: output, options: options,
+                                             progress: ProgressMeter("synth", total: pairs, unit: "pair", quiet: quiet))
         print("synth: \(records.count) pairs in \(output) (pairs.txt, PNG images, depth, ground-truth warps)")
     }
 }

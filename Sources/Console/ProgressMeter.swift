@@ -38,7 +38,7 @@ public struct ProgressSink: Sendable {
 ///   environment sets `ROMA_PROGRESS=lines`, then one plain line at most every
 ///   `lineInterval` seconds and a last one on `finish()`;
 /// - `quiet` (the commands' `--quiet`) or `ROMA_PROGRESS=off`: nothing at all.
-public final class Progress: @unchecked Sendable {
+public final class ProgressMeter: @unchecked Sendable {
     public enum Style: Sendable, Equatable {
         case silent
         /// Redraw one line in place (needs a terminal).
@@ -88,7 +88,7 @@ public final class Progress: @unchecked Sendable {
     ///   - unit: the item's name for the rate, e.g. "pair" → "pairs/s".
     public init(_ label: String, total: Int, unit: String = "item", style: Style,
                 sink: ProgressSink = .standardError,
-                clock: @escaping @Sendable () -> Double = Progress.monotonicSeconds,
+                clock: @escaping @Sendable () -> Double = ProgressMeter.monotonicSeconds,
                 redrawInterval: Double = 0.1) {
         precondition(total >= 0, "progress total must not be negative")
         self.label = label
@@ -105,7 +105,7 @@ public final class Progress: @unchecked Sendable {
     /// the terminal check and `ROMA_PROGRESS`.
     public convenience init(_ label: String, total: Int, unit: String = "item", quiet: Bool) {
         let sink = ProgressSink.standardError
-        self.init(label, total: total, unit: unit, style: Progress.style(quiet: quiet, sink: sink), sink: sink)
+        self.init(label, total: total, unit: unit, style: ProgressMeter.style(quiet: quiet, sink: sink), sink: sink)
     }
 
     /// Items done so far.
