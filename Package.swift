@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Parallel", "Geometry", "Artifacts", "TestSupport",
                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "BaselinesTests", dependencies: ["Baselines", "ImageIO", "Artifacts", "Parallel", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Console", "TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "Geometry", "Artifacts", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Artifacts", "TestSupport"]),
     ]
