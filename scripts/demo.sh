@@ -15,7 +15,8 @@ else
   echo "demo: RoMa weights are not in the weights cache and cannot be downloaded here, so the SIFT baseline stands in (details: $out/weights.log; 'make weights' fetches them)."
 fi
 
-echo "demo: synthetic benchmark, $pairs pairs, matcher $matcher (decode/match/sample/estimate/evaluate/report, one artifact per pair per stage under runs/)"
+if [ "$matcher" = roma ]; then stages="synth, decode, match, sample, estimate, evaluate, report"; else stages="synth, sift, estimate, evaluate, report"; fi
+echo "demo: synthetic benchmark, $pairs pairs, matcher $matcher ($stages; one artifact per pair per stage under runs/)"
 make --no-print-directory eval BENCH=synthetic MATCHER="$matcher" SYNTH_PAIRS="$pairs" > "$out/eval-$matcher.log"
 grep -E '^evaluate:' "$out/eval-$matcher.log" || true
 echo "demo: the same pairs with the ground-truth warp as matcher (oracle: upper bound of sampling + estimation)"
