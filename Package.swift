@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Parallel", "Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "RoMaTests", dependencies: ["RoMa", "NN", "Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Parallel", "Sampling", "Artifacts", "TestSupport"]),
-        .testTarget(name: "GeometryTests", dependencies: ["Parallel", "Geometry", "Artifacts", "TestSupport",
+        .testTarget(name: "GeometryTests", dependencies: ["Parallel", "Geometry", "Evaluation", "Artifacts", "TestSupport",
                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "BaselinesTests", dependencies: ["Baselines", "ImageIO", "Artifacts", "Parallel", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TestSupport"]),

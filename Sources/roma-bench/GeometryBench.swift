@@ -16,8 +16,11 @@ struct GeometryBench: ParsableCommand {
     @Flag(help: "Short run: 8 problems per setting instead of --problems.")
     var quick = false
 
+    // 48: at 90 % outliers the per-problem spread of AUC@5 is 12–28 points, so 24
+    // problems left a standard error as large as the differences being compared
+    // (docs/geometry.md, "Why 48 problems").
     @Option(help: "Problems per setting (cycling through the scene kinds).")
-    var problems = 24
+    var problems = 48
 
     @Option(help: "Correspondences per problem.")
     var matches = 5000
@@ -36,6 +39,12 @@ struct GeometryBench: ParsableCommand {
 
     @Option(help: "Seed of the problem generator and of our RANSAC.")
     var seed: UInt64 = 1
+
+    @Option(help: "Iteration cap of ours (default: the estimator's own, as `roma estimate`); for experiments.")
+    var maxIterations: Int?
+
+    @Flag(help: "Also print every problem's pose error in degrees (ours, OpenCV) and scene, to diagnose a setting.")
+    var perProblem = false
 
     @Option(help: "Where to write the Markdown table.")
     var output = "runs/bench/geometry.md"
@@ -75,13 +84,18 @@ struct GeometryBench: ParsableCommand {
                     let pair = SyntheticPair.make(scene: scenes[p % scenes.count], count: matches, noise: sigma,
                                                   outlierRatio: ratio, seed: problemSeed)
                     for (k, solver) in [PoseSolver.ours, .opencv].enumerated() {
-                        let options = EstimationOptions(threshold: threshold, confidence: 0.99999, seed: problemSeed, solver: solver)
+                        let options = EstimationOptions(threshold: threshold, confidence: 0.99999,
+                                                        maxIterations: solver == .ours ? maxIterations : nil, seed: problemSeed, solver: solver)
                         let start = DispatchTime.now().uptimeNanoseconds
                         let result = estimateRelativePose(pair.matches, intrinsicsA: pair.intrinsicsA, intrinsicsB: pair.intrinsicsB,
                                                           options: options)
                         times[k].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                         errors[k].append(pair.poseError(result))
                         if !result.succeeded { failures[k] += 1 }
+                    }
+                    if perProblem {
+                        print("  σ \(sigma) outliers \(ratio) problem \(p) (\(scenes[p % scenes.count].rawValue)): "
+                              + "ours \(String(format: "%.2f", errors[0][p]))°, cv \(String(format: "%.2f", errors[1][p]))°")
                     }
                 }
                 let auc = errors.map { poseAUC($0, thresholds: [5, 10, 20]) }

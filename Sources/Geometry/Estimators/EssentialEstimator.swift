@@ -42,9 +42,36 @@ public struct EssentialEstimator: EpipolarEstimator {
     /// only a fraction of the true inliers lie within τ and the fit at τ wastes the
     /// rest. Estimate the noise from the residuals near the model (robustly: the
     /// median absolute Sampson distance within 10τ), then refine with a Cauchy
-    /// kernel at that scale. Kept only if the inliers at τ stay near the
-    /// count before (within 10 %), so a wide kernel cannot drift onto a different structure.
+    /// kernel at that scale. The noise is measured again around the refined model
+    /// (an inaccurate start inflates it), for up to `adaptiveRounds` rounds.
+    ///
+    /// A round is kept only if it lowers the MSAC cost at the measured scale over
+    /// all pairs: the same objective judges both models, so a wide kernel cannot
+    /// drift onto a different structure, and the ~2 % of pairs that happen to fall
+    /// within τ at 90 % outliers and 2 px noise no longer veto a better fit.
     func noiseAdaptiveRefinement(_ model: Mat3, _ score: MSACScore, _ t2: Double) -> (Mat3, MSACScore)? {
+        var current = model
+        var changed = false
+        for _ in 0..<adaptiveRounds {
+            guard let scale2 = noiseScaleSquared(current, t2), scale2 > t2 * 1.5,
+                  let start = EssentialDecomposition.candidates(current).first else { break }
+            let pool = (0..<data.count).filter { sampsonSquared(current, data.xa[$0], data.ya[$0], data.xb[$0], data.yb[$0]) <= 9 * scale2 }
+            guard pool.count >= sampleSize else { break }
+            let pose = PoseRefinement.refine(start, data, indices: pool, thresholdSquared: scale2, loss: .cauchy, maxIterations: finalIterations)
+            let e = pose.essential
+            guard MSAC.score(e, data, thresholdSquared: scale2) < MSAC.score(current, data, thresholdSquared: scale2) else { break }
+            current = e
+            changed = true
+        }
+        return changed ? (current, MSAC.score(current, data, thresholdSquared: t2)) : nil
+    }
+
+    /// Rounds of noise-adaptive refinement (each re-measures the noise).
+    public var adaptiveRounds = 3
+
+    /// (2σ̂)², with σ̂ = 1.4826 × the median Sampson distance of the pairs within 10τ
+    /// of `model`; at least τ². Nil when too few pairs lie near the model.
+    func noiseScaleSquared(_ model: Mat3, _ t2: Double) -> Double? {
         let near = 100 * t2
         var residuals: [Double] = []
         for i in 0..<data.count {
@@ -54,14 +81,7 @@ public struct EssentialEstimator: EpipolarEstimator {
         guard residuals.count >= 2 * sampleSize else { return nil }
         residuals.sort()
         let sigma = 1.4826 * residuals[residuals.count / 2].squareRoot()
-        let scale2 = max(t2, 4 * sigma * sigma)
-        guard scale2 > t2 * 1.5, let start = EssentialDecomposition.candidates(model).first else { return nil }
-        let pool = (0..<data.count).filter { sampsonSquared(model, data.xa[$0], data.ya[$0], data.xb[$0], data.yb[$0]) <= 9 * scale2 }
-        guard pool.count >= sampleSize else { return nil }
-        let pose = PoseRefinement.refine(start, data, indices: pool, thresholdSquared: scale2, loss: .cauchy, maxIterations: finalIterations)
-        let e = pose.essential
-        let s = MSAC.score(e, data, thresholdSquared: t2)
-        return Double(s.inliers) >= 0.9 * Double(score.inliers) ? (e, s) : nil
+        return max(t2, 4 * sigma * sigma)
     }
 
     /// LM from any decomposition of `model` (all four give ±E, so the Sampson cost

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Evaluation
 import Foundation
 import Geometry
 
@@ -12,6 +13,11 @@ struct Estimate: ParsableCommand {
         pixel threshold is normalised as the LoFTR/RoMa benchmarks do: \
         threshold / (mean|K_a[:2,:2]| + mean|K_b[:2,:2]|). Without intrinsics: fundamental \
         matrix only, threshold in pixels.
+
+        With --manifest pairs.json --pair ID (written by `roma evaluate prepare`): the \
+        intrinsics and the pixel threshold of that pair come from the manifest, which \
+        already folds in the protocol's rescaling and keypoint shift; --K-a, --K-b and \
+        --threshold are then not allowed.
 
         A failed estimate (fewer than 5/7 matches, NaN coordinates, degenerate points, \
         no model) still writes the pose artifact with `status: failed: <reason>`, prints \
@@ -29,8 +35,14 @@ struct Estimate: ParsableCommand {
     @Option(name: .customLong("K-b"), help: "Intrinsics of image B: fx,fy,cx,cy or the 9 values of K (row-major).")
     var kB: String?
 
-    @Option(help: "Inlier threshold in pixels (the standard protocol uses 0.5).")
-    var threshold: Double = 0.5
+    @Option(help: "Benchmark manifest (pairs.json from `roma evaluate prepare`) giving the intrinsics and threshold; needs --pair.")
+    var manifest: String?
+
+    @Option(help: "Id of the pair in --manifest whose intrinsics and threshold to use.")
+    var pair: String?
+
+    @Option(help: "Inlier threshold in pixels (default 0.5, the standard protocol; with --manifest, the manifest's).")
+    var threshold: Double?
 
     @Option(help: "RANSAC confidence for adaptive stopping.")
     var confidence: Double = 0.99999
@@ -51,11 +63,28 @@ struct Estimate: ParsableCommand {
         if (kA == nil) != (kB == nil) {
             throw ValidationError("give both --K-a and --K-b (essential matrix) or neither (fundamental matrix)")
         }
+        if (manifest == nil) != (pair == nil) {
+            throw ValidationError("--manifest and --pair go together: the manifest holds many pairs")
+        }
+        if manifest != nil, kA != nil {
+            throw ValidationError("give the intrinsics either with --K-a/--K-b or with --manifest, not both")
+        }
+        if manifest != nil, threshold != nil {
+            // The manifest's threshold is already rescaled to the images' own pixels;
+            // another value would silently break the protocol.
+            throw ValidationError("--threshold cannot be combined with --manifest, whose threshold folds in the protocol's rescaling "
+                + "(rerun `roma evaluate prepare --threshold …` to change it)")
+        }
     }
 
     func run() throws {
-        let intrinsicsA = try kA.map { try parseIntrinsics($0, option: "--K-a") }
-        let intrinsicsB = try kB.map { try parseIntrinsics($0, option: "--K-b") }
+        var intrinsicsA = try kA.map { try parseIntrinsics($0, option: "--K-a") }
+        var intrinsicsB = try kB.map { try parseIntrinsics($0, option: "--K-b") }
+        var threshold = self.threshold ?? 0.5
+        if let manifest, let pair {
+            let setup = try ManifestPair.read(manifest, pair: pair)
+            (intrinsicsA, intrinsicsB, threshold) = (setup.intrinsicsA, setup.intrinsicsB, setup.threshold)
+        }
         let input = try Matches.read(matches)
         let options = EstimationOptions(threshold: threshold, confidence: confidence, maxIterations: maxIterations,
                                         seed: seed, solver: solver)
@@ -73,7 +102,12 @@ struct Estimate: ParsableCommand {
             params["K_b"] = b.matrix.values
             params["threshold_normalized"] = normalizedThreshold(pixels: threshold, a, b)
         }
-        try artifact.stamp(stage: "estimate", params: params, seed: solver == .ours ? seed : nil, inputs: [matches])
+        if let manifest, let pair {
+            params["manifest"] = manifest
+            params["pair"] = pair
+        }
+        try artifact.stamp(stage: "estimate", params: params, seed: solver == .ours ? seed : nil,
+                           inputs: [matches] + (manifest.map { [$0] } ?? []))
         try artifact.write(to: output)
 
         if result.succeeded {
@@ -95,3 +129,32 @@ struct Estimate: ParsableCommand {
 }
 
 extension PoseSolver: ExpressibleByArgument {}
+
+/// The estimation setup of one pair of a benchmark manifest: intrinsics in the
+/// images' own pixels with the protocol's keypoint shift folded into the principal
+/// point, and the pixel threshold that, normalised by those intrinsics, equals the
+/// protocol's normalised threshold (see `EstimateParameters` in Evaluation).
+struct ManifestPair {
+    var intrinsicsA: CameraIntrinsics
+    var intrinsicsB: CameraIntrinsics
+    var threshold: Double
+
+    static func read(_ path: String, pair id: String) throws -> ManifestPair {
+        let manifest = try BenchmarkManifest.read(path)
+        guard let p = manifest.pairs.first(where: { $0.id == id }) else {
+            let some = manifest.pairs.prefix(3).map { "'\($0.id)'" }.joined(separator: ", ")
+            throw ArtifactError(file: path, "no pair '\(id)' among its \(manifest.pairs.count) pairs"
+                + (some.isEmpty ? "" : " (e.g. \(some))"))
+        }
+        func intrinsics(_ v: [Double], _ side: String) throws -> CameraIntrinsics {
+            let k = CameraIntrinsics(fx: v[0], fy: v[1], cx: v[2], cy: v[3])
+            if let problem = k.problem { throw ArtifactError(file: path, "pair '\(id)': intrinsics of image \(side): \(problem)") }
+            return k
+        }
+        guard p.estimateThreshold > 0, p.estimateThreshold.isFinite else {
+            throw ArtifactError(file: path, "pair '\(id)': threshold must be a positive number of pixels, got \(p.estimateThreshold)")
+        }
+        return ManifestPair(intrinsicsA: try intrinsics(p.estimateIntrinsicsA, "A"), intrinsicsB: try intrinsics(p.estimateIntrinsicsB, "B"),
+                            threshold: p.estimateThreshold)
+    }
+}
