@@ -20,7 +20,8 @@ struct MatchDecoder: Sendable {
     /// Returns (anchor logits as tokens `[1, h·w, anchors]`, certainty `[1, 1, h, w]`).
     func callAsFunction(posterior: Tensor, features: Tensor) throws -> (logits: Tensor, certainty: Tensor) {
         var x = try tokens(concat([posterior, features], dim: 1))
-        for block in blocks { x = try block(x) }
+        let workspace = Workspace()
+        for block in blocks { x = try block(x, workspace: workspace) }
         let out = try toOut(x)
         let logits = try narrow(out, dim: 2, start: 0, length: anchors)
         let certainty = try narrow(out, dim: 2, start: anchors, length: 1)

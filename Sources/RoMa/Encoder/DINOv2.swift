@@ -47,7 +47,8 @@ struct DINOv2Encoder: Sendable {
         let rows = patches.height, cols = patches.width
         var x = try concat([classToken, tokens(patches)], dim: 1)
         x = try add(x, positions(rows: rows, cols: cols), into: x)
-        for block in blocks { x = try block(x) }
+        let workspace = Workspace()
+        for block in blocks { x = try block(x, workspace: workspace) }
         let normed = try norm(x)
         return try featureMap(narrow(normed, dim: 1, start: 1, length: rows * cols), height: rows, width: cols)
     }

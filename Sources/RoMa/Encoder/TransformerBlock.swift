@@ -23,22 +23,28 @@ struct TransformerBlock: Sendable {
         layerScale2 = layerScale ? Tensor(try r("ls2").tensor("gamma", [dim]), shape: [dim]) : nil
     }
 
-    /// x `[1, N, C]` → `[1, N, C]`.
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let x = x.copy()
-        let n1 = try StageClock.measure("block: layer norm") { try norm1(x) }
+    /// x `[1, N, C]` → `[1, N, C]`, updated in place. Intermediates come from
+    /// `workspace` and go back to it, so a stack of blocks reuses the same buffers
+    /// instead of mapping fresh pages for every layer.
+    func callAsFunction(_ x: Tensor, workspace: Workspace) throws -> Tensor {
+        let (n, c) = (x.shape[1], x.shape[2])
+        let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
         let attended = try StageClock.measure("block: attention") {
-            let (n, c) = (x.shape[1], x.shape[2])
             FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
             return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias,
-                                              projWeight: proj.weight, projBias: proj.bias, heads: heads)
+                                              projWeight: proj.weight, projBias: proj.bias, heads: heads, workspace: workspace)
         }
+        workspace.recycle(n1)
         try addResidual(x, attended, gamma: layerScale1)
-        let n2 = try StageClock.measure("block: layer norm") { try norm2(x) }
-        let hidden = try StageClock.measure("block: fc1") { try fc1(n2) }
+        workspace.recycle(attended)
+        let n2 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: norm2.eps, workspace: workspace) }
+        let hidden = try StageClock.measure("block: fc1") { try fc1(n2, workspace: workspace) }
+        workspace.recycle(n2)
         _ = try StageClock.measure("block: gelu") { try gelu(hidden, into: hidden) }
-        let out = try StageClock.measure("block: fc2") { try fc2(hidden) }
+        let out = try StageClock.measure("block: fc2") { try fc2(hidden, workspace: workspace) }
+        workspace.recycle(hidden)
         try addResidual(x, out, gamma: layerScale2)
+        workspace.recycle(out)
         return x
     }
 

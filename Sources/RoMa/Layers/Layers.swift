@@ -59,9 +59,9 @@ struct Linear: Sendable {
     }
 
     /// x `[..., in]` → `[..., out]`.
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
+    func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
         FlopCounter.add(2 * Double(x.count) * Double(weight.shape[0]))
-        return try linear(x, weight: weight, bias: bias)
+        return try linear(x, weight: weight, bias: bias, workspace: workspace)
     }
 }
 
