@@ -14,9 +14,10 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
     let out = try makeOutput("attention", [b, h, n, dv], into: into, workspace: workspace)
     try check(!out.overlaps(q) && !out.overlaps(k) && !out.overlaps(v), "attention", "output must not overlap q, k or v")
     let s = scale ?? 1 / Float(d).squareRoot()
+    let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
     for i in 0..<(b * h) {
         attendHead(q: q.pointer + i * n * d, ldq: d, k: k.pointer + i * m * d, ldk: d, v: v.pointer + i * m * dv, ldv: dv,
-                   out: out.pointer + i * n * dv, ldo: dv, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace)
+                   out: out.pointer + i * n * dv, ldo: dv, n: n, m: m, d: d, dv: dv, scale: s, workspace: scores)
     }
     return out
 }
@@ -40,11 +41,12 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     let qkv = try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace)   // [B, N, 3C]
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = 1 / Float(d).squareRoot()
+    let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
     for bi in 0..<b {
         let base = qkv.pointer + bi * n * 3 * c
         for hi in 0..<heads {
             attendHead(q: base + hi * d, ldq: 3 * c, k: base + c + hi * d, ldk: 3 * c, v: base + 2 * c + hi * d, ldv: 3 * c,
-                       out: mixed.pointer + bi * n * c + hi * d, ldo: c, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace)
+                       out: mixed.pointer + bi * n * c + hi * d, ldo: c, n: n, m: n, d: d, dv: d, scale: scale, workspace: scores)
         }
     }
     workspace?.recycle(qkv)

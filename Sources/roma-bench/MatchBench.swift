@@ -100,7 +100,7 @@ struct MatchBench: ParsableCommand {
         FlopCounter.reset()
         StageClock.reset()
         let t = Date()
-        _ = model.profileEncoder(a)
+        _ = try model.profileEncoder(a)
         let s = Date().timeIntervalSince(t)
         print(String(format: "encoder on A (coarse): %.1f s, %.2f TFLOP, %.1f GFLOP/s", s, FlopCounter.count / 1e12, FlopCounter.count / s / 1e9))
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {

@@ -15,6 +15,22 @@ import Testing
         #expect(t[flat: 0] == 0, "copy is independent")
     }
 
+    @Test func largeTensorsAreMappedAlignedAndIndependent() throws {
+        // Above TensorStorage's mapping threshold (1 MB) buffers are mmapped pages:
+        // they must still start zeroed when asked, be 64-byte aligned, and not share
+        // pages with one another once the first is released.
+        let n = 3 << 18   // 3 MB of floats
+        var a: Tensor? = Tensor(repeating: 7, shape: [n])
+        let b = Tensor(zeros: [n])
+        #expect(Int(bitPattern: b.pointer) % 64 == 0)
+        #expect(b.array.allSatisfy { $0 == 0 })
+        a![flat: n - 1] = 1
+        #expect(a![flat: n - 1] == 1 && a![flat: 0] == 7 && b[flat: n - 1] == 0)
+        a = nil
+        let c = Tensor(repeating: 2, shape: [n])
+        #expect(b.array.allSatisfy { $0 == 0 } && c[flat: n / 2] == 2)
+    }
+
     @Test func layoutHelpersMatchTorch() throws {
         let f = try Fixture("layout")
         let x = try f.tensor("x")

@@ -1,6 +1,7 @@
 import Checkpoint
 import Artifacts
 import Foundation
+import NN
 import Testing
 @testable import RoMa
 import TestSupport
@@ -34,12 +35,12 @@ enum RoMaFixture {
     static func io() throws -> Artifact { try Artifact.read(directory + "/io.safetensors") }
 
     /// Batch item `index` of a reference `B × C × H × W` tensor.
-    static func map(_ io: Artifact, _ name: String, item index: Int) throws -> FeatureMap {
+    static func map(_ io: Artifact, _ name: String, item index: Int) throws -> Tensor {
         let t = try io.tensor(name)
         let (c, h, w) = (t.shape[1], t.shape[2], t.shape[3])
         let all = try io.floats(name)
         let n = c * h * w
-        return FeatureMap(channels: c, height: h, width: w, data: Array(all[(index * n)..<((index + 1) * n)]))
+        return Tensor(Array(all[(index * n)..<((index + 1) * n)]), shape: [1, c, h, w])
     }
 
     static func pixels(_ io: Artifact, _ name: String) throws -> DecodedImage.Pixels {
@@ -72,13 +73,11 @@ func meanDifference(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 /// Expects `|ours - ref| ≤ atol + rtol·max|ref|` everywhere.
-func expectClose(_ ours: FeatureMap, _ ref: FeatureMap, atol: Float, rtol: Float, _ label: String,
+func expectClose(_ ours: Tensor, _ ref: Tensor, atol: Float, rtol: Float, _ label: String,
                  sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(ours.channels == ref.channels && ours.height == ref.height && ours.width == ref.width,
-            "\(label): shape \(ours.channels)x\(ours.height)x\(ours.width) vs \(ref.channels)x\(ref.height)x\(ref.width)",
-            sourceLocation: sourceLocation)
-    guard ours.data.count == ref.data.count else { return }
-    let (d, s) = maxDifference(ours.data, ref.data)
+    #expect(ours.shape == ref.shape, "\(label): shape \(ours.shape) vs \(ref.shape)", sourceLocation: sourceLocation)
+    guard ours.shape == ref.shape else { return }
+    let (d, s) = maxDifference(ours.array, ref.array)
     if ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil { print("DIFF \(label): \(d) scale \(s)") }
     #expect(d <= atol + rtol * s, "\(label): max difference \(d) (reference scale \(s))", sourceLocation: sourceLocation)
 }

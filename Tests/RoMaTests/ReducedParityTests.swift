@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import NN
 import Testing
 @testable import RoMa
 import TestSupport
@@ -22,14 +23,14 @@ import TestSupport
         io = try RoMaFixture.io()
     }
 
-    func input(_ label: String, _ pass: String) throws -> FeatureMap {
+    func input(_ label: String, _ pass: String) throws -> Tensor {
         RoMaModel.normalise(try RoMaFixture.pixels(io, "image_\(label).\(pass)"))
     }
 
     @Test func vggPyramidMatchesReference() throws {
         for (item, label) in ["a", "b"].enumerated() {
             for pass in ["coarse", "upsampled"] {
-                let pyramid = model.vgg(try input(label, pass))
+                let pyramid = try model.vgg(try input(label, pass))
                 let tag = pass == "coarse" ? "coarse" : "fine"
                 for s in [1, 2, 4, 8] {
                     let ref = try RoMaFixture.map(io, "\(tag).pyramid.\(s)", item: item)
@@ -41,7 +42,7 @@ import TestSupport
 
     @Test func dinov2MatchesReference() throws {
         for (item, label) in ["a", "b"].enumerated() {
-            let ours = model.dinov2(try input(label, "coarse"))
+            let ours = try model.dinov2(try input(label, "coarse"))
             let ref = try RoMaFixture.map(io, "coarse.pyramid.16", item: item)
             // LayerNorm outputs are O(1); 1e-4 absolute after two blocks and the final norm.
             expectClose(ours, ref, atol: 1e-4, rtol: 1e-4, "DINOv2 \(label)")
@@ -49,11 +50,11 @@ import TestSupport
     }
 
     /// Projected reference pyramid of one image (so decoder tests start from reference features).
-    func projected(_ pass: String, item: Int) throws -> [Int: FeatureMap] {
+    func projected(_ pass: String, item: Int) throws -> [Int: Tensor] {
         let scales = pass == "coarse" ? [1, 2, 4, 8, 16] : [1, 2, 4, 8]
-        var pyramid: [Int: FeatureMap] = [:]
+        var pyramid: [Int: Tensor] = [:]
         for s in scales { pyramid[s] = try RoMaFixture.map(io, "\(pass).pyramid.\(s)", item: item) }
-        return model.decoder.project(pyramid)
+        return try model.decoder.project(pyramid)
     }
 
     @Test func coarseDecoderMatchesReference() throws {
@@ -62,18 +63,18 @@ import TestSupport
             let trace = Trace()
             _ = try model.decoder(q, s, seed: nil, scaleFactor: 0.2, trace: trace)
             // GP: a Cholesky solve of a 64×64 system in float32 on the reference side.
-            expectClose(trace.maps["gp_posterior"]!, try RoMaFixture.map(io, "coarse.gp_posterior", item: item),
+            expectClose(trace.tensors["gp_posterior"]!, try RoMaFixture.map(io, "coarse.gp_posterior", item: item),
                         atol: 1e-4, rtol: 1e-4, "GP posterior \(item)")
-            let logits = trace.tokens["cls_logits"]!.featureMap(height: 8, width: 8)
+            let logits = try featureMap(trace.tensors["cls_logits"]!, height: 8, width: 8)
             // Logits reach ~60 in magnitude; relative 1e-4 of that.
             expectClose(logits, try RoMaFixture.map(io, "coarse.cls_logits", item: item), atol: 1e-4, rtol: 1e-4, "anchor logits \(item)")
-            expectClose(trace.maps["gm_certainty"]!, try RoMaFixture.map(io, "coarse.gm_certainty", item: item),
+            expectClose(trace.tensors["gm_certainty"]!, try RoMaFixture.map(io, "coarse.gm_certainty", item: item),
                         atol: 1e-4, rtol: 1e-4, "match certainty \(item)")
             for scale in [16, 8, 4, 2, 1] {
                 // Flows are in [-1, 1]: 1e-4 is 0.006 px at 112 px. Certainty logits reach ~25.
-                expectClose(trace.maps["flow.\(scale)"]!, try RoMaFixture.map(io, "coarse.flow.\(scale)", item: item),
+                expectClose(trace.tensors["flow.\(scale)"]!, try RoMaFixture.map(io, "coarse.flow.\(scale)", item: item),
                             atol: 1e-4, rtol: 0, "coarse flow \(scale) direction \(item)")
-                expectClose(trace.maps["certainty.\(scale)"]!, try RoMaFixture.map(io, "coarse.certainty.\(scale)", item: item),
+                expectClose(trace.tensors["certainty.\(scale)"]!, try RoMaFixture.map(io, "coarse.certainty.\(scale)", item: item),
                             atol: 1e-4, rtol: 1e-4, "coarse certainty \(scale) direction \(item)")
             }
         }
@@ -86,7 +87,7 @@ import TestSupport
             for (item, (q, s)) in [(pa, pb), (pb, pa)].enumerated() {
                 for scale in (pass == "coarse" ? [16, 8, 4, 2, 1] : [8, 4, 2, 1]) {
                     let flowIn = try RoMaFixture.map(io, "\(pass).refiner.\(scale).flow_in", item: item)
-                    let (delta, deltaCertainty) = model.decoder.refiners[scale]!(q[scale]!, s[scale]!, flow: flowIn, scaleFactor: factor)
+                    let (delta, deltaCertainty) = try model.decoder.refiners[scale]!(q[scale]!, s[scale]!, flow: flowIn, scaleFactor: factor)
                     expectClose(delta, try RoMaFixture.map(io, "\(pass).refiner.\(scale).delta_flow", item: item),
                                 atol: 1e-4, rtol: 1e-4, "\(pass) refiner \(scale) Δflow \(item)")
                     expectClose(deltaCertainty, try RoMaFixture.map(io, "\(pass).refiner.\(scale).delta_certainty", item: item),

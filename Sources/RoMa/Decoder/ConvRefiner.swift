@@ -1,7 +1,9 @@
+import NN
+
 /// One scale's refiner (the reference's `ConvRefiner`, depthwise, linear
 /// displacement embedding, local correlation in B around the current warp):
 /// input `[f_A, f_B sampled at the warp, embed(warp - grid), corr]`, then
-/// blocks of depthwise k×k conv + BN + ReLU (fused) + 1×1 conv, then a 1×1 conv to
+/// blocks of depthwise k×k conv + BN + ReLU + 1×1 conv, then a 1×1 conv to
 /// (Δx, Δy, Δcertainty).
 struct ConvRefiner: Sendable {
     struct Block: Sendable {
@@ -19,7 +21,7 @@ struct ConvRefiner: Sendable {
         let w = shape.width
         func block(_ b: LayerReader) throws -> Block {
             var dw = try b("0").conv(out: w, in: w, kernel: kernel, padding: kernel / 2, groups: w)
-            dw.fold(try b("1").batchNorm(w))
+            try dw.fold(try b("1").batchNorm(w))
             dw.fusedReLU = true
             return Block(depthwise: dw, pointwise: try b("3").conv(out: w, in: w, kernel: 1))
         }
@@ -28,30 +30,32 @@ struct ConvRefiner: Sendable {
         displacementEmbedding = try r("disp_emb").conv(out: shape.displacementDim, in: 2, kernel: 1)
     }
 
-    /// Returns (Δflow `2 × h × w` in the refiner's units, Δcertainty `1 × h × w`).
-    func callAsFunction(_ a: FeatureMap, _ b: FeatureMap, flow: FeatureMap, scaleFactor: Double) -> (FeatureMap, FeatureMap) {
+    /// a, b `[1, C, h, w]`, flow `[1, 2, h, w]` (normalised x, y in B) →
+    /// (Δflow `[1, 2, h, w]` in the refiner's units, Δcertainty `[1, 1, h, w]`).
+    func callAsFunction(_ a: Tensor, _ b: Tensor, flow: Tensor, scaleFactor: Double) throws -> (Tensor, Tensor) {
         let (h, w) = (a.height, a.width), n = h * w
-        let sampled = StageClock.measure("refiner: grid sample") { gridSample(b, at: flow) }
+        let sampled = try StageClock.measure("refiner: grid sample") { try gridSample(b, grid: permute(flow, [0, 2, 3, 1])) }
         let xs = normalisedCentres(w), ys = normalisedCentres(h)
         // The reference scales the displacement by 40/32 · scale_factor (a Python float) in float32.
         let k = Float(40.0 / 32.0 * scaleFactor)
-        var displacement = FeatureMap(zeros: 2, h, w)
+        let displacement = Tensor(uninitialized: [1, 2, h, w])
+        let f = flow.pointer, dp = displacement.pointer
         for y in 0..<h {
             for x in 0..<w {
-                displacement.data[y * w + x] = k * (flow.data[y * w + x] - xs[x])
-                displacement.data[n + y * w + x] = k * (flow.data[n + y * w + x] - ys[y])
+                dp[y * w + x] = k * (f[y * w + x] - xs[x])
+                dp[n + y * w + x] = k * (f[n + y * w + x] - ys[y])
             }
         }
-        var parts = [a, sampled, displacementEmbedding(displacement)]
-        if let r = shape.corrRadius { parts.append(StageClock.measure("local correlation") { localCorrelation(a, b, warp: flow, radius: r) }) }
-        var d = StageClock.measure("refiner: concatenate") { FeatureMap.concatenate(parts) }
-        precondition(d.channels == shape.width, "refiner input has \(d.channels) channels, expected \(shape.width)")
+        var parts = [a, sampled, try displacementEmbedding(displacement)]
+        if let r = shape.corrRadius { parts.append(try StageClock.measure("local correlation") { try localCorrelation(a, b, warp: flow, radius: r) }) }
+        var d = try StageClock.measure("refiner: concatenate") { try concat(parts, dim: 1) }
+        guard d.channels == shape.width else { throw RoMaError("refiner input has \(d.channels) channels, expected \(shape.width)") }
         parts = []
         for block in blocks {
-            d = StageClock.measure("refiner: depthwise + ReLU") { block.depthwise(d) }
-            d = StageClock.measure("refiner: pointwise") { block.pointwise(d) }
+            d = try StageClock.measure("refiner: depthwise + ReLU") { try block.depthwise(d) }
+            d = try StageClock.measure("refiner: pointwise") { try block.pointwise(d) }
         }
-        let out = outConv(d)
-        return (out.channels(0..<2), out.channels(2..<3))
+        let out = try outConv(d)
+        return (try narrow(out, dim: 1, start: 0, length: 2), try narrow(out, dim: 1, start: 2, length: 1))
     }
 }

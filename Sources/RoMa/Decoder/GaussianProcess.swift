@@ -1,5 +1,6 @@
 import CLinearAlgebra
 import Foundation
+import NN
 
 /// The coarse match embedding: a Gaussian-process regression from B's features
 /// to a Fourier embedding of B's pixel positions, evaluated at A's features
@@ -14,62 +15,41 @@ struct GaussianProcessEmbedding: Sendable {
         positionConv = try r("pos_conv").conv(out: dim, in: 2, kernel: 1)
     }
 
-    /// `cos(8π · conv(coords))` over B's normalised pixel-centre grid, as tokens.
-    func positionBasis(height: Int, width: Int) -> Tokens {
+    /// `cos(8π · conv(coords))` over B's normalised pixel-centre grid, as tokens `[1, h·w, D]`.
+    func positionBasis(height: Int, width: Int) throws -> Tensor {
         let xs = normalisedCentres(width), ys = normalisedCentres(height)
-        var coords = FeatureMap(zeros: 2, height, width)
+        let coords = Tensor(zeros: [1, 2, height, width])
+        let p = coords.pointer
         for y in 0..<height {
             for x in 0..<width {
-                coords.data[y * width + x] = xs[x]
-                coords.data[height * width + y * width + x] = ys[y]
+                p[y * width + x] = xs[x]
+                p[height * width + y * width + x] = ys[y]
             }
         }
-        var f = positionConv(coords)
+        let f = try positionConv(coords)
         let k = Float(8 * Double.pi)
-        for i in 0..<f.data.count { f.data[i] = cos(k * f.data[i]) }
-        return f.tokens
+        return try tokens(mapElements(f, into: f) { cos(k * $0) })
     }
 
-    /// Cosine-similarity kernel `exp((cos - 1) / T)`, with the reference's eps on the norm product.
-    func kernel(_ x: Tokens, _ y: Tokens) -> [Float] {
-        let d = x.dim
-        var k = [Float](repeating: 0, count: x.count * y.count)
-        k.withUnsafeMutableBufferPointer { kp in
-            x.data.withUnsafeBufferPointer { a in
-                y.data.withUnsafeBufferPointer { b in
-                    sgemm(transB: true, m: x.count, n: y.count, k: d, a.baseAddress!, lda: d, b.baseAddress!, ldb: d, kp.baseAddress!, ldc: y.count)
-                }
-            }
-        }
-        FlopCounter.add(2 * Double(x.count * y.count * d))
-        func norms(_ t: Tokens) -> [Float] {
-            (0..<t.count).map { i in
-                var s: Float = 0
-                for j in 0..<d { s += t.data[i * d + j] * t.data[i * d + j] }
-                return s.squareRoot()
-            }
-        }
-        let nx = norms(x), ny = norms(y), t = temperature
-        for i in 0..<x.count {
-            for j in 0..<y.count {
-                let c = k[i * y.count + j] / (nx[i] * ny[j] + 1e-6)
-                k[i * y.count + j] = exp((c - 1) / t)
-            }
-        }
-        return k
+    /// Cosine-similarity kernel `[1, N, M]` of tokens `[1, N, D]` and `[1, M, D]`.
+    func kernel(_ x: Tensor, _ y: Tensor) throws -> Tensor {
+        FlopCounter.add(2 * Double(x.shape[1] * y.shape[1] * x.shape[2]))
+        return try cosineKernel(x, y, temperature: temperature)
     }
 
-    /// Posterior mean for A's features `a` given B's `b` (both `dim × h × w`).
-    func callAsFunction(_ a: FeatureMap, _ b: FeatureMap) throws -> FeatureMap {
-        let x = a.tokens, y = b.tokens
-        let basis = positionBasis(height: b.height, width: b.width)
-        let n = y.count, d = basis.dim
-        // Cholesky in double: K_yy's condition number reaches ~1e4 at 35×35, where
-        // float32 loses digits the reference's float32 solve also loses; double keeps
-        // our side's share of the difference negligible.
-        var kyy = kernel(y, y).map(Double.init)
+    /// Posterior mean `[1, D, h, w]` for A's features `a` given B's `b` (both `[1, dim, h, w]`).
+    func callAsFunction(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let x = try tokens(a), y = try tokens(b)
+        let basis = try positionBasis(height: b.height, width: b.width)
+        let n = y.shape[1], d = basis.shape[2]
+        // Cholesky in double rather than NN's float32 `choleskyFactor`: K_yy's
+        // condition number reaches ~1e4 at 35×35, where float32 loses digits the
+        // reference's float32 solve also loses (differently); double keeps our
+        // side's share of the difference negligible.
+        let kyyFloat = try kernel(y, y)
+        var kyy = kyyFloat.array.map(Double.init)
         for i in 0..<n { kyy[i * n + i] += Double(sigmaNoise) }
-        var rhs = basis.data.map(Double.init)
+        var rhs = basis.array.map(Double.init)
         let info = kyy.withUnsafeMutableBufferPointer { kp in
             LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), kp.baseAddress!, Int32(n))
         }
@@ -81,17 +61,10 @@ struct GaussianProcessEmbedding: Sendable {
         }
         guard solved == 0 else { throw RoMaError("GP solve failed (dpotrs info \(solved))") }
         FlopCounter.add(Double(n) * Double(n) * Double(n) / 3 + 2 * Double(n * n * d))
-        let weights = rhs.map(Float.init)
-        let kxy = kernel(x, y)
-        var mu = [Float](repeating: 0, count: x.count * d)
-        mu.withUnsafeMutableBufferPointer { m in
-            kxy.withUnsafeBufferPointer { k in
-                weights.withUnsafeBufferPointer { w in
-                    sgemm(m: x.count, n: d, k: n, k.baseAddress!, lda: n, w.baseAddress!, ldb: d, m.baseAddress!, ldc: d)
-                }
-            }
-        }
-        FlopCounter.add(2 * Double(x.count * n * d))
-        return Tokens(count: x.count, dim: d, data: mu).featureMap(height: a.height, width: a.width)
+        let weights = Tensor(rhs.map(Float.init), shape: [1, n, d])
+        let kxy = try kernel(x, y)
+        FlopCounter.add(2 * Double(x.shape[1] * n * d))
+        let mu = try matmul(kxy, weights)
+        return try featureMap(mu, height: a.height, width: a.width)
     }
 }

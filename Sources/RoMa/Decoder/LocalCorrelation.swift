@@ -1,3 +1,4 @@
+import NN
 import Parallel
 
 /// Local correlation of the refiners: for each pixel of A, the scaled dot
@@ -5,55 +6,83 @@ import Parallel
 /// (2r+1)² window of one-pixel steps centred on the current warp (the
 /// reference's `local_correlation`, `corr_in_other=True`, zero padding).
 /// Output channel k = i·(2r+1) + j holds offset (x_j, y_i).
-func localCorrelation(_ a: FeatureMap, _ b: FeatureMap, warp: FeatureMap, radius r: Int) -> FeatureMap {
-    precondition(a.channels == b.channels && warp.channels == 2 && warp.height == a.height && warp.width == a.width)
+///
+/// Kept in RoMa rather than built from NN's `gridSample` and a reduction: sampling
+/// B at all (2r+1)² offsets first would materialise C·(2r+1)²·h·w floats (225× the
+/// feature map at radius 7), where this loop needs only the output.
+/// a, b `[1, C, h, w]`, warp `[1, 2, h, w]` → `[1, (2r+1)², h, w]`.
+func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int) throws -> Tensor {
+    guard a.channels == b.channels, warp.channels == 2, warp.height == a.height, warp.width == a.width else {
+        throw RoMaError("local correlation: features \(a.shape) and \(b.shape) with warp \(warp.shape) do not fit together")
+    }
     let (h, w, c) = (a.height, a.width, a.channels), n = h * w
     let side = 2 * r + 1, k = side * side
     let dy = linspace(Float(-2 * Double(r) / Double(h)), Float(2 * Double(r) / Double(h)), side)
     let dx = linspace(Float(-2 * Double(r) / Double(w)), Float(2 * Double(r) / Double(w)), side)
     let inv = Float(Double(c).squareRoot())
     // Pixel-major copies so that every dot product reads two contiguous vectors.
-    var at = a.tokens
-    let bt = b.tokens
-    for i in 0..<at.data.count { at.data[i] /= inv }
+    let at = try tokens(a), bt = try tokens(b)
+    _ = try mapElements(at, into: at) { $0 / inv }
     let (bh, bw) = (b.height, b.width)
-    var out = [Float](repeating: 0, count: k * n)
-    out.withUnsafeMutableBufferPointer { o in
-        let dst = SendablePointer(o.baseAddress!)
-        at.data.withUnsafeBufferPointer { ap in
-            bt.data.withUnsafeBufferPointer { bp in
-                warp.data.withUnsafeBufferPointer { wp in
-                    let A = SendablePointer(UnsafeMutablePointer(mutating: ap.baseAddress!))
-                    let B = SendablePointer(UnsafeMutablePointer(mutating: bp.baseAddress!))
-                    let W = SendablePointer(UnsafeMutablePointer(mutating: wp.baseAddress!))
-                    parallelFor(n) { p in
-                        let fa = A.base + p * c
-                        let (cx, cy) = (W[p], W[n + p])
-                        @inline(__always) func dot(_ idx: Int) -> Float { RoMa.dot(fa, B.base + idx * c, c) }
-                        for i in 0..<side {
-                            for j in 0..<side {
-                                let s = BilinearPoint(x: cx + dx[j], y: cy + dy[i], height: bh, width: bw)
-                                var v: Float = 0
-                                if s.weight.0 != 0 { v += s.weight.0 * dot(s.index.0) }
-                                if s.weight.1 != 0 { v += s.weight.1 * dot(s.index.1) }
-                                if s.weight.2 != 0 { v += s.weight.2 * dot(s.index.2) }
-                                if s.weight.3 != 0 { v += s.weight.3 * dot(s.index.3) }
-                                dst[(i * side + j) * n + p] = v
-                            }
-                        }
-                    }
-                }
+    let out = Tensor(uninitialized: [1, k, h, w])
+    let dst = SendablePointer(out.pointer), A = SendablePointer(at.pointer), B = SendablePointer(bt.pointer)
+    let W = SendablePointer(warp.pointer)
+    parallelFor(n) { p in
+        let fa = A.base + p * c
+        let (cx, cy) = (W[p], W[n + p])
+        @inline(__always) func dot(_ idx: Int) -> Float { dotProduct(fa, B.base + idx * c, c) }
+        for i in 0..<side {
+            for j in 0..<side {
+                let s = BilinearPoint(x: cx + dx[j], y: cy + dy[i], height: bh, width: bw)
+                var v: Float = 0
+                if s.weight.0 != 0 { v += s.weight.0 * dot(s.index.0) }
+                if s.weight.1 != 0 { v += s.weight.1 * dot(s.index.1) }
+                if s.weight.2 != 0 { v += s.weight.2 * dot(s.index.2) }
+                if s.weight.3 != 0 { v += s.weight.3 * dot(s.index.3) }
+                dst[(i * side + j) * n + p] = v
             }
         }
     }
     FlopCounter.add(8 * Double(n * k * c))
-    return FeatureMap(channels: k, height: h, width: w, data: out)
+    return out
 }
 
-/// torch.linspace in float32 (the lower half counts up from start, the upper half down from end).
-func linspace(_ start: Float, _ end: Float, _ n: Int) -> [Float] {
-    if n == 1 { return [start] }
-    let step = (end - start) / Float(n - 1)
-    let half = n / 2
-    return (0..<n).map { i in i < half ? start + step * Float(i) : end - step * Float(n - 1 - i) }
+/// The four bilinear taps of one point of `grid_sample` (`align_corners=False`,
+/// zero padding) on a pixel-major `h·w × c` map: row indices and weights, taps
+/// outside the map given weight 0. Per point, because each output pixel samples
+/// its own window (NN's `gridSample` works on whole planes).
+struct BilinearPoint {
+    var index: (Int, Int, Int, Int)
+    var weight: (Float, Float, Float, Float)
+
+    init(x: Float, y: Float, height: Int, width: Int) {
+        let ix = ((x + 1) * Float(width) - 1) / 2
+        let iy = ((y + 1) * Float(height) - 1) / 2
+        let fx = ix.rounded(.down), fy = iy.rounded(.down)
+        let x0 = Int(fx), y0 = Int(fy)
+        let tx = ix - fx, ty = iy - fy
+        func at(_ xx: Int, _ yy: Int, _ w: Float) -> (Int, Float) {
+            (xx >= 0 && xx < width && yy >= 0 && yy < height) ? (yy * width + xx, w) : (0, 0)
+        }
+        let a = at(x0, y0, (1 - tx) * (1 - ty)), b = at(x0 + 1, y0, tx * (1 - ty))
+        let c = at(x0, y0 + 1, (1 - tx) * ty), d = at(x0 + 1, y0 + 1, tx * ty)
+        index = (a.0, b.0, c.0, d.0)
+        weight = (a.1, b.1, c.1, d.1)
+    }
+}
+
+/// Dot product of two contiguous vectors with 16 partial sums (a plain loop is a
+/// strict left-to-right reduction the compiler may not vectorise).
+@inline(__always)
+private func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    var i = 0
+    while i + 16 <= n {
+        acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+        i += 16
+    }
+    var s: Float = 0
+    for lane in 0..<16 { s += acc[lane] }
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
 }

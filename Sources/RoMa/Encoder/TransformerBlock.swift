@@ -1,3 +1,5 @@
+import NN
+
 /// Pre-norm transformer block as DINOv2's `Block`: `x + ls1·attn(norm1 x)`,
 /// then `x + ls2·mlp(norm2 x)` with a GELU MLP. Used by the ViT encoder
 /// (qkv bias, layer scale, LN eps 1e-6) and by the match decoder (no qkv bias,
@@ -7,7 +9,7 @@ struct TransformerBlock: Sendable {
     let norm1: LayerNorm, norm2: LayerNorm
     let qkv: Linear, proj: Linear
     let fc1: Linear, fc2: Linear
-    let layerScale1: [Float]?, layerScale2: [Float]?
+    let layerScale1: Tensor?, layerScale2: Tensor?
 
     init(_ r: LayerReader, dim: Int, heads: Int, qkvBias: Bool, layerScale: Bool, eps: Float) throws {
         self.heads = heads
@@ -17,22 +19,38 @@ struct TransformerBlock: Sendable {
         proj = try r("attn")("proj").linear(out: dim, in: dim)
         fc1 = try r("mlp")("fc1").linear(out: 4 * dim, in: dim)
         fc2 = try r("mlp")("fc2").linear(out: dim, in: 4 * dim)
-        layerScale1 = layerScale ? try r("ls1").tensor("gamma", [dim]) : nil
-        layerScale2 = layerScale ? try r("ls2").tensor("gamma", [dim]) : nil
+        layerScale1 = layerScale ? Tensor(try r("ls1").tensor("gamma", [dim]), shape: [dim]) : nil
+        layerScale2 = layerScale ? Tensor(try r("ls2").tensor("gamma", [dim]), shape: [dim]) : nil
     }
 
-    func callAsFunction(_ x: Tokens) -> Tokens {
-        var x = x
-        let n1 = StageClock.measure("block: layer norm") { norm1(x) }
-        let q = StageClock.measure("block: qkv") { qkv(n1) }
-        let a = StageClock.measure("block: attention") { selfAttention(qkv: q, heads: heads) }
-        let attended = StageClock.measure("block: proj") { proj(a) }
-        addResidual(&x, attended, gamma: layerScale1)
-        let n2 = StageClock.measure("block: layer norm") { norm2(x) }
-        var hidden = StageClock.measure("block: fc1") { fc1(n2) }
-        StageClock.measure("block: gelu") { gelu(&hidden) }
-        let out = StageClock.measure("block: fc2") { fc2(hidden) }
-        addResidual(&x, out, gamma: layerScale2)
+    /// x `[1, N, C]` → `[1, N, C]`, updated in place. Intermediates come from
+    /// `workspace` and go back to it, so a stack of blocks reuses the same buffers
+    /// instead of mapping fresh pages for every layer.
+    func callAsFunction(_ x: Tensor, workspace: Workspace) throws -> Tensor {
+        let (n, c) = (x.shape[1], x.shape[2])
+        let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
+        let attended = try StageClock.measure("block: attention") {
+            FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
+            return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias,
+                                              projWeight: proj.weight, projBias: proj.bias, heads: heads, workspace: workspace)
+        }
+        workspace.recycle(n1)
+        try addResidual(x, attended, gamma: layerScale1)
+        workspace.recycle(attended)
+        let n2 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: norm2.eps, workspace: workspace) }
+        let hidden = try StageClock.measure("block: fc1") { try fc1(n2, workspace: workspace) }
+        workspace.recycle(n2)
+        _ = try StageClock.measure("block: gelu") { try gelu(hidden, into: hidden) }
+        let out = try StageClock.measure("block: fc2") { try fc2(hidden, workspace: workspace) }
+        workspace.recycle(hidden)
+        try addResidual(x, out, gamma: layerScale2)
+        workspace.recycle(out)
         return x
+    }
+
+    /// `x += gamma ⊙ y` (DINOv2's layer scale) or `x += y`, in place.
+    private func addResidual(_ x: Tensor, _ y: Tensor, gamma: Tensor?) throws {
+        let scaled = try gamma.map { g throws(NNError) in try layerScale(y, gamma: g, into: y) } ?? y
+        _ = try add(x, scaled, into: x)
     }
 }

@@ -1,3 +1,5 @@
+import NN
+
 /// VGG19-BN `features[:40]`: four blocks of 3×3 conv + BN + ReLU (2, 2, 4, 4
 /// convolutions) separated by 2×2 max-pools. The pyramid holds each block's
 /// output before its pool: strides 1, 2, 4, 8. BN is folded into the convs.
@@ -13,7 +15,9 @@ struct VGGPyramid: Sendable {
             var convs: [Conv2d] = []
             for _ in 0..<count {
                 var conv = try r("\(index)").conv(out: width, in: inC, kernel: 3, padding: 1)
-                conv.fold(try r("\(index + 1)").batchNorm(width))
+                try conv.fold(try r("\(index + 1)").batchNorm(width))
+                // The ReLU after each conv + BN, applied in place on the conv's output.
+                conv.fusedReLU = true
                 convs.append(conv)
                 index += 3
                 inC = width
@@ -24,15 +28,14 @@ struct VGGPyramid: Sendable {
         self.stages = stages
     }
 
-    /// Features at strides 1, 2, 4, 8, keyed by stride.
-    func callAsFunction(_ image: FeatureMap) -> [Int: FeatureMap] {
-        var pyramid: [Int: FeatureMap] = [:]
+    /// Features `[1, C, H/s, W/s]` at strides s = 1, 2, 4, 8, keyed by stride.
+    func callAsFunction(_ image: Tensor) throws -> [Int: Tensor] {
+        var pyramid: [Int: Tensor] = [:]
         var x = image
         for (i, convs) in stages.enumerated() {
-            if i > 0 { x = StageClock.measure("vgg: max-pool") { maxPool2x2(x) } }
+            if i > 0 { x = try StageClock.measure("vgg: max-pool") { try maxPool2x2(x) } }
             for conv in convs {
-                x = StageClock.measure("vgg: conv") { conv(x) }
-                StageClock.measure("vgg: relu") { relu(&x) }
+                x = try StageClock.measure("vgg: conv + relu") { try conv(x) }
             }
             pyramid[1 << i] = x
         }

@@ -1,6 +1,7 @@
 import Checkpoint
 import Artifacts
 import Foundation
+import NN
 
 /// RoMa dense matcher: romatch 0.1.2's `RegressionMatcher.match` for two
 /// decoded images (symmetric, coarse pass then upsampled pass).
@@ -24,13 +25,13 @@ public final class RoMaModel: @unchecked Sendable {
 
     /// Dense warps and certainties both ways, at `config.outputResolution`.
     public func match(_ a: DecodedImage, _ b: DecodedImage) throws -> Warp {
-        let inputs = try [a, b].map { image -> (FeatureMap, FeatureMap?) in
+        let inputs = try [a, b].map { image -> (Tensor, Tensor?) in
             let name = image.sourcePath.isEmpty ? "decoded image" : image.sourcePath
             let (ch, cw) = config.coarseResolution
             guard image.coarse.height == ch, image.coarse.width == cw else {
                 throw RoMaError("\(name): coarse input is \(image.coarse.width)x\(image.coarse.height), the model expects \(cw)x\(ch) (re-run `roma decode` with matching sizes)")
             }
-            var fine: FeatureMap? = nil
+            var fine: Tensor? = nil
             if config.upsample {
                 let (uh, uw) = config.upsampleResolution
                 guard let up = image.upsampled else {
@@ -50,27 +51,29 @@ public final class RoMaModel: @unchecked Sendable {
     }
 
     /// RGB bytes to the network input: `/255` then ImageNet mean/std, as the reference's test transform.
-    static func normalise(_ p: DecodedImage.Pixels) -> FeatureMap {
+    /// → `[1, 3, H, W]`.
+    static func normalise(_ p: DecodedImage.Pixels) -> Tensor {
         let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
         let n = p.width * p.height
-        var x = FeatureMap(zeros: 3, p.height, p.width)
+        let x = Tensor(uninitialized: [1, 3, p.height, p.width])
+        let d = x.pointer
         for i in 0..<n {
-            for c in 0..<3 { x.data[c * n + i] = (Float(p.rgb[i * 3 + c]) / 255 - mean[c]) / std[c] }
+            for c in 0..<3 { d[c * n + i] = (Float(p.rgb[i * 3 + c]) / 255 - mean[c]) / std[c] }
         }
         return x
     }
 
     /// One image's projected pyramid: VGG strides 1–8, plus DINOv2 at stride 16 on the coarse pass.
-    func encode(_ image: FeatureMap, coarse: Bool, trace: Trace? = nil, tag: String = "") -> [Int: FeatureMap] {
-        var pyramid = StageClock.measure("vgg19") { vgg(image) }
-        if coarse { pyramid[16] = StageClock.measure("dinov2") { dinov2(image) } }
+    func encode(_ image: Tensor, coarse: Bool, trace: Trace? = nil, tag: String = "") throws -> [Int: Tensor] {
+        var pyramid = try StageClock.measure("vgg19") { try vgg(image) }
+        if coarse { pyramid[16] = try StageClock.measure("dinov2") { try dinov2(image) } }
         if let trace { for (s, f) in pyramid { trace.record("\(tag)pyramid.\(s)", f) } }
-        return StageClock.measure("projections") { decoder.project(pyramid) }
+        return try StageClock.measure("projections") { try decoder.project(pyramid) }
     }
 
     /// Encoder only on A's coarse input (for the benchmark's breakdown).
-    public func profileEncoder(_ a: DecodedImage) -> Int {
-        encode(Self.normalise(a.coarse), coarse: true).count
+    public func profileEncoder(_ a: DecodedImage) throws -> Int {
+        try encode(Self.normalise(a.coarse), coarse: true).count
     }
 
     struct Output {
@@ -79,11 +82,11 @@ public final class RoMaModel: @unchecked Sendable {
     }
 
     /// The matcher proper on normalised inputs. With `trace`, records every intermediate.
-    func run(coarseA: FeatureMap, coarseB: FeatureMap, fineA: FeatureMap?, fineB: FeatureMap?, trace: Trace? = nil) throws -> Output {
+    func run(coarseA: Tensor, coarseB: Tensor, fineA: Tensor?, fineB: Tensor?, trace: Trace? = nil) throws -> Output {
         let (ch, cw) = config.coarseResolution
         // The reference's scale factors are relative to its training resolution, 560×560.
         let coarseFactor = (Double(ch * cw) / (560.0 * 560.0)).squareRoot()
-        let pa = encode(coarseA, coarse: true, trace: trace, tag: "coarse.0."), pb = encode(coarseB, coarse: true, trace: trace, tag: "coarse.1.")
+        let pa = try encode(coarseA, coarse: true, trace: trace, tag: "coarse.0."), pb = try encode(coarseB, coarse: true, trace: trace, tag: "coarse.1.")
         let directions = config.symmetric ? [(pa, pb), (pb, pa)] : [(pa, pb)]
         var coarse = try directions.enumerated().map { i, d in
             try decoder(d.0, d.1, seed: nil, scaleFactor: coarseFactor, trace: trace, tag: "coarse.\(i).")
@@ -93,7 +96,7 @@ public final class RoMaModel: @unchecked Sendable {
         if config.upsample, let fineA, let fineB {
             let (uh, uw) = config.upsampleResolution
             let fineFactor = (Double(uh * uw) / (560.0 * 560.0)).squareRoot()
-            let fa = encode(fineA, coarse: false, trace: trace, tag: "fine.0."), fb = encode(fineB, coarse: false, trace: trace, tag: "fine.1.")
+            let fa = try encode(fineA, coarse: false, trace: trace, tag: "fine.0."), fb = try encode(fineB, coarse: false, trace: trace, tag: "fine.1.")
             let fineDirections = config.symmetric ? [(fa, fb), (fb, fa)] : [(fa, fb)]
             finest = try fineDirections.enumerated().map { i, d in
                 try decoder(d.0, d.1, seed: finest[i], scaleFactor: fineFactor, trace: trace, tag: "fine.\(i).")[1]!
@@ -101,7 +104,7 @@ public final class RoMaModel: @unchecked Sendable {
         }
         var warps: [[Float]] = [], certainties: [[Float]] = []
         for (i, estimate) in finest.enumerated() {
-            let lowRes = config.attenuateCertainty ? resizeBilinear(coarse[i][16]!.certainty, height: oh, width: ow) : nil
+            let lowRes = config.attenuateCertainty ? try interpolateBilinear(coarse[i][16]!.certainty, size: (oh, ow)) : nil
             let (w, c) = Self.finalise(estimate, attenuation: lowRes)
             warps.append(w)
             certainties.append(c)
@@ -117,14 +120,15 @@ public final class RoMaModel: @unchecked Sendable {
 
     /// Certainty attenuation, sigmoid, out-of-range masking and clamping, as the
     /// end of the reference's `match`; returns `h × w × 2` warp and `h × w` certainty.
-    static func finalise(_ e: ScaleEstimate, attenuation: FeatureMap?) -> ([Float], [Float]) {
-        let n = e.flow.planeSize
+    static func finalise(_ e: ScaleEstimate, attenuation: Tensor?) -> ([Float], [Float]) {
+        let n = e.flow.height * e.flow.width
+        let flow = e.flow.pointer, logits = e.certainty.pointer, low = attenuation?.pointer
         var warp = [Float](repeating: 0, count: 2 * n), certainty = [Float](repeating: 0, count: n)
         for i in 0..<n {
-            var logit = e.certainty.data[i]
-            if let low = attenuation?.data[i], low < 0 { logit -= 0.5 * low }
+            var logit = logits[i]
+            if let low = low?[i], low < 0 { logit -= 0.5 * low }
             var p = 1 / (1 + exp(-logit))
-            let x = e.flow.data[i], y = e.flow.data[n + i]
+            let x = flow[i], y = flow[n + i]
             if abs(x) > 1 || abs(y) > 1 { p = 0 }
             warp[2 * i] = min(max(x, -1), 1)
             warp[2 * i + 1] = min(max(y, -1), 1)

@@ -1,15 +1,4 @@
-import CLinearAlgebra
 import Dispatch
-
-/// Row-major `C = alpha · op(A) · op(B) + beta · C` through OpenBLAS. Never call
-/// from inside `parallelFor`: OpenBLAS runs its own threads.
-@inline(__always)
-func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-           _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-           beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-}
 
 /// Floating-point operations of the model, counted as the work is issued
 /// (2 per multiply-add), for the benchmark's FLOP figure.

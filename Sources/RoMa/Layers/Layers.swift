@@ -1,0 +1,83 @@
+import NN
+
+// Parameter bundles for the layer kinds RoMa's checkpoints hold. They exist so
+// `LayerReader` (Weights.swift) can bind official keys to typed layers; the work
+// is done by the NN runtime's operators, and each call adds its multiply-adds to
+// `FlopCounter` for the benchmark.
+
+/// A 2-D convolution (torch weight layout `out × in/groups × k × k`), with any
+/// batch norm that follows it folded in.
+struct Conv2d: Sendable {
+    let stride: Int
+    let padding: Int
+    let groups: Int
+    var weight: Tensor
+    var bias: Tensor
+    /// ReLU after the convolution (the refiners' depthwise conv + BN + ReLU).
+    var fusedReLU = false
+
+    init(outChannels: Int, inChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
+         weight: [Float], bias: [Float]?) {
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+        self.weight = Tensor(weight, shape: [outChannels, inChannels / groups, kernel, kernel])
+        self.bias = Tensor(bias ?? [Float](repeating: 0, count: outChannels), shape: [outChannels])
+    }
+
+    mutating func fold(_ bn: BatchNorm) throws {
+        (weight, bias) = try foldBatchNorm(weight: weight, bias: bias, bn)
+    }
+
+    /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`.
+    func callAsFunction(_ x: Tensor) throws -> Tensor {
+        let y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
+        FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
+        return fusedReLU ? try relu(y, into: y) : y
+    }
+}
+
+/// Inference-mode batch norm statistics as the checkpoint stores them.
+typealias BatchNorm = BatchNormParameters
+
+extension BatchNormParameters {
+    init(gamma: [Float], beta: [Float], mean: [Float], variance: [Float]) {
+        let c = [gamma.count]
+        self.init(gamma: Tensor(gamma, shape: c), beta: Tensor(beta, shape: c),
+                  mean: Tensor(mean, shape: c), variance: Tensor(variance, shape: c))
+    }
+}
+
+/// `nn.Linear`, weight `out × in`.
+struct Linear: Sendable {
+    let weight: Tensor
+    let bias: Tensor?
+
+    init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?) {
+        self.weight = Tensor(weight, shape: [outFeatures, inFeatures])
+        self.bias = bias.map { Tensor($0, shape: [outFeatures]) }
+    }
+
+    /// x `[..., in]` → `[..., out]`.
+    func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
+        FlopCounter.add(2 * Double(x.count) * Double(weight.shape[0]))
+        return try linear(x, weight: weight, bias: bias, workspace: workspace)
+    }
+}
+
+/// `nn.LayerNorm` over the last dimension.
+struct LayerNorm: Sendable {
+    let weight: Tensor
+    let bias: Tensor
+    let eps: Float
+
+    init(weight: [Float], bias: [Float], eps: Float) {
+        self.weight = Tensor(weight, shape: [weight.count])
+        self.bias = Tensor(bias, shape: [bias.count])
+        self.eps = eps
+    }
+
+    func callAsFunction(_ x: Tensor) throws -> Tensor {
+        try layerNorm(x, weight: weight, bias: bias, eps: eps)
+    }
+}
