@@ -119,12 +119,13 @@ struct Estimate: ParsableCommand {
             throw ExitCode(3)
         }
     }
+}
 
-    private func parseIntrinsics(_ text: String, option: String) throws -> CameraIntrinsics {
-        switch CameraIntrinsics.parse(text) {
-        case .success(let k): return k
-        case .failure(let error): throw ValidationError("\(option) \(error.description)")
-        }
+/// Parses `--K-a`/`--K-b` (fx,fy,cx,cy or the 9 values of K); shared by estimate and pose.
+func parseIntrinsics(_ text: String, option: String) throws -> CameraIntrinsics {
+    switch CameraIntrinsics.parse(text) {
+    case .success(let k): return k
+    case .failure(let error): throw ValidationError("\(option) \(error.description)")
     }
 }
 

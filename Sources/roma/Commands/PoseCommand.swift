@@ -80,8 +80,8 @@ struct Pose: ParsableCommand {
         var request = PosePipeline.Request(imageA: imageA, imageB: imageB,
                                            estimation: EstimationOptions(threshold: threshold, seed: seed, solver: solver))
         if let problem = request.estimation.problem { throw ValidationError(problem) }
-        request.intrinsicsA = try kA.map { try intrinsics($0, "--K-a") }
-        request.intrinsicsB = try kB.map { try intrinsics($0, "--K-b") }
+        request.intrinsicsA = try kA.map { try parseIntrinsics($0, option: "--K-a") }
+        request.intrinsicsB = try kB.map { try parseIntrinsics($0, option: "--K-b") }
         request.matcher = matcher
         request.match = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor)
         request.sampling = SamplingOptions(count: num, seed: seed)
@@ -96,13 +96,6 @@ struct Pose: ParsableCommand {
             print(textReport(outcome))
         }
         if !outcome.pose.succeeded { throw ExitCode(3) }
-    }
-
-    private func intrinsics(_ text: String, _ option: String) throws -> CameraIntrinsics {
-        switch CameraIntrinsics.parse(text) {
-        case .success(let k): return k
-        case .failure(let error): throw ValidationError("\(option) \(error.description)")
-        }
     }
 
     private func textReport(_ outcome: PosePipeline.Outcome) -> String {
