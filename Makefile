@@ -24,6 +24,8 @@ help:
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory"
+	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift [SHARD=i/n]: benchmark run"
+	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
 
 # Installs missing Debian packages (needs root, as on a fresh machine).
