@@ -36,6 +36,7 @@ struct PoseCLITests {
         let degrees = acos(max(-1, min(1, (trace - 1) / 2))) * 180 / .pi
         #expect(degrees < 1, "rotation error \(degrees)°")
         #expect((json["inliers"] as? Int ?? 0) > 50)
+        #expect(json["kept"] as? [String] == [keep + "/matches.safetensors", keep + "/pose.safetensors"])
         #expect(FileManager.default.fileExists(atPath: keep + "/pose.safetensors"))
         #expect(FileManager.default.fileExists(atPath: keep + "/matches.safetensors"))
         let info = try RomaCLI.run(["info", keep + "/pose.safetensors"])

@@ -140,7 +140,7 @@ struct Pose: ParsableCommand {
             "inliers": pose.inlierCount, "matches": outcome.matchCount,
             "iterations": pose.iterations, "seed": seed, "threshold_px": threshold,
             "timings_s": Dictionary(mergedTimings(outcome), uniquingKeysWith: +),
-            "kept": Dictionary(outcome.kept.map { ($0.stage, $0.path) }, uniquingKeysWith: { a, _ in a }),
+            "kept": outcome.kept.map(\.path),
         ]
         object[pose.model == .essential ? "E" : "F"] = pose.matrix
         if pose.model == .essential {
