@@ -25,7 +25,44 @@ public enum Threads {
         lock.lock()
         configured = value
         lock.unlock()
+        BLASSpin.shorten()
         openblas_set_num_threads(Int32(value))
+    }
+}
+
+/// OpenBLAS's idle worker threads spin on `sched_yield` for about 2²⁸ cycles
+/// (a tenth of a second) after each GEMM before they sleep. Between GEMMs our own
+/// loops (depthwise convolutions, softmax, GELU…) then share the cores with
+/// spinning threads: in RoMa's full-size match that was a fifth of all CPU time,
+/// mostly system time. OpenBLAS reads its spin length (`OPENBLAS_THREAD_TIMEOUT`,
+/// log₂ cycles) when it starts its threads, which happens when the library is
+/// loaded, so we set it and restart the threads once.
+///
+/// The entry points are looked up at run time: builds linked against another BLAS,
+/// or another OpenBLAS threading flavour, keep their default behaviour.
+enum BLASSpin {
+    /// 2¹⁸ cycles (~0.1 ms): long enough to bridge the back-to-back GEMMs of an
+    /// attention head, short enough to free the core for the loops between layers.
+    static let log2Cycles = "18"
+    nonisolated(unsafe) private static var done = false
+    private static let lock = NSLock()
+
+    static func shorten() {
+        lock.lock(); defer { lock.unlock() }
+        if done { return }
+        done = true
+        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil,
+              let readEnv = symbol("openblas_read_env", as: (@convention(c) () -> Void).self),
+              let shutdown = symbol("blas_thread_shutdown_", as: (@convention(c) () -> Int32).self) else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", log2Cycles, 0)
+        readEnv()
+        // The next BLAS call starts the workers again, with the new spin length.
+        _ = shutdown()
+    }
+
+    private static func symbol<F>(_ name: String, as type: F.Type) -> F? {
+        guard let handle = dlopen(nil, RTLD_NOW), let p = dlsym(handle, name) else { return nil }
+        return unsafeBitCast(p, to: type)
     }
 }
 
