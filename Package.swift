@@ -26,6 +26,9 @@ let package = Package(
             linkerSettings: openCVLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("stdc++")]
         ),
 
+        // NN's hot inner loops in C, dispatched at run time to AVX2/FMA or AVX-512.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+
         // Typed files every stage reads and writes, and shared plumbing.
         .target(name: "Artifacts"),
         .target(name: "Parallel", dependencies: ["CLinearAlgebra"]),
@@ -33,7 +36,7 @@ let package = Package(
 
         // Pipeline stages, one module each.
         .target(name: "ImageIO", dependencies: ["Artifacts", "CVShim"]),
-        .target(name: "NN", dependencies: ["CLinearAlgebra", "Parallel"]),
+        .target(name: "NN", dependencies: ["CLinearAlgebra", "CKernels", "Parallel"]),
         .target(name: "Checkpoint", dependencies: ["Artifacts"]),
         .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel", "CLinearAlgebra"]),
         .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
@@ -58,7 +61,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Artifacts", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Artifacts", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "CKernels", "Parallel", "Artifacts", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Parallel", "Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "RoMaTests", dependencies: ["RoMa", "NN", "Checkpoint", "Artifacts", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Parallel", "Sampling", "Artifacts", "TestSupport"]),

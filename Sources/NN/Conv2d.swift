@@ -1,3 +1,4 @@
+import CKernels
 import CLinearAlgebra
 import Parallel
 
@@ -151,8 +152,8 @@ private func im2col(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, cha
 
 /// One output channel per plane; output channel oc reads input channel oc / multiplier.
 /// Stride 1 (RoMa's refiners) copies each input plane into a zero-padded buffer so
-/// the tap loop needs no bounds checks, and accumulates eight outputs at a time in
-/// SIMD registers over all kh·kw taps before storing them once.
+/// the tap loop needs no bounds checks, and accumulates a vector of outputs in
+/// registers over all kh·kw taps before storing it once.
 private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor) {
     let planes = g.batch * g.outChannels
     let workers = min(max(1, Threads.count), planes)
@@ -163,8 +164,7 @@ private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g
     parallelFor(workers, threads: workers) { worker in
         // One padded buffer per worker, reused for all its planes.
         let padded = g.stride == 1 ? UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW) : nil
-        let broadcast = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: g.kernelH * g.kernelW)
-        defer { padded?.deallocate(); broadcast.deallocate() }
+        defer { padded?.deallocate() }
         padded?.initialize(repeating: 0, count: paddedH * paddedW)
         for job in (planes * worker / workers)..<(planes * (worker + 1) / workers) {
             let n = job / g.outChannels, oc = job % g.outChannels
@@ -176,7 +176,7 @@ private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g
                 for y in 0..<g.height {
                     (padded + (y + g.padding) * paddedW + g.padding).update(from: plane + y * g.width, count: g.width)
                 }
-                depthwisePlaneStride1(padded, paddedW: paddedW, w, broadcast: broadcast, b, g, o)
+                depthwisePlaneStride1(padded, paddedW: paddedW, w, b, g, o)
             } else {
                 depthwisePlaneStrided(plane, w, b, g, o)
             }
@@ -185,55 +185,13 @@ private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g
 }
 
 /// Stride-1 plane from a zero-padded input: out[oy, ox] = b + Σ w[ki, kj]·in[oy + ki·d, ox + kj·d].
-/// `broadcast` holds each weight splatted across a vector (kh·kw entries), so the tap
-/// loop is one load and one multiply-add; index arithmetic wraps (&+, &*) because every
-/// index is in range by construction, which keeps overflow branches out of it.
+/// The loop is C (`roma_depthwise_plane_s1`): with FMA and 8- or 16-wide vectors
+/// where the CPU has them it runs about twice as fast as Swift's baseline SIMD.
 @inline(__always)
 private func depthwisePlaneStride1(_ input: UnsafeMutablePointer<Float>, paddedW: Int, _ w: UnsafeMutablePointer<Float>,
-                                   broadcast: UnsafeMutablePointer<SIMD8<Float>>, _ b: Float,
-                                   _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>) {
-    let kh = g.kernelH, kw = g.kernelW, d = g.dilation, Wo = g.outWidth
-    for t in 0..<(kh * kw) { broadcast[t] = SIMD8(repeating: w[t]) }
-    let vectorEnd = Wo - Wo % 8
-    for oy in 0..<g.outHeight {
-        var ox = 0
-        while ox < vectorEnd {
-            var acc0 = SIMD8<Float>(repeating: b), acc1 = SIMD8<Float>(repeating: 0)
-            var tap = 0
-            for ki in 0..<kh {
-                let row = input + ((oy &+ ki &* d) &* paddedW &+ ox)
-                var kj = 0
-                // Two accumulators halve the add dependency chain.
-                while kj &+ 1 < kw {
-                    acc0 += broadcast[tap] * UnsafeRawPointer(row + kj &* d).loadUnaligned(as: SIMD8<Float>.self)
-                    acc1 += broadcast[tap &+ 1] * UnsafeRawPointer(row + (kj &+ 1) &* d).loadUnaligned(as: SIMD8<Float>.self)
-                    kj &+= 2; tap &+= 2
-                }
-                if kj < kw {
-                    acc0 += broadcast[tap] * UnsafeRawPointer(row + kj &* d).loadUnaligned(as: SIMD8<Float>.self)
-                    tap &+= 1
-                }
-            }
-            UnsafeMutableRawPointer(o + (oy &* Wo &+ ox)).storeBytes(of: acc0 + acc1, as: SIMD8<Float>.self)
-            ox &+= 8
-        }
-        depthwiseScalarTail(input, paddedW: paddedW, w, b, g, o, row: oy, from: vectorEnd)
-    }
-}
-
-/// Output columns from..<Wo of one row, one at a time.
-@inline(__always)
-private func depthwiseScalarTail(_ input: UnsafeMutablePointer<Float>, paddedW: Int, _ w: UnsafeMutablePointer<Float>, _ b: Float,
-                                 _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>, row oy: Int, from start: Int) {
-    let kh = g.kernelH, kw = g.kernelW, d = g.dilation
-    for ox in start..<g.outWidth {
-        var acc = b
-        for ki in 0..<kh {
-            let row = input + (oy + ki * d) * paddedW + ox
-            for kj in 0..<kw { acc += w[ki * kw + kj] * row[kj * d] }
-        }
-        o[oy * g.outWidth + ox] = acc
-    }
+                                   _ b: Float, _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>) {
+    roma_depthwise_plane_s1(input, paddedW, w, Int32(g.kernelH), Int32(g.kernelW), Int32(g.dilation), b,
+                            g.outHeight, g.outWidth, o)
 }
 
 /// Any stride, straight from the unpadded input: taps outside the image are skipped.

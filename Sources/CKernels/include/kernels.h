@@ -1,0 +1,29 @@
+// Hot inner loops of the NN runtime in C, so they can use the AVX2/FMA or AVX-512
+// instructions of the machine they run on while the package itself is built for
+// baseline x86-64. Each entry point picks its instruction set once, at run time.
+#ifndef ROMA_KERNELS_H
+#define ROMA_KERNELS_H
+
+#include <stddef.h>
+
+/// Which instruction set the kernels use here: 0 baseline, 1 AVX2 + FMA, 2 AVX-512F.
+/// ROMA_KERNELS=baseline|avx2|avx512 caps it (for tests and comparisons).
+int roma_kernels_level(void);
+
+/// One stride-1 depthwise plane from a zero-padded input plane:
+/// out[oy, ox] = bias + Σ_{ki,kj} w[ki·kw + kj] · in[(oy + ki·d)·padded_w + ox + kj·d]
+/// for oy < out_h, ox < out_w (in holds (out_h + (kh−1)·d) rows of padded_w floats).
+void roma_depthwise_plane_s1(const float *in, ptrdiff_t padded_w, const float *w, int kh, int kw, int dilation,
+                             float bias, ptrdiff_t out_h, ptrdiff_t out_w, float *out);
+
+/// Row softmax of rows [0, rows) of a matrix whose rows are `stride` floats apart
+/// (dst may be src), as NN's Swift loop computes it: the row maximum ignoring NaN,
+/// exp by a degree-6 polynomial after range reduction, then the sum's reciprocal.
+/// Returns 0 when done, −1 when this machine has no vector path (the caller's own
+/// loop then runs).
+int roma_softmax_rows(const float *src, float *dst, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t stride);
+
+/// GELU in its erf form over n elements (dst may be src); 0 when done, −1 as above.
+int roma_gelu(const float *src, float *dst, ptrdiff_t n);
+
+#endif
