@@ -16,7 +16,8 @@ public final class TensorStorage: @unchecked Sendable {
     /// activations are mostly 1–32 MB and die in a different order than they were
     /// born; from malloc (whose mmap threshold rises to 32 MB after the first large
     /// free) they leave resident holes in the heap: RoMa's full-size match peaked
-    /// 9 % higher that way. Unmapped on release, they go back to the OS at once.
+    /// 9 % higher that way. Released, they go back to `MappedPages`, which keeps a
+    /// bounded amount for reuse and returns the rest to the OS at once.
     static let mappingThreshold = 1 << 20
 
     /// 64-byte alignment keeps SIMD loads and OpenBLAS's packing on full cache lines
@@ -24,8 +25,7 @@ public final class TensorStorage: @unchecked Sendable {
     public init(capacity: Int) {
         self.capacity = capacity
         let bytes = max(1, capacity) * MemoryLayout<Float>.stride
-        if bytes >= Self.mappingThreshold,
-           let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
+        if bytes >= Self.mappingThreshold, let p = MappedPages.acquire(bytes) {
             mappedBytes = bytes
             base = p.bindMemory(to: Float.self, capacity: max(1, capacity))
         } else {
@@ -37,7 +37,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit {
         if mappedBytes > 0 {
-            munmap(UnsafeMutableRawPointer(base), mappedBytes)
+            MappedPages.release(UnsafeMutableRawPointer(base), bytes: mappedBytes)
         } else {
             UnsafeMutableRawPointer(base).deallocate()
         }
