@@ -49,6 +49,10 @@ public struct Artifact: Sendable {
         put(name, checked(values.count, shape, name, TensorData(dtype: .uint8, shape: shape, bytes: TensorData.bytes(of: values))))
     }
 
+    public mutating func put(_ name: String, _ values: [UInt16], shape: [Int]) {
+        put(name, checked(values.count, shape, name, TensorData(dtype: .uint16, shape: shape, bytes: TensorData.bytes(of: values.map { $0.littleEndian }))))
+    }
+
     public mutating func put(_ name: String, _ values: [Int32], shape: [Int]) {
         put(name, checked(values.count, shape, name, TensorData(dtype: .int32, shape: shape, bytes: TensorData.bytes(of: values.map { $0.littleEndian }))))
     }

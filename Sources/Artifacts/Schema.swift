@@ -22,7 +22,9 @@ public struct Schema: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(name)/\(version)" }
 
     public static let decoded = Schema("roma.decoded", version: 1)
-    public static let warp = Schema("roma.warp", version: 1)
+    public static let warp = Schema("roma.warp", version: 2)
+    /// The first warp layout (float32 certainties), still read.
+    public static let warpFloat32Certainty = Schema("roma.warp", version: 1)
     public static let matches = Schema("roma.matches", version: 1)
     public static let pose = Schema("roma.pose", version: 1)
     public static let results = Schema("roma.results", version: 1)

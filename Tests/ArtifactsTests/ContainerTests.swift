@@ -78,7 +78,14 @@ import TestSupport
         let w = Warp(width: 2, height: 1, warpAB: [0, 0, 0.5, -0.5], warpBA: [1, 1, -1, -1], certaintyAB: [0.2, 1],
                      certaintyBA: [0, 0.5], widthA: 640, heightA: 480, widthB: 618, heightB: 640)
         let w2 = try Warp(Artifact.decode(try w.artifact.encoded()))
-        #expect(w2.warpAB == w.warpAB && w2.certaintyBA == w.certaintyBA && w2.widthB == 618)
+        // Certainties come back on the 1/65535 grid (0.2 is not on it; 0, 0.5 → 32768/65535 and 1 are within half a step).
+        #expect(w2.warpAB == w.warpAB && w2.widthB == 618)
+        #expect(zip(w2.certaintyAB + w2.certaintyBA, w.certaintyAB + w.certaintyBA).allSatisfy { abs($0 - $1) <= 0.5 / 65535 })
+        #expect(w2.certaintyAB == w.withStoredCertainty().certaintyAB && w2.certaintyBA[0] == 0 && w2.certaintyAB[1] == 1)
+        // A stored warp reads back bit for bit.
+        let w3 = try Warp(Artifact.decode(try w2.artifact.encoded()))
+        #expect(w3.certaintyAB == w2.certaintyAB && w3.certaintyBA == w2.certaintyBA)
+        #expect(try Artifact.decode(try w.artifact.encoded()).tensor("certainty_ab").dtype == .uint16)
         var bad = w
         bad.warpAB[1] = .nan
         #expect(throws: ArtifactError.self) { try Warp(Artifact.decode(try bad.artifact.encoded())) }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compares a roma.warp/1 artifact against the reference's (full_size_reference.py run).
+"""Compares a roma.warp artifact (version 2: U16 certainties; version 1: float32) against the reference's (full_size_reference.py run).
 
 Prints mean and max end-point differences of the warps in pixels of the warp grid
 (normalised difference × side / 2) and of the certainties, both directions, and exits 1 when the
@@ -15,9 +15,15 @@ Usage: python scripts/reference/compare_warp.py OURS.warp runs/fullsize/referenc
 import json
 import sys
 
+import torch
 import torch.nn.functional as F
 
 from safetensors.torch import load_file
+
+
+def certainty(t):
+    """roma.warp/2 stores certainty as 16-bit fractions of one (u / 65535)."""
+    return t.to(torch.int32).double() / 65535 if t.dtype == torch.uint16 else t.double()
 
 
 def main():
@@ -27,7 +33,7 @@ def main():
     report, ok = {}, True
     for d in ["ab", "ba"]:
         w, wr = ours[f"warp_{d}"].double(), ref[f"warp_{d}"].double()
-        c, cr = ours[f"certainty_{d}"].double(), ref[f"certainty_{d}"].double()
+        c, cr = certainty(ours[f"certainty_{d}"]), certainty(ref[f"certainty_{d}"])
         h, wd = w.shape[0], w.shape[1]
         # Per-pixel end-point error in pixels of the warp grid.
         px = ((w - wr) * w.new_tensor([wd / 2, h / 2])).norm(dim=-1)

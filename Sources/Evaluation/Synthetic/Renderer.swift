@@ -51,7 +51,7 @@ enum Renderer {
     }
 
     /// Ground-truth warp from `a` to `b` on a `size × size` grid of A (cell centres as
-    /// in `roma.warp/1`): where each cell's surface point lands in B, with certainty 1
+    /// in `roma.warp/2`): where each cell's surface point lands in B, with certainty 1
     /// when it lies inside B and B sees that same point (depth agrees to 1e-4
     /// relative), 0 when it is occluded or outside.
     static func warp(_ scene: Scene, from a: PinholeCamera, to b: PinholeCamera, gridWidth: Int, gridHeight: Int) -> (warp: [Float], certainty: [Float]) {

@@ -48,6 +48,7 @@ public final class RoMaModel: @unchecked Sendable {
         return Warp(width: out.width, height: out.height, warpAB: out.warpAB, warpBA: out.warpBA,
                     certaintyAB: out.certaintyAB, certaintyBA: out.certaintyBA,
                     widthA: a.originalWidth, heightA: a.originalHeight, widthB: b.originalWidth, heightB: b.originalHeight)
+            .withStoredCertainty()
     }
 
     /// RGB bytes to the network input: `/255` then ImageNet mean/std, as the reference's test transform.

@@ -7,7 +7,7 @@ import Pipeline
 struct Match: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "match",
-        abstract: "Dense RoMa warp and certainty between two decoded images (roma.warp/1).",
+        abstract: "Dense RoMa warp and certainty between two decoded images (roma.warp/2).",
         discussion: """
         Runs romatch 0.1.2's matcher: symmetric (A→B and B→A), a coarse pass at the decoded \
         images' coarse size (560×560 by default) and a refinement at their upsampled size \
@@ -23,7 +23,7 @@ struct Match: ParsableCommand {
     @Argument(help: "Decoded image B (roma.decoded/1).")
     var imageB: String
 
-    @Option(name: .shortAndLong, help: "Output warp artifact (roma.warp/1).")
+    @Option(name: .shortAndLong, help: "Output warp artifact (roma.warp/2).")
     var output: String
 
     @Option(help: "RoMa checkpoint (roma_outdoor.pth / roma_indoor.pth, or .safetensors). Default: the weights cache.")

@@ -11,7 +11,7 @@ struct Sample: ParsableCommand {
         commandName: "sample",
         abstract: "Draw sparse matches from a dense warp, balanced as romatch's RegressionMatcher.sample.",
         discussion: """
-        Reads a roma.warp/1 artifact and writes roma.matches/1 with keypoints in pixels of \
+        Reads a roma.warp/2 artifact and writes roma.matches/1 with keypoints in pixels of \
         the original images (x = W/2·(u + 1)) and each match's certainty. The default mode \
         is the reference's threshold_balanced: certainty above --thresh counts as 1, 4·num \
         candidates are drawn by certainty, then num of them are drawn favouring sparse \
@@ -20,7 +20,7 @@ struct Sample: ParsableCommand {
         """
     )
 
-    @Argument(help: "Warp artifact (roma.warp/1), as written by `roma match`.")
+    @Argument(help: "Warp artifact (roma.warp/2), as written by `roma match`.")
     var warp: String
 
     @Option(name: [.short, .customLong("output")], help: "Where to write the matches (roma.matches/1).")

@@ -10,7 +10,7 @@ struct Synth: ParsableCommand {
         discussion: """
         Ray-casts a procedurally textured room with boxes and spheres from two cameras per \
         pair. Writes <id>_a.png, <id>_b.png, depth maps (roma.depth/1), the ground-truth \
-        warp <id>.warp.safetensors (roma.warp/1, usable as the `oracle` matcher) and \
+        warp <id>.warp.safetensors (roma.warp/2, usable as the `oracle` matcher) and \
         pairs.txt (image_a image_b K_a(9) K_b(9) T_ab(16)). The seed fixes every pixel.
         """
     )
