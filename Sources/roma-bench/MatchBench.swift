@@ -67,6 +67,7 @@ struct MatchBench: ParsableCommand {
         var artifact = warp.artifact
         try artifact.stamp(stage: "match", params: ["weights": "roma_random.safetensors", "bench": true])
         try artifact.write(to: dir + "/ours.warp")
+        let warpBytes = (try? FileManager.default.attributesOfItem(atPath: dir + "/ours.warp")[.size] as? Int) ?? 0
         let oursRSS = peakRSS()
         let oursMatch = t2.timeIntervalSince(t1), flops = FlopCounter.count
         print(String(format: "ours:      load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak",
@@ -74,6 +75,7 @@ struct MatchBench: ParsableCommand {
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
             print(String(format: "    %-28@ %6.1f s", stage as NSString, s))
         }
+        print(String(format: "warp artifact: %.2f MB (%d bytes) for a %d×%d grid", Double(warpBytes) / 1e6, warpBytes, warp.width, warp.height))
         guard !skipReference else { return }
 
         let ref = try spawn(python, ["scripts/reference/full_size_reference.py", "run", "--out", dir, "--threads", String(n)])

@@ -10,7 +10,11 @@ away from near-ties: coarse tokens whose top-2 anchor logits differ by less than
 1e-4 of their magnitude (there the argmax, hence the coarse match, hinges on float32
 rounding, and either answer is as faithful), dilated by 2 tokens for the refiners' reach.
 
-Usage: python scripts/reference/compare_warp.py OURS.warp runs/fullsize/reference.safetensors
+With a third file, the reference computed in float64 (`full_size_reference.py run
+--float64`), it also reports how far ours and the float32 reference each are from
+that near-exact result: the spread float32 arithmetic itself causes.
+
+Usage: python scripts/reference/compare_warp.py OURS.warp runs/fullsize/reference.safetensors [runs/fullsize/reference_float64.safetensors]
 """
 import json
 import sys
@@ -26,21 +30,33 @@ def certainty(t):
     return t.to(torch.int32).double() / 65535 if t.dtype == torch.uint16 else t.double()
 
 
+def differences(a, b, d):
+    """Per-pixel end-point distance (pixels of the warp grid) and certainty distance."""
+    w, wr = a[f"warp_{d}"].double(), b[f"warp_{d}"].double()
+    h, wd = w.shape[0], w.shape[1]
+    px = ((w - wr) * w.new_tensor([wd / 2, h / 2])).norm(dim=-1)
+    return px, (certainty(a[f"certainty_{d}"]) - certainty(b[f"certainty_{d}"])).abs()
+
+
+def summary(px, dc):
+    return {"mean_warp_px": float(px.mean()), "max_warp_px": float(px.max()),
+            "frac_warp_over_1px": float((px > 1).double().mean()),
+            "mean_certainty": float(dc.mean()), "max_certainty": float(dc.max())}
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     ours, ref = load_file(sys.argv[1]), load_file(sys.argv[2])
+    exact = load_file(sys.argv[3]) if len(sys.argv) == 4 else None
     report, ok = {}, True
     for d in ["ab", "ba"]:
-        w, wr = ours[f"warp_{d}"].double(), ref[f"warp_{d}"].double()
-        c, cr = certainty(ours[f"certainty_{d}"]), certainty(ref[f"certainty_{d}"])
-        h, wd = w.shape[0], w.shape[1]
-        # Per-pixel end-point error in pixels of the warp grid.
-        px = ((w - wr) * w.new_tensor([wd / 2, h / 2])).norm(dim=-1)
-        dc = (c - cr).abs()
-        report[d] = {"mean_warp_px": float(px.mean()), "max_warp_px": float(px.max()),
-                     "frac_warp_over_1px": float((px > 1).double().mean()),
-                     "mean_certainty": float(dc.mean()), "max_certainty": float(dc.max())}
+        px, dc = differences(ours, ref, d)
+        h, wd = px.shape
+        report[d] = summary(px, dc)
+        if exact is not None:
+            report[d]["ours_vs_float64"] = summary(*differences(ours, exact, d))
+            report[d]["reference_vs_float64"] = summary(*differences(ref, exact, d))
         ok &= report[d]["mean_warp_px"] < 0.01 and report[d]["mean_certainty"] < 1e-4
         if f"anchor_gap_{d}" in ref:
             gap = ref[f"anchor_gap_{d}"].double()

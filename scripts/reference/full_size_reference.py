@@ -34,6 +34,7 @@ import romatch.models.model_zoo.roma_models as roma_models  # noqa: E402
 from romatch.models.transformer import vit_large  # noqa: E402
 
 COARSE, UPSAMPLE = 560, 864
+TO = torch.Tensor.to  # the unpatched conversion (promote_to_float64 redirects float32)
 
 
 def build(dinov2_state, roma_state=None):
@@ -104,6 +105,23 @@ def read_decoded(path):
     return d["coarse"].numpy(), d["upsampled"].numpy()
 
 
+def promote_to_float64():
+    """Makes romatch compute in float64: its code casts to float32 in a few places
+    (`.float()`, `.to(torch.float32)`), which are redirected, and new tensors default
+    to float64. Only for measuring how far float32 itself is from exact."""
+    original_to = TO
+
+    def to(self, *a, **k):
+        a = tuple(torch.float64 if x is torch.float32 else x for x in a)
+        if k.get("dtype") is torch.float32:
+            k["dtype"] = torch.float64
+        return original_to(self, *a, **k)
+
+    torch.Tensor.to = to
+    torch.Tensor.float = lambda self, *a, **k: original_to(self, torch.float64)
+    torch.set_default_dtype(torch.float64)
+
+
 def run(args):
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
@@ -112,6 +130,14 @@ def run(args):
     roma_state = load_file(os.path.join(args.out, "roma_random.safetensors"))
     model = build(dinov2_state, roma_state)
     del dinov2_state, roma_state
+    if args.float64:
+        promote_to_float64()
+        model = model.double()
+        # DINOv2 sits in a plain list (hidden from DDP), out of reach of .double().
+        model.encoder.dinov2_vitl14[0] = model.encoder.dinov2_vitl14[0].double()
+        for m in model.modules():
+            if hasattr(m, "amp_dtype"):
+                m.amp_dtype = torch.float64
     (ac, au), (bc, bu) = read_decoded(os.path.join(args.out, "A.decoded")), read_decoded(os.path.join(args.out, "B.decoded"))
     gaps = []
 
@@ -124,7 +150,10 @@ def run(args):
 
     hook = model.decoder.embedding_decoder.register_forward_hook(record_gap)
     t1, c1 = time.time(), time.process_time()
-    warp, cert = model.match(to_input(ac), to_input(bc), im_A_high_res=to_input(au), im_B_high_res=to_input(bu))
+    inputs = [to_input(x) for x in (ac, bc, au, bu)]
+    if args.float64:
+        inputs = [x.double() for x in inputs]
+    warp, cert = model.match(inputs[0], inputs[1], im_A_high_res=inputs[2], im_B_high_res=inputs[3])
     t2, c2 = time.time(), time.process_time()
     hook.remove()
     w = UPSAMPLE
@@ -133,7 +162,8 @@ def run(args):
         "certainty_ab": cert[0, :, :w].contiguous(), "certainty_ba": cert[0, :, w:].contiguous(),
         "anchor_gap_ab": gaps[0][0].contiguous(), "anchor_gap_ba": gaps[0][1].contiguous(),
     }
-    save_file(out, os.path.join(args.out, "reference.safetensors"),
+    out = {k: TO(v, torch.float32) if v.is_floating_point() else v for k, v in out.items()}
+    save_file(out, os.path.join(args.out, "reference_float64.safetensors" if args.float64 else "reference.safetensors"),
               metadata={"schema": "roma.warp/1", "width_a": "640", "height_a": "480", "width_b": "640", "height_b": "480",
                         "stage": "romatch-reference"})
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
@@ -148,6 +178,8 @@ def main():
     ap.add_argument("--shared", default=os.environ.get("ROMA_SHARED", os.path.join(ROOT, "..", "shared")), help="folder with images/")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
+    ap.add_argument("--float64", action="store_true",
+                    help="run: compute in float64 (writes reference_float64.safetensors), to measure float32's own spread")
     args = ap.parse_args()
     prepare(args) if args.step == "prepare" else run(args)
 
