@@ -17,23 +17,28 @@ import Parallel
 // Layout: U [16][Cout][Cin], V [16][Cin][T], M [16][Cout][T] for the T tiles of one
 // band of tile rows, so each GEMM is M_e = U_e · V_e with plain row-major operands.
 
-/// Floats of V and M together per band: 8 M floats = 32 MB. Large enough that a band
-/// holds ≥ 512 tiles (a GEMM of N ≥ 512) at 512 channels, small next to VGG's
-/// activations (one 64-channel 864² map of a batch of 2 is 382 MB).
-let defaultWinogradBandBudget = 1 << 23
+/// Floats of V and M together per band: 2 M floats = 8 MB, so one GEMM's operands
+/// (V_e and M_e, 1/16 of that) stay near L2 size. Measured with `roma-bench ops
+/// --filter winograd` (2-core EPYC, 1 MB L2 per core): 64→64 channels at 560² ran
+/// ≈ 25 % faster with 840-tile bands than with 3920-tile ones; 512→512 at 70² was
+/// best near 250 tiles and slowed by ~15 % at 140.
+let defaultWinogradBandBudget = 1 << 21
 /// A band never holds fewer tiles than this, whatever the budget, so the GEMMs keep a useful N.
 let winogradMinimumBandTiles = 256
 
 /// Whether `conv2d`'s automatic choice takes the Winograd path: 3×3, stride 1,
 /// dilation 1, one group, and enough input channels that the 16 GEMMs (K = Cin)
 /// outweigh the transforms. VGG's first layer (Cin = 3) stays on im2col, where its
-/// K = 27 GEMM is already thin and Winograd's K = 3 would be thinner still.
+/// K = 27 GEMM is already thin and Winograd's K = 3 would be thinner still
+/// (`roma-bench ops`: 3→64 at 560², im2col 17 ms, Winograd 39 ms).
 func winogradApplies(_ g: ConvGeometry) -> Bool {
     winogradSupports(g) && g.inChannels >= winogradMinimumInChannels && g.outChannels >= winogradMinimumOutChannels
 }
 
-/// Below these channel counts im2col was as fast or faster in `roma-bench ops --filter vgg`.
-let winogradMinimumInChannels = 16
+/// Measured at Cout = 64 on 280² (`roma-bench ops` with those shapes added): im2col
+/// won at Cin = 8 (4.6 vs 5.8 ms), tied at 16 (7.6 vs 7.4 ms), lost at 32 (14.5 vs
+/// 11.0 ms); VGG's layers other than the first have Cin ≥ 64.
+let winogradMinimumInChannels = 32
 let winogradMinimumOutChannels = 16
 
 /// Shapes the Winograd kernel handles at all (any padding).

@@ -81,24 +81,30 @@ struct OpsBench: ParsableCommand {
     func cases() throws -> [Case] {
         let ws = Workspace()
         var list: [Case] = []
-        func conv(_ name: String, c: Int, o: Int, h: Int, w: Int, k: Int, groups: Int = 1, target: Double?) {
+        // FLOPs are always those of the direct convolution (2·Cout·Cin/groups·k²·Ho·Wo), also for
+        // Winograd, which issues fewer: its GFLOP/s is "effective" and may exceed the sgemm peak.
+        func conv(_ name: String, c: Int, o: Int, h: Int, w: Int, k: Int, groups: Int = 1, target: Double?,
+                  algorithm: ConvAlgorithm = .automatic) {
             let x = random([1, c, h, w], seed: 1), weight = random([o, c / groups, k, k], seed: 2), bias = random([o], seed: 3)
             let out = Tensor(uninitialized: [1, o, h, w])
             let flops = 2.0 * Double(o) * Double(c / groups) * Double(k * k) * Double(h * w)
             list.append(Case(name: name, flops: flops, target: target) {
-                _ = try conv2d(x, weight: weight, bias: bias, padding: k / 2, groups: groups, into: out, workspace: ws)
+                _ = try conv2d(x, weight: weight, bias: bias, padding: k / 2, groups: groups, into: out, workspace: ws,
+                               algorithm: algorithm)
             })
         }
         // 1×1 convolutions of the refiners (target ≥ 70 % of peak).
         conv("conv1x1 refiner16 1377→1377 @35×35", c: 1377, o: 1377, h: 35, w: 35, k: 1, target: 70)
         conv("conv1x1 refiner4 569→569 @140×140", c: 569, o: 569, h: 140, w: 140, k: 1, target: 70)
         if !quick { conv("conv1x1 refiner2 144→144 @280×280", c: 144, o: 144, h: 280, w: 280, k: 1, target: 70) }
-        // 3×3 convolutions of VGG19-BN (target ≥ 50 %).
-        conv("conv3x3 vgg 64→64 @280×280", c: 64, o: 64, h: 280, w: 280, k: 3, target: 50)
-        conv("conv3x3 vgg 128→128 @140×140", c: 128, o: 128, h: 140, w: 140, k: 3, target: 50)
-        if !quick {
-            conv("conv3x3 vgg 256→256 @140×140", c: 256, o: 256, h: 140, w: 140, k: 3, target: 50)
-            conv("conv3x3 vgg 512→512 @70×70", c: 512, o: 512, h: 70, w: 70, k: 3, target: 50)
+        // 3×3 convolutions of VGG19-BN on one 560×560 image, im2col and Winograd F(2×2, 3×3)
+        // side by side (conv2d picks Winograd for all but the first); target ≥ 50 % for im2col.
+        let vgg: [(c: Int, o: Int, side: Int)] = [(3, 64, 560), (64, 64, 560), (64, 128, 280), (128, 128, 280),
+                                                  (128, 256, 140), (256, 256, 140), (256, 512, 70), (512, 512, 70)]
+        for (i, l) in vgg.enumerated() where !quick || i == 3 || i == 7 {
+            let shape = "conv3x3 vgg \(l.c)→\(l.o) @\(l.side)²"
+            conv(shape + " im2col", c: l.c, o: l.o, h: l.side, w: l.side, k: 3, target: 50, algorithm: .im2col)
+            conv(shape + " winograd", c: l.c, o: l.o, h: l.side, w: l.side, k: 3, target: nil, algorithm: .winograd)
         }
         // Depthwise 5×5 of the refiners: memory-bound, no GEMM, so no peak target.
         conv("dw5x5 refiner16 1377 @35×35", c: 1377, o: 1377, h: 35, w: 35, k: 5, groups: 1377, target: nil)
