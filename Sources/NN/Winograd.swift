@@ -19,7 +19,8 @@ import Parallel
 
 /// Floats of V and M together per band: 2 M floats = 8 MB, so one GEMM's operands
 /// (V_e and M_e, 1/16 of that) stay near L2 size. Measured with `roma-bench ops
-/// --filter winograd` (2-core EPYC, 1 MB L2 per core): 64→64 channels at 560² ran
+/// --filter "conv3x3 vgg"` and the budget varied by hand (2-core EPYC, 1 MB L2 per
+/// core): 64→64 channels at 560² ran
 /// ≈ 25 % faster with 840-tile bands than with 3920-tile ones; 512→512 at 70² was
 /// best near 250 tiles and slowed by ~15 % at 140.
 let defaultWinogradBandBudget = 1 << 21
@@ -65,8 +66,9 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
     defer { releaseScratch(buffer, workspace) }
     let u = buffer.base, v = u + uCount, m = v + vCount
 
-    // Recomputed per call (≈ 30 flops per filter tap, < 1 % of the GEMMs at VGG's
-    // shapes): caching U per weight would hold 16/9 of VGG's weights (~140 MB) alive.
+    // Recomputed per call: measured 0.1 ms at 64→64 up to 4 ms at 512→512 (7 % of that
+    // layer at 70², so ≈ 3 % at 864²'s 108²); caching U per weight would keep 16/9 of VGG's
+    // weights (~140 MB) alive for the whole run.
     transformFilters(weight.pointer, into: u, outChannels: cout, inChannels: cin)
 
     let plane = g.outHeight * g.outWidth
