@@ -23,7 +23,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 
 /// How `conv2d` computes a dense convolution.
 public enum ConvAlgorithm: Sendable {
-    /// Winograd for 3×3 / stride 1 / dilation 1 / groups 1 with ≥ 32 input and ≥ 16 output channels, else im2col.
+    /// Winograd for 3×3 / stride 1 / dilation 1 / groups 1 with ≥ 16 input and output channels, else im2col.
     case automatic
     /// im2col + GEMM (or the direct depthwise loop) whatever the shape.
     case im2col

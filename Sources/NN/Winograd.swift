@@ -31,15 +31,15 @@ let winogradMinimumBandTiles = 256
 /// dilation 1, one group, and enough input channels that the 16 GEMMs (K = Cin)
 /// outweigh the transforms. VGG's first layer (Cin = 3) stays on im2col, where its
 /// K = 27 GEMM is already thin and Winograd's K = 3 would be thinner still
-/// (`roma-bench ops`: 3→64 at 560², im2col 17 ms, Winograd 39 ms).
+/// (`roma-bench ops`: 3→64 at 560², im2col 18 ms, Winograd 22 ms).
 func winogradApplies(_ g: ConvGeometry) -> Bool {
     winogradSupports(g) && g.inChannels >= winogradMinimumInChannels && g.outChannels >= winogradMinimumOutChannels
 }
 
-/// Measured at Cout = 64 on 280² (`roma-bench ops` with those shapes added): im2col
-/// won at Cin = 8 (4.6 vs 5.8 ms), tied at 16 (7.6 vs 7.4 ms), lost at 32 (14.5 vs
-/// 11.0 ms); VGG's layers other than the first have Cin ≥ 64.
-let winogradMinimumInChannels = 32
+/// Measured with `roma-bench ops` (alternating rounds) on 280² with these shapes
+/// added: Cin = 8 → 64 was a tie (7.2 vs 7.1 ms), 16 → 64 a 1.3× win (13.6 vs
+/// 10.6 ms), 32 → 64 1.55×, 16 → 16 1.4×. VGG's layers other than the first have Cin ≥ 64.
+let winogradMinimumInChannels = 16
 let winogradMinimumOutChannels = 16
 
 /// Shapes the Winograd kernel handles at all (any padding).

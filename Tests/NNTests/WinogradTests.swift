@@ -47,6 +47,17 @@ import Testing
         #expect(relativeError(plain, reference) <= Self.tolerance)
     }
 
+    /// torch's F.conv2d on the shared fixture (batch 2, 5 → 7 channels, 11×13, padding 1,
+    /// odd in both directions), forced through Winograd, at ConvTests' tolerance (1e-5,
+    /// justified there for float32 reordering): Winograd's error measured above is the
+    /// same size as im2col's, which passes it.
+    @Test func matchesTorchFixture() throws {
+        let f = try Fixture("conv_3x3")
+        let y = try conv2d(try f.tensor("x"), weight: try f.tensor("weight"), bias: try f.tensor("bias"),
+                           padding: try f.int("padding"), algorithm: .winograd)
+        expectClose(y, try f.tensor("y"), rtol: 1e-5, atol: 1e-5, "conv_3x3 via Winograd")
+    }
+
     /// One tile row per band, so every band boundary (and a last band holding the
     /// partial tile row) is crossed; a scratch budget of one float forces it.
     @Test(arguments: [shapes[0], shapes[2], shapes[5]])
