@@ -9,22 +9,45 @@ import Parallel
 /// Dense and grouped convolutions run as im2col + `cblas_sgemm` (1×1 stride-1
 /// convolutions skip im2col: the input already is the column matrix); depthwise ones
 /// (groups == Cin, one input channel per group) run as a direct vectorised loop,
-/// because a GEMM with K = kh·kw is too thin to pay.
+/// because a GEMM with K = kh·kw is too thin to pay. Dense 3×3 stride-1 convolutions
+/// with enough channels (VGG's) run as Winograd F(2×2, 3×3) (Winograd.swift).
+///
+/// `algorithm` overrides that choice for 3×3 convolutions (tests, benchmarks).
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
-                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+                   into: Tensor? = nil, workspace: Workspace? = nil,
+                   algorithm: ConvAlgorithm = .automatic) throws(NNError) -> Tensor {
     try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
-               into: into, workspace: workspace, columnBudget: defaultColumnBudget, minimumBandColumns: defaultMinimumBandColumns)
+               into: into, workspace: workspace, columnBudget: defaultColumnBudget, minimumBandColumns: defaultMinimumBandColumns,
+               algorithm: algorithm)
 }
 
-/// `conv2d` with explicit column-band limits (floats; columns), so tests can force banding on small inputs.
+/// How `conv2d` computes a dense convolution.
+public enum ConvAlgorithm: Sendable {
+    /// Winograd for 3×3 / stride 1 / dilation 1 / groups 1 with ≥ 16 input and output channels, else im2col.
+    case automatic
+    /// im2col + GEMM (or the direct depthwise loop) whatever the shape.
+    case im2col
+    /// Winograd F(2×2, 3×3); throws for any other shape.
+    case winograd
+}
+
+/// `conv2d` with explicit column-band limits (floats; columns), so tests can force banding on small inputs,
+/// and the Winograd band budget (floats of transformed input and product per band).
 func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
-            into: Tensor?, workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int) throws(NNError) -> Tensor {
+            into: Tensor?, workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int,
+            algorithm: ConvAlgorithm = .automatic, winogradBandBudget: Int = defaultWinogradBandBudget) throws(NNError) -> Tensor {
     let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    if algorithm == .winograd {
+        try check(winogradSupports(g), "conv2d", "Winograd needs a dense 3×3 kernel, stride 1, dilation 1, groups 1; got "
+                  + "\(g.kernelH)×\(g.kernelW), stride \(stride), dilation \(dilation), groups \(groups)")
+    }
     let out = try makeOutput("conv2d", [g.batch, g.outChannels, g.outHeight, g.outWidth], into: into, workspace: workspace)
     try check(!out.overlaps(x), "conv2d", "output must not overlap the input")
     if out.count == 0 { return out }
-    if g.inChannelsPerGroup == 1 && groups > 1 {
+    if algorithm == .winograd || (algorithm == .automatic && winogradApplies(g)) {
+        winogradConv2d(x, weight, bias, g, out, workspace, bandBudget: winogradBandBudget)
+    } else if g.inChannelsPerGroup == 1 && groups > 1 {
         depthwiseConv2d(x, weight, bias, g, out)
     } else {
         gemmConv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget, minimumBandColumns: minimumBandColumns)

@@ -65,6 +65,7 @@ struct OpsBench: ParsableCommand {
                   + pad(String(format: "%.1f", gflops), 10) + pad(String(format: "%.1f", peak), 8)
                   + pad(String(format: "%.0f%%", share), 8) + verdict)
         }
+        try compareConvAlgorithms()
     }
 
     struct Case {
@@ -81,24 +82,29 @@ struct OpsBench: ParsableCommand {
     func cases() throws -> [Case] {
         let ws = Workspace()
         var list: [Case] = []
-        func conv(_ name: String, c: Int, o: Int, h: Int, w: Int, k: Int, groups: Int = 1, target: Double?) {
+        // FLOPs are always those of the direct convolution (2·Cout·Cin/groups·k²·Ho·Wo), also for
+        // Winograd, which issues fewer: its GFLOP/s is "effective" and may exceed the sgemm peak.
+        func conv(_ name: String, c: Int, o: Int, h: Int, w: Int, k: Int, groups: Int = 1, target: Double?,
+                  algorithm: ConvAlgorithm = .automatic) {
             let x = random([1, c, h, w], seed: 1), weight = random([o, c / groups, k, k], seed: 2), bias = random([o], seed: 3)
             let out = Tensor(uninitialized: [1, o, h, w])
             let flops = 2.0 * Double(o) * Double(c / groups) * Double(k * k) * Double(h * w)
             list.append(Case(name: name, flops: flops, target: target) {
-                _ = try conv2d(x, weight: weight, bias: bias, padding: k / 2, groups: groups, into: out, workspace: ws)
+                _ = try conv2d(x, weight: weight, bias: bias, padding: k / 2, groups: groups, into: out, workspace: ws,
+                               algorithm: algorithm)
             })
         }
         // 1×1 convolutions of the refiners (target ≥ 70 % of peak).
         conv("conv1x1 refiner16 1377→1377 @35×35", c: 1377, o: 1377, h: 35, w: 35, k: 1, target: 70)
         conv("conv1x1 refiner4 569→569 @140×140", c: 569, o: 569, h: 140, w: 140, k: 1, target: 70)
         if !quick { conv("conv1x1 refiner2 144→144 @280×280", c: 144, o: 144, h: 280, w: 280, k: 1, target: 70) }
-        // 3×3 convolutions of VGG19-BN (target ≥ 50 %).
-        conv("conv3x3 vgg 64→64 @280×280", c: 64, o: 64, h: 280, w: 280, k: 3, target: 50)
-        conv("conv3x3 vgg 128→128 @140×140", c: 128, o: 128, h: 140, w: 140, k: 3, target: 50)
+        // 3×3 convolutions of VGG19-BN through im2col (target ≥ 50 %); conv2d runs all but
+        // VGG's first layer as Winograd, compared with im2col in the table after this one.
+        conv("conv3x3 vgg 64→64 @280×280 im2col", c: 64, o: 64, h: 280, w: 280, k: 3, target: 50, algorithm: .im2col)
+        conv("conv3x3 vgg 128→128 @140×140 im2col", c: 128, o: 128, h: 140, w: 140, k: 3, target: 50, algorithm: .im2col)
         if !quick {
-            conv("conv3x3 vgg 256→256 @140×140", c: 256, o: 256, h: 140, w: 140, k: 3, target: 50)
-            conv("conv3x3 vgg 512→512 @70×70", c: 512, o: 512, h: 70, w: 70, k: 3, target: 50)
+            conv("conv3x3 vgg 256→256 @140×140 im2col", c: 256, o: 256, h: 140, w: 140, k: 3, target: 50, algorithm: .im2col)
+            conv("conv3x3 vgg 512→512 @70×70 im2col", c: 512, o: 512, h: 70, w: 70, k: 3, target: 50, algorithm: .im2col)
         }
         // Depthwise 5×5 of the refiners: memory-bound, no GEMM, so no peak target.
         conv("dw5x5 refiner16 1377 @35×35", c: 1377, o: 1377, h: 35, w: 35, k: 5, groups: 1377, target: nil)
@@ -141,13 +147,59 @@ struct OpsBench: ParsableCommand {
         return list
     }
 
+    /// One 3×3 convolution timed through both algorithms.
+    struct Pair {
+        let name: String
+        let flops: Double
+        let im2col: () throws -> Void
+        let winograd: () throws -> Void
+    }
+
+    /// VGG19-BN `features[:40]`'s distinct 3×3 convolutions on one 560×560 image (the
+    /// coarse input; the fine 864² one has the same layers on 2.4× the pixels).
+    func vggPairs() -> [Pair] {
+        let ws = Workspace()
+        let layers: [(c: Int, o: Int, side: Int)] = [(3, 64, 560), (64, 64, 560), (64, 128, 280), (128, 128, 280),
+                                                     (128, 256, 140), (256, 256, 140), (256, 512, 70), (512, 512, 70)]
+        return layers.enumerated().filter { !quick || $0.offset == 3 || $0.offset == 7 }.map { _, l in
+            let x = random([1, l.c, l.side, l.side], seed: 1), weight = random([l.o, l.c, 3, 3], seed: 2), bias = random([l.o], seed: 3)
+            let out = Tensor(uninitialized: [1, l.o, l.side, l.side])
+            func run(_ algorithm: ConvAlgorithm) throws {
+                _ = try conv2d(x, weight: weight, bias: bias, padding: 1, into: out, workspace: ws, algorithm: algorithm)
+            }
+            return Pair(name: "conv3x3 vgg \(l.c)→\(l.o) @\(l.side)²", flops: 2.0 * Double(l.o * l.c * 9) * Double(l.side * l.side),
+                        im2col: { try run(.im2col) }, winograd: { try run(.winograd) })
+        }
+    }
+
+    /// im2col vs Winograd per VGG layer, timed in alternating rounds so both see the same
+    /// machine load. GFLOP/s counts the direct convolution's FLOPs for both ("effective"
+    /// for Winograd, which multiplies 2.25× less).
+    func compareConvAlgorithms() throws {
+        let pairs = vggPairs().filter { p in filter.map { p.name.contains($0) } ?? true }
+        guard !pairs.isEmpty else { return }
+        print("\n3×3 convolutions, im2col vs Winograd F(2×2, 3×3) (alternating rounds; FLOPs of the direct convolution)")
+        print(pad("case", 36) + pad("GFLOP", 8) + pad("im2col ms", 11) + pad("GFLOP/s", 9) + pad("winograd ms", 13) + pad("GFLOP/s", 9) + "speed-up")
+        var totals = (im2col: 0.0, winograd: 0.0)
+        for p in pairs {
+            let (w, i) = try alternate(p.winograd, p.im2col)
+            totals.im2col += i; totals.winograd += w
+            print(pad(p.name, 36) + pad(String(format: "%.2f", p.flops / 1e9), 8)
+                  + pad(String(format: "%.2f", i * 1e3), 11) + pad(String(format: "%.1f", p.flops / i / 1e9), 9)
+                  + pad(String(format: "%.2f", w * 1e3), 13) + pad(String(format: "%.1f", p.flops / w / 1e9), 9)
+                  + String(format: "%.2f×", i / w))
+        }
+        print(pad("sum of the rows above", 44) + pad(String(format: "%.2f", totals.im2col * 1e3), 20)
+              + pad(String(format: "%.2f", totals.winograd * 1e3), 22) + String(format: "%.2f×", totals.im2col / totals.winograd))
+    }
+
     /// Best times of `body` and `reference` over `repeats` alternating rounds, after one warm-up of each.
-    func alternate(_ body: () throws -> Void, _ reference: () -> Void) throws -> (Double, Double) {
-        try body(); reference()
+    func alternate(_ body: () throws -> Void, _ reference: () throws -> Void) throws -> (Double, Double) {
+        try body(); try reference()
         var bestBody = Double.infinity, bestReference = Double.infinity
         for _ in 0..<repeats {
             var start = DispatchTime.now().uptimeNanoseconds
-            reference()
+            try reference()
             bestReference = min(bestReference, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             start = DispatchTime.now().uptimeNanoseconds
             try body()
