@@ -19,7 +19,9 @@ public enum Threads {
         return configured
     }
 
-    /// Sets the thread count for our loops and for OpenBLAS.
+    /// Sets the thread count for our loops and for OpenBLAS. The first call also
+    /// restarts OpenBLAS's workers (`BLASSpin`), so call it at start-up, before
+    /// other threads run BLAS work.
     public static func configure(_ n: Int) {
         let value = max(1, n)
         lock.lock()
