@@ -11,6 +11,24 @@ public final class RoMaModel: @unchecked Sendable {
     let vgg: VGGPyramid
     let decoder: MultiScaleDecoder
 
+    /// Called as `match` starts (`finished` false) and ends (true) each of its
+    /// `steps` steps, e.g. for a progress display: a full-size match takes half a minute.
+    public var progress: (@Sendable (_ step: String, _ finished: Bool) -> Void)?
+
+    /// How many steps `match` reports: features of A and B and a decoder pass per
+    /// direction, for the coarse pass and again for the upsampled one.
+    public var steps: Int {
+        let directions = config.symmetric ? 2 : 1
+        return (2 + directions) * (config.upsample ? 2 : 1)
+    }
+
+    private func step<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        progress?(name, false)
+        let result = try body()
+        progress?(name, true)
+        return result
+    }
+
     /// Binds every parameter by its official key: RoMa's own under `encoder.cnn.`
     /// and `decoder.`, DINOv2's under `dinov2.` (see `CombinedWeights`).
     public init(weights: any WeightSource, config: RoMaConfig = .outdoor) throws {
@@ -87,20 +105,27 @@ public final class RoMaModel: @unchecked Sendable {
         let (ch, cw) = config.coarseResolution
         // The reference's scale factors are relative to its training resolution, 560×560.
         let coarseFactor = (Double(ch * cw) / (560.0 * 560.0)).squareRoot()
-        let pa = try encode(coarseA, coarse: true, trace: trace, tag: "coarse.0."), pb = try encode(coarseB, coarse: true, trace: trace, tag: "coarse.1.")
+        let pa = try step("coarse features A") { try encode(coarseA, coarse: true, trace: trace, tag: "coarse.0.") }
+        let pb = try step("coarse features B") { try encode(coarseB, coarse: true, trace: trace, tag: "coarse.1.") }
         let directions = config.symmetric ? [(pa, pb), (pb, pa)] : [(pa, pb)]
+        let names = ["A→B", "B→A"]
         var coarse = try directions.enumerated().map { i, d in
-            try decoder(d.0, d.1, seed: nil, scaleFactor: coarseFactor, trace: trace, tag: "coarse.\(i).")
+            try step("coarse match \(names[i])") {
+                try decoder(d.0, d.1, seed: nil, scaleFactor: coarseFactor, trace: trace, tag: "coarse.\(i).")
+            }
         }
         var finest = coarse.map { $0[1]! }
         let (oh, ow) = config.outputResolution
         if config.upsample, let fineA, let fineB {
             let (uh, uw) = config.upsampleResolution
             let fineFactor = (Double(uh * uw) / (560.0 * 560.0)).squareRoot()
-            let fa = try encode(fineA, coarse: false, trace: trace, tag: "fine.0."), fb = try encode(fineB, coarse: false, trace: trace, tag: "fine.1.")
+            let fa = try step("fine features A") { try encode(fineA, coarse: false, trace: trace, tag: "fine.0.") }
+            let fb = try step("fine features B") { try encode(fineB, coarse: false, trace: trace, tag: "fine.1.") }
             let fineDirections = config.symmetric ? [(fa, fb), (fb, fa)] : [(fa, fb)]
             finest = try fineDirections.enumerated().map { i, d in
-                try decoder(d.0, d.1, seed: finest[i], scaleFactor: fineFactor, trace: trace, tag: "fine.\(i).")[1]!
+                try step("refinement \(names[i])") {
+                    try decoder(d.0, d.1, seed: finest[i], scaleFactor: fineFactor, trace: trace, tag: "fine.\(i).")[1]!
+                }
             }
         }
         var warps: [[Float]] = [], certainties: [[Float]] = []

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Console
 import Foundation
 import Parallel
 import Pipeline
@@ -38,14 +39,22 @@ struct Match: ParsableCommand {
     @Flag(help: "Skip the upsampled refinement pass; the warp is then at the coarse size.")
     var noUpsample = false
 
+    @Flag(help: "Match A→B only (the reference's symmetric=False): about half the decoder time; warp_ba is then empty, with zero certainty.")
+    var noSymmetric = false
+
     @Option(help: "Threads for our loops and OpenBLAS (default: ROMA_THREADS or all cores).")
     var threads: Int?
+
+    @Flag(help: "No progress display (it is shown only on a terminal, or with ROMA_PROGRESS=lines).")
+    var quiet = false
 
     func run() throws {
         Threads.configure(threads ?? Threads.count)
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        let options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample)
-        let (warp, params) = try MatchStage.run(a, b, names: (imageA, imageB), options: options)
+        let options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample, symmetric: !noSymmetric)
+        let (warp, params) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
+            ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
+        }
         var artifact = warp.artifact
         try artifact.stamp(stage: "match", params: params, inputs: [imageA, imageB])
         try artifact.write(to: output)
