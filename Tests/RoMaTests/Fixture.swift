@@ -25,7 +25,15 @@ enum RoMaFixture {
         ],
         refinerHiddenBlocks: 2, refinerKernel: 5)
 
-    static let config = RoMaConfig(architecture: architecture, coarseResolution: (112, 112), upsampleResolution: (168, 168))
+    /// Square input sides of the two passes (the script's coarse_res and upsample_res).
+    static let coarseSide = 112, fineSide = 144
+
+    static let config = RoMaConfig(architecture: architecture, coarseResolution: (coarseSide, coarseSide),
+                                   upsampleResolution: (fineSide, fineSide))
+
+    /// The reference's scale factors, sqrt(h·w / 560²) as romatch's `match` computes them.
+    static let coarseScaleFactor = (Double(coarseSide * coarseSide) / (560.0 * 560.0)).squareRoot()
+    static let fineScaleFactor = (Double(fineSide * fineSide) / (560.0 * 560.0)).squareRoot()
 
     static func weights() throws -> CombinedWeights {
         CombinedWeights(roma: try StateDict.load(directory + "/weights.safetensors"),
@@ -78,6 +86,12 @@ func expectClose(_ ours: Tensor, _ ref: Tensor, atol: Float, rtol: Float, _ labe
     #expect(ours.shape == ref.shape, "\(label): shape \(ours.shape) vs \(ref.shape)", sourceLocation: sourceLocation)
     guard ours.shape == ref.shape else { return }
     let (d, s) = maxDifference(ours.array, ref.array)
-    if ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil { print("DIFF \(label): \(d) scale \(s)") }
+    printDifference(label, d, scale: s)
     #expect(d <= atol + rtol * s, "\(label): max difference \(d) (reference scale \(s))", sourceLocation: sourceLocation)
+}
+
+/// With ROMA_PRINT_DIFFS set, prints a measured difference (the figures quoted in docs/model.md).
+func printDifference(_ label: String, _ d: Float, scale: Float? = nil, mean: Float? = nil) {
+    guard ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil else { return }
+    print("DIFF \(label): \(d)" + (scale.map { " scale \($0)" } ?? "") + (mean.map { " mean \($0)" } ?? ""))
 }
