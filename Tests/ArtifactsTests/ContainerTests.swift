@@ -86,6 +86,9 @@ import TestSupport
         let w3 = try Warp(Artifact.decode(try w2.artifact.encoded()))
         #expect(w3.certaintyAB == w2.certaintyAB && w3.certaintyBA == w2.certaintyBA)
         #expect(try Artifact.decode(try w.artifact.encoded()).tensor("certainty_ab").dtype == .uint16)
+        var foreign = w.artifact
+        foreign.put("certainty_ab", [UInt8](arrayLiteral: 1, 2), shape: [1, 2])
+        #expect { try Warp(Artifact.decode(try foreign.encoded())) } throws: { "\($0)".contains("U8") && "\($0)".contains("U16") }
         var bad = w
         bad.warpAB[1] = .nan
         #expect(throws: ArtifactError.self) { try Warp(Artifact.decode(try bad.artifact.encoded())) }

@@ -89,8 +89,12 @@ public struct Warp: Sendable {
     /// Certainty from U16 fractions (version 2) or float32 (version 1).
     static func certainty(_ artifact: Artifact, _ name: String, shape: [Int]) throws -> [Float] {
         let t = try artifact.tensor(name, shape: shape.map { $0 })
-        guard t.dtype == .uint16 else { return try artifact.floats(name, shape: shape.map { $0 }) }
-        return TensorData.load(t.bytes, as: UInt16.self).map { Float($0) / 65535 }
+        switch t.dtype {
+        case .uint16: return TensorData.load(t.bytes, as: UInt16.self).map { Float($0) / 65535 }
+        case .float32, .float64, .float16, .bfloat16: return try artifact.floats(name, shape: shape.map { $0 })
+        default:
+            throw ArtifactError(file: artifact.source, "tensor '\(name)' has dtype \(t.dtype.rawValue); a warp stores certainty as U16 fractions of one (or F32 in roma.warp/1)")
+        }
     }
 
     public var artifact: Artifact {
