@@ -24,7 +24,7 @@ enum MappedPages {
     /// Bytes of released mappings kept at most. It bounds how much the peak resident
     /// size can grow over the live tensors' (RoMa's full-size match keeps about
     /// 2.3 GB live).
-    nonisolated(unsafe) static var retainedLimit = 384 << 20
+    static let retainedLimit = 384 << 20
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var kept: [(base: UnsafeMutableRawPointer, bytes: Int)] = []

@@ -1,23 +1,31 @@
 import Dispatch
+import Foundation
 
 /// Floating-point operations of the model, counted as the work is issued
-/// (2 per multiply-add), for the benchmark's FLOP figure.
+/// (2 per multiply-add), for the benchmark's FLOP figure. Process-wide and
+/// thread-safe: models may run on several threads at once (tests do).
 public enum FlopCounter {
+    private static let lock = NSLock()
     nonisolated(unsafe) private static var total: Double = 0
-    static func add(_ flops: Double) { total += flops }
-    public static func reset() { total = 0 }
-    public static var count: Double { total }
+    static func add(_ flops: Double) { lock.withLock { total += flops } }
+    public static func reset() { lock.withLock { total = 0 } }
+    public static var count: Double { lock.withLock { total } }
 }
 
 /// Wall time per model stage, summed over calls, for the benchmark's breakdown.
+/// Thread-safe like `FlopCounter`; with several models running at once the sums mix.
 public enum StageClock {
+    private static let lock = NSLock()
     nonisolated(unsafe) private static var totals: [String: Double] = [:]
-    public static func reset() { totals = [:] }
-    public static var seconds: [String: Double] { totals }
+    public static func reset() { lock.withLock { totals = [:] } }
+    public static var seconds: [String: Double] { lock.withLock { totals } }
 
     static func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { totals[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        defer {
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            lock.withLock { totals[name, default: 0] += elapsed }
+        }
         return try body()
     }
 }
