@@ -74,14 +74,4 @@ enum MappedPages {
         lock.unlock()
         for m in evicted { munmap(m.base, m.bytes) }
     }
-
-    /// Unmaps every kept mapping (the resident size drops back to the live tensors').
-    static func trim() {
-        lock.lock()
-        let all = kept
-        kept.removeAll()
-        keptBytes = 0
-        lock.unlock()
-        for m in all { munmap(m.base, m.bytes) }
-    }
 }

@@ -52,12 +52,6 @@ public final class Workspace: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         return allocated
     }
-
-    /// Drops every pooled buffer.
-    public func clear() {
-        lock.lock(); defer { lock.unlock() }
-        free.removeAll()
-    }
 }
 
 /// The output tensor of an op: `into` when given (its element count must match,

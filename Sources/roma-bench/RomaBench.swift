@@ -8,8 +8,3 @@ struct RomaBench: ParsableCommand {
         subcommands: [GeometryBench.self, SamplingBench.self, OpsBench.self, MatchBench.self]
     )
 }
-
-struct BenchmarkNotBuiltYet: Error, CustomStringConvertible {
-    let name: String
-    var description: String { "benchmark `\(name)` is not built yet." }
-}

@@ -18,9 +18,3 @@ struct Roma: ParsableCommand {
         ]
     )
 }
-
-/// Thrown by a subcommand whose stage has not been built yet.
-struct NotBuiltYet: Error, CustomStringConvertible {
-    let command: String
-    var description: String { "`roma \(command)` is not built yet in this version of the tool." }
-}
