@@ -1,6 +1,7 @@
 import Artifacts
 import CVShim
 import Foundation
+import ImageIO
 
 /// An RGB picture being drawn for a report: figures, match pictures, synthetic images.
 /// Drawing goes through the OpenCV shim (Sources/CVShim/cv_draw.cpp).
@@ -38,11 +39,6 @@ public struct Canvas: Sendable {
     public mutating func circle(_ x: Double, _ y: Double, radius: Double, color: UInt32, filled: Bool = true, thickness: Int = 1) {
         let (w, h) = (Int32(width), Int32(height))
         _ = rgb.withUnsafeMutableBufferPointer { cvshim_draw_circle($0.baseAddress, w, h, x, y, radius, color, filled ? -1 : Int32(thickness)) }
-    }
-
-    public mutating func rectangle(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, color: UInt32, filled: Bool = false, thickness: Int = 1) {
-        let (w, h) = (Int32(width), Int32(height))
-        _ = rgb.withUnsafeMutableBufferPointer { cvshim_draw_rectangle($0.baseAddress, w, h, x0, y0, x1, y1, color, filled ? -1 : Int32(thickness)) }
     }
 
     /// Text whose baseline starts at (x, y).
@@ -99,13 +95,9 @@ public struct Canvas: Sendable {
         }
     }
 
-    /// Reads an image file (any format OpenCV decodes) through the decode shim.
+    /// Reads an image file as `roma decode` does (ImageIO: no EXIF rotation, RGB).
     public static func read(_ path: String) throws -> Canvas {
-        var pixels: UnsafeMutablePointer<UInt8>?
-        var w: Int32 = 0, h: Int32 = 0, depth: Int32 = 0
-        let status = cvshim_decode_rgb(path, &pixels, &w, &h, &depth)
-        guard status == 0, let pixels else { throw ArtifactError(file: path, "cannot be decoded as an 8-bit image (code \(status))") }
-        defer { cvshim_free(pixels) }
-        return Canvas(width: Int(w), height: Int(h), rgb: [UInt8](UnsafeBufferPointer(start: pixels, count: Int(w) * Int(h) * 3)))
+        let image = try ImageFile.read(path)
+        return Canvas(width: image.width, height: image.height, rgb: image.pixels)
     }
 }

@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import Geometry
 
 /// Angular error of one relative-pose estimate against the ground truth, in degrees.
 ///
@@ -26,27 +27,6 @@ public struct PoseError: Sendable, Equatable {
 }
 
 public enum PoseMetrics {
-    /// Angle in degrees of the rotation taking `a` to `b` (row-major 3×3 each).
-    public static func rotationAngle(_ a: [Double], _ b: [Double]) -> Double {
-        precondition(a.count == 9 && b.count == 9, "rotations are 3×3")
-        // trace(aᵀ b) = Σ a_ij b_ij
-        var trace = 0.0
-        for i in 0..<9 { trace += a[i] * b[i] }
-        let cosine = min(1, max(-1, (trace - 1) / 2))
-        return acos(cosine) * 180 / .pi
-    }
-
-    /// Angle in degrees between two 3-vectors, folded to [0°, 90°].
-    /// Nil when either vector has zero length (no direction to compare).
-    public static func foldedDirectionAngle(_ a: [Double], _ b: [Double]) -> Double? {
-        precondition(a.count == 3 && b.count == 3, "translations are 3-vectors")
-        let norms = sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) * sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2])
-        guard norms > 0, norms.isFinite else { return nil }
-        let cosine = min(1, max(-1, (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) / norms))
-        let angle = acos(cosine) * 180 / .pi
-        return min(angle, 180 - angle)
-    }
-
     /// Error of an estimated pose (R, t) against the ground truth (R, t).
     ///
     /// A zero or non-finite estimated translation, or a non-finite rotation, counts as
@@ -54,12 +34,15 @@ public enum PoseMetrics {
     /// threshold and so is equally a miss. A ground-truth translation of zero length
     /// (pure rotation) leaves the direction undefined: its translation error is 0.
     public static func error(rotation: [Double], translation: [Double], truthRotation: [Double], truthTranslation: [Double]) -> PoseError {
+        precondition(rotation.count == 9 && truthRotation.count == 9 && translation.count == 3 && truthTranslation.count == 3,
+                     "rotations are 3×3, translations 3-vectors")
         guard rotation.allSatisfy(\.isFinite), translation.allSatisfy(\.isFinite) else { return .failure }
-        let rotationError = rotationAngle(rotation, truthRotation)
-        let truthNorm = truthTranslation.reduce(0) { $0 + $1 * $1 }
-        if truthNorm == 0 { return PoseError(rotation: rotationError, translation: 0) }
-        guard let translationError = foldedDirectionAngle(translation, truthTranslation) else { return .failure }
-        return PoseError(rotation: rotationError, translation: translationError)
+        let rotationError = rotationAngleDegrees(Mat3(rotation), Mat3(truthRotation))
+        let t = SIMD3(translation[0], translation[1], translation[2])
+        let truth = SIMD3(truthTranslation[0], truthTranslation[1], truthTranslation[2])
+        if length(truth) == 0 { return PoseError(rotation: rotationError, translation: 0) }
+        guard length(t) > 0, length(t).isFinite, length(truth).isFinite else { return .failure }
+        return PoseError(rotation: rotationError, translation: directionAngleDegrees(t, truth))
     }
 
     /// Error of a pose artifact; an estimate whose status is not "ok" counts as 90°.

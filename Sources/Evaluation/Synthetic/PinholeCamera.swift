@@ -60,3 +60,4 @@ public struct PinholeCamera: Sendable, Equatable {
 }
 
 import Foundation
+import Geometry

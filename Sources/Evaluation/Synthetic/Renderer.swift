@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import Geometry
 import Parallel
 
 /// CPU ray casting of a `Scene`: colour images, depth maps, and the dense

@@ -1,12 +1,7 @@
 import Foundation
+import Geometry
 
 public typealias Vector3 = SIMD3<Double>
-
-@inline(__always) func dot(_ a: Vector3, _ b: Vector3) -> Double { (a * b).sum() }
-@inline(__always) func cross(_ a: Vector3, _ b: Vector3) -> Vector3 {
-    Vector3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
-}
-@inline(__always) func normalize(_ a: Vector3) -> Vector3 { a / dot(a, a).squareRoot() }
 
 /// A surface hit: distance along the (unit) ray, outward normal, and the primitive.
 struct Hit {

@@ -2,6 +2,7 @@ import Console
 import Parallel
 import Artifacts
 import Foundation
+import Geometry
 
 /// The synthetic benchmark: pairs of views of a procedurally textured room with boxes
 /// and spheres, rendered with known intrinsics, relative pose, depth and dense

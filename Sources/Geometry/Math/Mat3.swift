@@ -95,6 +95,7 @@ public struct Mat3: Sendable, Equatable {
     SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
 }
 @inline(__always) public func length(_ a: SIMD3<Double>) -> Double { dot(a, a).squareRoot() }
+@inline(__always) public func normalize(_ a: SIMD3<Double>) -> SIMD3<Double> { a / length(a) }
 
 /// Angle in degrees between two rotations: the angle of Ra^T Rb.
 public func rotationAngleDegrees(_ a: Mat3, _ b: Mat3) -> Double {
@@ -104,6 +105,8 @@ public func rotationAngleDegrees(_ a: Mat3, _ b: Mat3) -> Double {
 
 /// Angle in degrees between two directions, ignoring sign (a translation
 /// direction from E is known only up to sign), as the reference's pose error does.
+/// A zero vector has no direction: 90°, the error benchmarks count for a failure
+/// (`PoseMetrics.error` marks such an estimate failed before asking).
 public func directionAngleDegrees(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> Double {
     let na = length(a), nb = length(b)
     guard na > 0, nb > 0 else { return 90 }
