@@ -2,7 +2,9 @@ import Artifacts
 import Foundation
 
 /// Options of `roma decode`: the two model input sizes.
-public struct DecodeOptions: Sendable {
+public struct DecodeOptions: StageOptions {
+    public static let stage = "decode"
+
     /// Coarse-pass input (width, height); both multiples of 14 (DINOv2's patch size).
     public var coarse: (width: Int, height: Int) = (560, 560)
     /// Upsampled-pass input (width, height), or nil to skip it.
@@ -13,6 +15,31 @@ public struct DecodeOptions: Sendable {
     public init(coarse: (width: Int, height: Int), upsampled: (width: Int, height: Int)?) {
         self.coarse = coarse
         self.upsampled = upsampled
+    }
+
+    /// The parameters the decoded artifact records.
+    public var params: [String: any Sendable] {
+        ["coarse": "\(coarse.width)x\(coarse.height)", "resample": "pillow-bicubic",
+         "upsampled": upsampled.map { "\($0.width)x\($0.height)" } ?? "none"]
+    }
+
+    private enum CodingKeys: String, CodingKey { case coarse, upsampled }
+
+    /// Sizes as [width, height]; no upsampled pass as null.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let coarse = try c.decode([Int].self, forKey: .coarse)
+        let upsampled = try c.decodeIfPresent([Int].self, forKey: .upsampled)
+        guard coarse.count == 2, upsampled.map({ $0.count == 2 }) ?? true else {
+            throw DecodingError.dataCorruptedError(forKey: .coarse, in: c, debugDescription: "sizes are [width, height]")
+        }
+        self.init(coarse: (coarse[0], coarse[1]), upsampled: upsampled.map { ($0[0], $0[1]) })
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode([coarse.width, coarse.height], forKey: .coarse)
+        try c.encodeIfPresent(upsampled.map { [$0.width, $0.height] }, forKey: .upsampled)
     }
 
     /// Checks the sizes; the error names the offending option.
@@ -45,19 +72,5 @@ public enum DecodeStage {
             coarse: .init(width: coarse.width, height: coarse.height, rgb: coarse.pixels),
             upsampled: upsampled.map { .init(width: $0.width, height: $0.height, rgb: $0.pixels) },
             originalWidth: image.width, originalHeight: image.height, sourcePath: imagePath)
-    }
-
-    /// Runs the stage and writes the artifact with provenance.
-    public static func run(imagePath: String, output: String, options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
-        let decoded = try run(imagePath: imagePath, options: options)
-        var artifact = decoded.artifact
-        var params: [String: any Sendable] = [
-            "coarse": "\(options.coarse.width)x\(options.coarse.height)",
-            "resample": "pillow-bicubic",
-        ]
-        params["upsampled"] = options.upsampled.map { "\($0.width)x\($0.height)" } ?? "none"
-        try artifact.stamp(stage: "decode", params: params, inputs: [imagePath])
-        try artifact.write(to: output)
-        return decoded
     }
 }

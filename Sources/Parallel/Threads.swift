@@ -19,6 +19,12 @@ public enum Threads {
         return configured
     }
 
+    /// The one fallback rule of every `--threads` option: the count asked for, else
+    /// `defaultCount()` (ROMA_THREADS, else all cores).
+    public static func configure(requested: Int?) {
+        configure(requested ?? defaultCount())
+    }
+
     /// Sets the thread count for our loops and for OpenBLAS. The first call also
     /// restarts OpenBLAS's workers (`BLASSpin`), so call it at start-up, before
     /// other threads run BLAS work.

@@ -5,9 +5,9 @@ import Foundation
 import RoMa
 
 /// `roma match` as a function: builds the RoMa model for two decoded images and
-/// returns the warp with the parameters to record. Shared by `roma match` and `roma pose`.
+/// returns the warp with what its artifact records. Shared by `roma match` and `roma pose`.
 public enum MatchStage {
-    public struct Options: Sendable {
+    public struct Options: Codable, Sendable, Equatable {
         /// RoMa checkpoint; nil = the weights cache.
         public var weights: String?
         /// DINOv2 checkpoint; nil = the weights cache.
@@ -30,7 +30,7 @@ public enum MatchStage {
     /// Fails with a message naming the weight files and where they go when they are absent.
     /// `progress`, when given, is made with the model's step count and advanced as it goes.
     public static func run(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), options: Options,
-                           progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: Warp, params: [String: any Sendable]) {
+                           progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: Warp, record: StageRecord) {
         guard a.coarse.width == b.coarse.width, a.coarse.height == b.coarse.height else {
             throw ArtifactError(file: names.1, "decoded at coarse size \(b.coarse.width)x\(b.coarse.height), but \(names.0) at \(a.coarse.width)x\(a.coarse.height): decode both with the same --coarse")
         }
@@ -57,7 +57,13 @@ public enum MatchStage {
         }
         let warp = try model.match(a, b)
         meter?.finish()
-        let params: [String: any Sendable] = [
+        return (warp, record(options: options, config: config, files: files))
+    }
+
+    /// What a warp artifact records: the checkpoints' file names and the model
+    /// configuration the options and the decoded sizes resolved to.
+    public static func record(options: Options, config: RoMaConfig, files: (roma: String, dinov2: String)) -> StageRecord {
+        StageRecord(stage: "match", params: [
             "weights": URL(fileURLWithPath: files.roma).lastPathComponent,
             "dinov2": URL(fileURLWithPath: files.dinov2).lastPathComponent,
             "indoor": options.indoor,
@@ -66,7 +72,6 @@ public enum MatchStage {
             "symmetric": config.symmetric,
             "attenuate_certainty": config.attenuateCertainty,
             "reference": "romatch 0.1.2",
-        ]
-        return (warp, params)
+        ])
     }
 }

@@ -5,10 +5,12 @@ import Geometry
 import ImageIO
 import Sampling
 
-/// `roma pose`: every stage for one image pair, in memory, optionally keeping
-/// each stage's artifact.
+/// `roma pose`: the stages' own functions chained in memory for one image pair.
+/// With `keep`, each stage's artifact is written and stamped exactly as the staged
+/// command would (same record, inputs being the previous kept artifacts); without
+/// it nothing is stamped or hashed.
 public enum PosePipeline {
-    public enum Matcher: String, Sendable, CaseIterable {
+    public enum Matcher: String, Codable, Sendable, CaseIterable {
         /// RoMa dense warp + balanced sampling (needs the weights).
         case roma
         /// OpenCV SIFT, ratio test and mutual check: no weights needed.
@@ -18,21 +20,19 @@ public enum PosePipeline {
     public struct Request: Sendable {
         public var imageA: String
         public var imageB: String
-        public var intrinsicsA: CameraIntrinsics?
-        public var intrinsicsB: CameraIntrinsics?
         public var matcher: Matcher = .roma
         public var decode = DecodeOptions()
         public var match = MatchStage.Options()
         public var sampling = SamplingOptions()
         public var sift = SIFTOptions()
-        public var estimation: EstimationOptions
+        public var estimate: EstimateStage.Options
         /// Folder to write every stage's artifact into; nil keeps nothing.
         public var keep: String?
 
-        public init(imageA: String, imageB: String, estimation: EstimationOptions) {
+        public init(imageA: String, imageB: String, estimate: EstimateStage.Options) {
             self.imageA = imageA
             self.imageB = imageB
-            self.estimation = estimation
+            self.estimate = estimate
         }
     }
 
@@ -49,7 +49,21 @@ public enum PosePipeline {
         public let kept: [(stage: String, path: String)]
     }
 
-    public static func run(_ request: Request, progress: ((String) -> Void)? = nil) throws -> Outcome {
+    /// File names under `keep`, one per stage artifact.
+    public enum KeptFile {
+        public static let decodedA = "a.decoded.safetensors"
+        public static let decodedB = "b.decoded.safetensors"
+        public static let warp = "warp.safetensors"
+        public static let matches = "matches.safetensors"
+        public static let pose = "pose.safetensors"
+    }
+
+    /// The match step: two decoded images (and their names for messages) → warp and
+    /// its record. `MatchStage.run` by default; a caller holding a model passes its own.
+    public typealias MatchFunction = (_ a: DecodedImage, _ b: DecodedImage, _ names: (String, String)) throws -> (warp: Warp, record: StageRecord)
+
+    public static func run(_ request: Request, match: MatchFunction? = nil, progress: ((String) -> Void)? = nil) throws -> Outcome {
+        let match = match ?? { a, b, names in try MatchStage.run(a, b, names: names, options: request.match) }
         var timings: [Timing] = []
         var kept: [(String, String)] = []
         func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
@@ -59,53 +73,43 @@ public enum PosePipeline {
             timings.append(Timing(stage: stage, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             return value
         }
-        func keep(_ stage: String, _ file: String, _ artifact: @autoclosure () throws -> Artifact) throws {
-            guard let folder = request.keep else { return }
+        /// Writes the artifact under `keep` and returns its path (the next stage's input); nil without `keep`.
+        @discardableResult
+        func keep(_ file: String, _ artifact: @autoclosure () -> Artifact, _ record: StageRecord, inputs: [String]) throws -> String? {
+            guard let folder = request.keep else { return nil }
             let path = folder + "/" + file
-            try artifact().write(to: path)
-            kept.append((stage, path))
+            try artifact().write(to: path, record: record, inputs: inputs)
+            kept.append((record.stage, path))
+            return path
         }
 
         let matches: Matches
-        var matchesArtifact: Artifact
+        let matchesPath: String?
         switch request.matcher {
         case .sift:
             let result = try timed("sift") { try siftMatchResult(imageA: request.imageA, imageB: request.imageB, options: request.sift) }
             matches = result.matches
-            matchesArtifact = result.artifact
-            try matchesArtifact.stamp(stage: "sift", params: request.sift.provenance, inputs: [request.imageA, request.imageB])
+            matchesPath = try keep(KeptFile.matches, result.artifact, request.sift.record, inputs: [request.imageA, request.imageB])
         case .roma:
             let a = try timed("decode") { try DecodeStage.run(imagePath: request.imageA, options: request.decode) }
             let b = try timed("decode") { try DecodeStage.run(imagePath: request.imageB, options: request.decode) }
-            try keep("decode", "a.decoded.safetensors", stamped(a.artifact, stage: "decode", inputs: [request.imageA]))
-            try keep("decode", "b.decoded.safetensors", stamped(b.artifact, stage: "decode", inputs: [request.imageB]))
-            let (warp, params) = try timed("match") { try MatchStage.run(a, b, names: (request.imageA, request.imageB), options: request.match) }
-            try keep("match", "warp.safetensors", stamped(warp.artifact, stage: "match", params: params, inputs: [request.imageA, request.imageB]))
+            let decodedA = try keep(KeptFile.decodedA, a.artifact, request.decode.record, inputs: [request.imageA])
+            let decodedB = try keep(KeptFile.decodedB, b.artifact, request.decode.record, inputs: [request.imageB])
+            let (warp, record) = try timed("match") { try match(a, b, (request.imageA, request.imageB)) }
+            let warpPath = try keep(KeptFile.warp, warp.artifact, record, inputs: [decodedA, decodedB].compactMap { $0 })
             matches = try timed("sample") {
-                do { return try sampleMatches(from: warp, options: request.sampling) } catch let error as SamplingError {
-                    throw ArtifactError(file: "\(request.imageA) ↔ \(request.imageB)", error.problem)
-                }
+                try SampleStage.run(warp, source: warpPath ?? "\(request.imageA) ↔ \(request.imageB)", options: request.sampling)
             }
-            matchesArtifact = matches.artifact
-            try matchesArtifact.stamp(stage: "sample", params: request.sampling.params, seed: request.sampling.seed,
-                                      inputs: [request.imageA, request.imageB])
+            matchesPath = try keep(KeptFile.matches, matches.artifact, request.sampling.record, inputs: warpPath.map { [$0] } ?? [])
         }
-        try keep(request.matcher == .sift ? "sift" : "sample", "matches.safetensors", matchesArtifact)
 
-        let pose = timed("estimate") {
-            estimateRelativePose(matches, intrinsicsA: request.intrinsicsA, intrinsicsB: request.intrinsicsB, options: request.estimation)
-        }
-        var poseArtifact = pose.artifact
-        try poseArtifact.stamp(stage: "estimate", params: ["threshold_px": request.estimation.threshold, "confidence": request.estimation.confidence,
-                                                         "solver": request.estimation.solver.rawValue],
-                               seed: request.estimation.seed, inputs: [request.imageA, request.imageB])
-        try keep("estimate", "pose.safetensors", poseArtifact)
+        // The estimate sees the matches as their artifact stores them (float32 pixels),
+        // as `roma estimate` reading the file does: otherwise the two routes differ in
+        // the last bits of E, R and t.
+        let stored = try Matches(matches.artifact)
+        let pose = try timed("estimate") { try EstimateStage.run(stored, options: request.estimate) }
+        try keep(KeptFile.pose, pose.artifact, request.estimate.record,
+                 inputs: (matchesPath.map { [$0] } ?? []) + request.estimate.extraInputs)
         return Outcome(pose: pose, matchCount: matches.count, timings: timings, kept: kept)
-    }
-
-    private static func stamped(_ artifact: Artifact, stage: String, params: [String: any Sendable] = [:], inputs: [String]) throws -> Artifact {
-        var a = artifact
-        try a.stamp(stage: stage, params: params, inputs: inputs)
-        return a
     }
 }

@@ -1,8 +1,12 @@
+import Artifacts
+
 /// How `sampleMatches` draws sparse matches from a dense warp. Defaults are the
 /// reference's (romatch 0.1.2: `sample_mode="threshold_balanced"`,
 /// `sample_thresh=0.05`; 5000 matches as in its MegaDepth/ScanNet benchmarks).
-public struct SamplingOptions: Sendable, Equatable {
-    public enum Mode: String, Sendable, CaseIterable {
+public struct SamplingOptions: StageOptions, Equatable {
+    public static let stage = "sample"
+
+    public enum Mode: String, Codable, Sendable, CaseIterable {
         /// Certainty above the threshold counts as 1, then the density-balanced draw.
         case thresholdBalanced = "threshold_balanced"
         /// Certainty above the threshold counts as 1; draw `count` by certainty.
@@ -21,6 +25,7 @@ public struct SamplingOptions: Sendable, Equatable {
     public var threshold: Float
     /// Seeds every random choice; recorded in the output's metadata.
     public var seed: UInt64
+    public var recordedSeed: UInt64? { seed }
 
     public init(count: Int = 5000, mode: Mode = .thresholdBalanced, threshold: Float = 0.05, seed: UInt64 = 0) {
         self.count = count
@@ -42,7 +47,7 @@ public struct SamplingOptions: Sendable, Equatable {
         public static let sparseWeight: Float = 1e-7
     }
 
-    /// The parameters as recorded in an artifact's provenance.
+    /// The parameters as recorded in an artifact's provenance (with `seed`).
     public var params: [String: any Sendable] {
         ["num": count, "mode": mode.rawValue, "thresh": Self.decimal(threshold),
          "expansion_factor": mode.balances ? Reference.expansionFactor : 1,

@@ -35,8 +35,8 @@ struct MatchBench: ParsableCommand {
     var encoderOnly = false
 
     func run() throws {
-        let n = threads ?? Threads.count
-        Threads.configure(n)
+        Threads.configure(requested: threads)
+        let n = Threads.count
         if encoderOnly { return try profileEncoder() }
         let fm = FileManager.default
         let needed = ["A.decoded", "B.decoded", "roma_random.safetensors", "dinov2_random.safetensors"]

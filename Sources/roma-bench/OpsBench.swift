@@ -34,7 +34,7 @@ struct OpsBench: ParsableCommand {
     }
 
     func run() throws {
-        Threads.configure(threads ?? Threads.defaultCount())
+        Threads.configure(requested: threads)
         print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up")
         // On a shared machine the load changes from second to second, so each case is
         // timed in rounds that alternate with the peak GEMM: the case's best time is

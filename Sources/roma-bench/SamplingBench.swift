@@ -22,7 +22,7 @@ struct SamplingBench: ParsableCommand {
     var threads: Int?
 
     func run() throws {
-        if let threads { Threads.configure(threads) }
+        Threads.configure(requested: threads)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roma-bench-sample-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -1,5 +1,9 @@
+import Artifacts
+
 /// Settings of the SIFT baseline matcher (`roma sift`).
-public struct SIFTOptions: Sendable, Equatable {
+public struct SIFTOptions: StageOptions, Equatable {
+    public static let stage = "sift"
+
     /// How many keypoints to keep per image, strongest first (OpenCV's `nfeatures`).
     public var maxFeatures: Int
     /// Lowe's ratio test: a match is kept when its nearest descriptor distance is
@@ -32,13 +36,13 @@ public struct SIFTOptions: Sendable, Equatable {
     }
 
     /// The parameters recorded in the matches artifact's provenance.
-    public var provenance: [String: any Sendable] {
+    public var params: [String: any Sendable] {
         ["max_features": maxFeatures, "ratio": ratio, "mutual": mutual, "search": search.rawValue]
     }
 }
 
 /// Exhaustive nearest-neighbour search over SIFT descriptors (L2).
-public enum NeighbourSearch: String, Sendable, CaseIterable {
+public enum NeighbourSearch: String, Codable, Sendable, CaseIterable {
     /// One blocked SGEMM pass giving both directions (`nearestNeighboursBothWays`).
     case blas
     /// OpenCV's brute-force matcher, once per direction: the classic recipe, kept as

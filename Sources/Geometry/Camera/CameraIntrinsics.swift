@@ -1,7 +1,7 @@
 import Foundation
 
 /// Pinhole intrinsics K = [[fx, skew, cx], [0, fy, cy], [0, 0, 1]] in pixels.
-public struct CameraIntrinsics: Sendable, Equatable {
+public struct CameraIntrinsics: Codable, Sendable, Equatable {
     public var fx: Double
     public var fy: Double
     public var cx: Double

@@ -1,7 +1,7 @@
 import Artifacts
 
 /// Which implementation estimates the model.
-public enum PoseSolver: String, Sendable, CaseIterable {
+public enum PoseSolver: String, Codable, Sendable, CaseIterable {
     /// Our LO-RANSAC (five-point / seven-point, MSAC, IRLS + LM).
     case ours
     /// OpenCV through the shim: the reference protocol's findEssentialMat +
@@ -9,7 +9,7 @@ public enum PoseSolver: String, Sendable, CaseIterable {
     case opencv
 }
 
-public struct EstimationOptions: Sendable {
+public struct EstimationOptions: Codable, Sendable, Equatable {
     /// Inlier threshold in pixels; for E it is normalised by the intrinsics as the
     /// standard protocol does (see `normalizedThreshold`).
     public var threshold: Double
@@ -31,6 +31,12 @@ public struct EstimationOptions: Sendable {
         self.maxIterations = maxIterations
         self.seed = seed
         self.solver = solver
+    }
+
+    /// The iteration cap the solver uses: OpenCV's essential-matrix call keeps the
+    /// reference's 1000; everything else defaults to `defaultMaxIterations`.
+    public func iterationCap(essential: Bool) -> Int {
+        maxIterations ?? (solver == .opencv && essential ? Self.openCVMaxIterations : Self.defaultMaxIterations)
     }
 
     /// Why these options cannot be used, or nil.
@@ -73,7 +79,7 @@ func estimateEssential(_ matches: Matches, _ ka: CameraIntrinsics, _ kb: CameraI
     switch options.solver {
     case .opencv:
         switch OpenCVPose.essential(data, threshold: threshold, confidence: options.confidence,
-                                    maxIterations: options.maxIterations ?? EstimationOptions.openCVMaxIterations) {
+                                    maxIterations: options.iterationCap(essential: true)) {
         case .success(let r):
             return PoseResult(rotation: r.pose.rotation.values, translation: [r.pose.translation.x, r.pose.translation.y, r.pose.translation.z],
                               model: .essential, matrix: r.essential.values, inliers: r.inliers, status: "ok",
@@ -85,7 +91,7 @@ func estimateEssential(_ matches: Matches, _ ka: CameraIntrinsics, _ kb: CameraI
         }
     case .ours:
         let ransacOptions = RansacOptions(threshold: threshold, confidence: options.confidence,
-                                          maxIterations: options.maxIterations ?? EstimationOptions.defaultMaxIterations,
+                                          maxIterations: options.iterationCap(essential: true),
                                           seed: options.seed)
         let result = ransac(EssentialEstimator(data: data), ransacOptions)
         guard let e = result.model, result.score.inliers >= minimum else {
@@ -119,7 +125,7 @@ func estimateFundamental(_ matches: Matches, _ options: EstimationOptions) -> Po
     switch options.solver {
     case .opencv:
         switch OpenCVPose.fundamental(data, method: .usacAccurate, threshold: options.threshold, confidence: options.confidence,
-                                      maxIterations: options.maxIterations ?? EstimationOptions.defaultMaxIterations) {
+                                      maxIterations: options.iterationCap(essential: false)) {
         case .success(let (f, mask)):
             return PoseResult(rotation: identity, translation: [0, 0, 0], model: .fundamental, matrix: f.values,
                               inliers: mask, status: "ok", iterations: 0, score: 0)
@@ -130,7 +136,7 @@ func estimateFundamental(_ matches: Matches, _ options: EstimationOptions) -> Po
         }
     case .ours:
         let ransacOptions = RansacOptions(threshold: options.threshold, confidence: options.confidence,
-                                          maxIterations: options.maxIterations ?? EstimationOptions.defaultMaxIterations,
+                                          maxIterations: options.iterationCap(essential: false),
                                           seed: options.seed)
         let result = ransac(FundamentalEstimator(data: data), ransacOptions)
         guard let f = result.model, result.score.inliers >= minimum else {

@@ -29,7 +29,8 @@ struct Decode: ParsableCommand {
         var options = DecodeOptions()
         options.coarse = try parseSize(coarse, option: "--coarse")
         options.upsampled = upsampled.lowercased() == "none" ? nil : try parseSize(upsampled, option: "--upsampled")
-        let decoded = try DecodeStage.run(imagePath: image, output: output, options: options)
+        let decoded = try DecodeStage.run(imagePath: image, options: options)
+        try decoded.artifact.write(to: output, record: options.record, inputs: [image])
         var line = "decoded \(image) (\(decoded.originalWidth)x\(decoded.originalHeight)) -> \(output): coarse \(decoded.coarse.width)x\(decoded.coarse.height)"
         if let up = decoded.upsampled { line += ", upsampled \(up.width)x\(up.height)" }
         print(line)

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Artifacts
-import Evaluation
 import Foundation
 import Geometry
+import Pipeline
 
 struct Estimate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,11 +29,7 @@ struct Estimate: ParsableCommand {
     @Argument(help: "Matches artifact (roma.matches/1): kpts_a, kpts_b in pixels.")
     var matches: String
 
-    @Option(name: .customLong("K-a"), help: "Intrinsics of image A: fx,fy,cx,cy or the 9 values of K (row-major).")
-    var kA: String?
-
-    @Option(name: .customLong("K-b"), help: "Intrinsics of image B: fx,fy,cx,cy or the 9 values of K (row-major).")
-    var kB: String?
+    @OptionGroup var intrinsics: IntrinsicsOptions
 
     @Option(help: "Benchmark manifest (pairs.json from `roma evaluate prepare`) giving the intrinsics and threshold; needs --pair.")
     var manifest: String?
@@ -50,8 +46,7 @@ struct Estimate: ParsableCommand {
     @Option(help: "Iteration cap (default: 10000 for ours, 1000 for opencv as in the reference call).")
     var maxIterations: Int?
 
-    @Option(help: "Seed of the random sampling (recorded in the artifact).")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
 
     @Option(help: "Estimator: ours (LO-RANSAC) or opencv (findEssentialMat + recoverPose, the reference protocol).")
     var solver: PoseSolver = .ours
@@ -60,13 +55,10 @@ struct Estimate: ParsableCommand {
     var output: String
 
     func validate() throws {
-        if (kA == nil) != (kB == nil) {
-            throw ValidationError("give both --K-a and --K-b (essential matrix) or neither (fundamental matrix)")
-        }
         if (manifest == nil) != (pair == nil) {
             throw ValidationError("--manifest and --pair go together: the manifest holds many pairs")
         }
-        if manifest != nil, kA != nil {
+        if manifest != nil, intrinsics.given {
             throw ValidationError("give the intrinsics either with --K-a/--K-b or with --manifest, not both")
         }
         if manifest != nil, threshold != nil {
@@ -78,37 +70,19 @@ struct Estimate: ParsableCommand {
     }
 
     func run() throws {
-        var intrinsicsA = try kA.map { try parseIntrinsics($0, option: "--K-a") }
-        var intrinsicsB = try kB.map { try parseIntrinsics($0, option: "--K-b") }
-        var threshold = self.threshold ?? 0.5
+        let estimation = EstimationOptions(threshold: threshold ?? 0.5, confidence: confidence, maxIterations: maxIterations,
+                                           seed: seed.seed, solver: solver)
+        if let problem = estimation.problem { throw ValidationError(problem) }
+        let options: EstimateStage.Options
         if let manifest, let pair {
-            let setup = try ManifestPair.read(manifest, pair: pair)
-            (intrinsicsA, intrinsicsB, threshold) = (setup.intrinsicsA, setup.intrinsicsB, setup.threshold)
+            options = try EstimateStage.Options(estimation: estimation, manifest: manifest, pair: pair)
+        } else {
+            let k = try intrinsics.parsed()
+            options = EstimateStage.Options(estimation: estimation, intrinsicsA: k.a, intrinsicsB: k.b)
         }
         let input = try Matches.read(matches)
-        let options = EstimationOptions(threshold: threshold, confidence: confidence, maxIterations: maxIterations,
-                                        seed: seed, solver: solver)
-        if let problem = options.problem { throw ValidationError(problem) }
-
-        let result = estimateRelativePose(input, intrinsicsA: intrinsicsA, intrinsicsB: intrinsicsB, options: options)
-
-        var artifact = result.artifact
-        var params: [String: any Sendable] = [
-            "threshold_px": threshold, "confidence": confidence, "solver": solver.rawValue,
-            "max_iterations": maxIterations ?? (solver == .ours ? EstimationOptions.defaultMaxIterations : EstimationOptions.openCVMaxIterations),
-        ]
-        if let a = intrinsicsA, let b = intrinsicsB {
-            params["K_a"] = a.matrix.values
-            params["K_b"] = b.matrix.values
-            params["threshold_normalized"] = normalizedThreshold(pixels: threshold, a, b)
-        }
-        if let manifest, let pair {
-            params["manifest"] = manifest
-            params["pair"] = pair
-        }
-        try artifact.stamp(stage: "estimate", params: params, seed: solver == .ours ? seed : nil,
-                           inputs: [matches] + (manifest.map { [$0] } ?? []))
-        try artifact.write(to: output)
+        let result = try EstimateStage.run(input, options: options)
+        try result.artifact.write(to: output, record: options.record, inputs: [matches] + options.extraInputs)
 
         if result.succeeded {
             let what = result.model == .essential ? "relative pose" : "fundamental matrix"
@@ -118,44 +92,5 @@ struct Estimate: ParsableCommand {
             FileHandle.standardError.write(Data("roma estimate: \(matches): \(result.status) (artifact written to \(output))\n".utf8))
             throw ExitCode(3)
         }
-    }
-}
-
-/// Parses `--K-a`/`--K-b` (fx,fy,cx,cy or the 9 values of K); shared by estimate and pose.
-func parseIntrinsics(_ text: String, option: String) throws -> CameraIntrinsics {
-    switch CameraIntrinsics.parse(text) {
-    case .success(let k): return k
-    case .failure(let error): throw ValidationError("\(option) \(error.description)")
-    }
-}
-
-extension PoseSolver: ExpressibleByArgument {}
-
-/// The estimation setup of one pair of a benchmark manifest: intrinsics in the
-/// images' own pixels with the protocol's keypoint shift folded into the principal
-/// point, and the pixel threshold that, normalised by those intrinsics, equals the
-/// protocol's normalised threshold (see `EstimateParameters` in Evaluation).
-struct ManifestPair {
-    var intrinsicsA: CameraIntrinsics
-    var intrinsicsB: CameraIntrinsics
-    var threshold: Double
-
-    static func read(_ path: String, pair id: String) throws -> ManifestPair {
-        let manifest = try BenchmarkManifest.read(path)
-        guard let p = manifest.pairs.first(where: { $0.id == id }) else {
-            let some = manifest.pairs.prefix(3).map { "'\($0.id)'" }.joined(separator: ", ")
-            throw ArtifactError(file: path, "no pair '\(id)' among its \(manifest.pairs.count) pairs"
-                + (some.isEmpty ? "" : " (e.g. \(some))"))
-        }
-        func intrinsics(_ v: [Double], _ side: String) throws -> CameraIntrinsics {
-            let k = CameraIntrinsics(fx: v[0], fy: v[1], cx: v[2], cy: v[3])
-            if let problem = k.problem { throw ArtifactError(file: path, "pair '\(id)': intrinsics of image \(side): \(problem)") }
-            return k
-        }
-        guard p.estimateThreshold > 0, p.estimateThreshold.isFinite else {
-            throw ArtifactError(file: path, "pair '\(id)': threshold must be a positive number of pixels, got \(p.estimateThreshold)")
-        }
-        return ManifestPair(intrinsicsA: try intrinsics(p.estimateIntrinsicsA, "A"), intrinsicsB: try intrinsics(p.estimateIntrinsicsB, "B"),
-                            threshold: p.estimateThreshold)
     }
 }

@@ -1,6 +1,5 @@
 import Artifacts
 import ArgumentParser
-import Console
 import Evaluation
 import Foundation
 
@@ -53,21 +52,10 @@ extension Evaluate {
         }
 
         func run() throws {
-            let m = try BenchmarkManifest.read(manifest)
-            let progress = ProgressMeter("evaluate", total: m.pairs.count * m.evaluationProtocol.repetitions, unit: "estimate", quiet: quiet)
-            let results = try Evaluator.evaluate(manifest: m, posesFolder: poses, config: config ?? poses,
-                                                 warpsFolder: warps, truthWarpsFolder: truthWarps, progress: progress)
-            var artifact = results.artifact
-            var inputs = [manifest]
-            if let warps, let truthWarps {
-                inputs += m.pairs.flatMap { ["\(warps)/\($0.id).warp.safetensors", "\(truthWarps)/\($0.id).warp.safetensors"] }
-            }
-            inputs += m.pairs.flatMap { p in (0..<results.repetitions).map { Evaluator.posePath(folder: poses, pair: p.id, repetition: $0) } }
-            var seen = Set<String>()
-            inputs = inputs.filter { seen.insert($0).inserted }  // the oracle's warps are also the ground truth
-            try artifact.stamp(stage: "evaluate", params: ["config": results.config, "bench": results.bench,
-                                                           "thresholds": results.thresholds], inputs: inputs)
-            try artifact.write(to: output)
+            let out = try EvaluateStage.run(EvaluateStage.Options(manifest: manifest, poses: poses, config: config,
+                                                                  warps: warps, truthWarps: truthWarps), progressQuiet: quiet)
+            let results = out.results
+            try results.artifact.write(to: output, record: out.record, inputs: out.inputs)
             let table = zip(results.thresholds, results.auc).map { String(format: "AUC@%g %.1f", $0, 100 * $1) }.joined(separator: "  ")
             print("evaluate: \(results.bench) \(results.pairCount) pairs × \(results.repetitions): \(table) → \(output)")
         }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Artifacts
 import Console
 import Foundation
-import Parallel
 import Pipeline
 
 struct Match: ParsableCommand {
@@ -27,14 +26,7 @@ struct Match: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output warp artifact (roma.warp/2).")
     var output: String
 
-    @Option(help: "RoMa checkpoint (roma_outdoor.pth / roma_indoor.pth, or .safetensors). Default: the weights cache.")
-    var weights: String?
-
-    @Option(help: "DINOv2 ViT-L/14 checkpoint (dinov2_vitl14_pretrain.pth, or .safetensors). Default: the weights cache.")
-    var dinov2: String?
-
-    @Flag(help: "Use the indoor checkpoint (roma_indoor.pth) when --weights is not given.")
-    var indoor = false
+    @OptionGroup var model: WeightsOptions
 
     @Flag(help: "Skip the upsampled refinement pass; the warp is then at the coarse size.")
     var noUpsample = false
@@ -42,22 +34,19 @@ struct Match: ParsableCommand {
     @Flag(help: "Match A→B only (the reference's symmetric=False): about half the decoder time; warp_ba is then empty, with zero certainty.")
     var noSymmetric = false
 
-    @Option(help: "Threads for our loops and OpenBLAS (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     @Flag(help: "No progress display (it is shown only on a terminal, or with ROMA_PROGRESS=lines).")
     var quiet = false
 
     func run() throws {
-        Threads.configure(threads ?? Threads.count)
+        threads.apply()
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        let options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample, symmetric: !noSymmetric)
-        let (warp, params) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
+        let options = model.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric)
+        let (warp, record) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
             ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
         }
-        var artifact = warp.artifact
-        try artifact.stamp(stage: "match", params: params, inputs: [imageA, imageB])
-        try artifact.write(to: output)
+        try warp.artifact.write(to: output, record: record, inputs: [imageA, imageB])
         print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp)")
     }
 }

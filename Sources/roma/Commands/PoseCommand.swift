@@ -4,7 +4,6 @@ import Baselines
 import Foundation
 import Geometry
 import ImageIO
-import Parallel
 import Pipeline
 import Sampling
 
@@ -26,29 +25,17 @@ struct Pose: ParsableCommand {
     @Argument(help: "Image B (JPEG or PNG).")
     var imageB: String
 
-    @Option(name: .customLong("K-a"), help: "Intrinsics of image A: fx,fy,cx,cy or the 9 values of K (row-major), in its pixels.")
-    var kA: String?
-
-    @Option(name: .customLong("K-b"), help: "Intrinsics of image B: fx,fy,cx,cy or the 9 values of K (row-major).")
-    var kB: String?
+    @OptionGroup var intrinsics: IntrinsicsOptions
 
     @Option(help: "Matcher: roma (dense, needs weights) or sift (OpenCV baseline).")
     var matcher: PosePipeline.Matcher = .roma
 
-    @Option(help: "RoMa checkpoint (default: the weights cache, see `roma weights`).")
-    var weights: String?
-
-    @Option(help: "DINOv2 ViT-L/14 checkpoint (default: the weights cache).")
-    var dinov2: String?
-
-    @Flag(help: "Use the indoor RoMa checkpoint.")
-    var indoor = false
+    @OptionGroup var model: WeightsOptions
 
     @Option(help: "Matches to sample from the dense warp.")
     var num: Int = 5000
 
-    @Option(help: "Seed of sampling and RANSAC (recorded in kept artifacts).")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
 
     @Option(help: "Inlier threshold in pixels (normalised by the intrinsics as the standard protocol does).")
     var threshold: Double = 0.5
@@ -65,31 +52,27 @@ struct Pose: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress messages on stderr.")
     var quiet = false
 
-    @Option(help: "Threads for our loops and OpenBLAS (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        if (kA == nil) != (kB == nil) {
-            throw ValidationError("give both --K-a and --K-b (relative pose) or neither (fundamental matrix)")
-        }
         guard num > 0 else { throw ValidationError("--num must be at least 1") }
     }
 
     func run() throws {
-        Threads.configure(threads ?? Threads.count)
+        threads.apply()
+        let estimation = EstimationOptions(threshold: threshold, seed: seed.seed, solver: solver)
+        if let problem = estimation.problem { throw ValidationError(problem) }
+        let k = try intrinsics.parsed()
         var request = PosePipeline.Request(imageA: imageA, imageB: imageB,
-                                           estimation: EstimationOptions(threshold: threshold, seed: seed, solver: solver))
-        if let problem = request.estimation.problem { throw ValidationError(problem) }
-        request.intrinsicsA = try kA.map { try parseIntrinsics($0, option: "--K-a") }
-        request.intrinsicsB = try kB.map { try parseIntrinsics($0, option: "--K-b") }
+                                           estimate: EstimateStage.Options(estimation: estimation, intrinsicsA: k.a, intrinsicsB: k.b))
         request.matcher = matcher
-        request.match = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor)
-        request.sampling = SamplingOptions(count: num, seed: seed)
+        request.match = model.matchOptions()
+        request.sampling = SamplingOptions(count: num, seed: seed.seed)
         request.keep = keep
         let showProgress = !quiet && !json && isatty(STDERR_FILENO) != 0
-        let outcome = try PosePipeline.run(request) { stage in
+        let outcome = try PosePipeline.run(request, progress: { stage in
             if showProgress { FileHandle.standardError.write(Data("\(stage)…\n".utf8)) }
-        }
+        })
         if json {
             print(jsonReport(outcome))
         } else {
@@ -138,7 +121,7 @@ struct Pose: ParsableCommand {
             "matcher": matcher.rawValue, "solver": solver.rawValue,
             "status": pose.status, "model": pose.model.rawValue,
             "inliers": pose.inlierCount, "matches": outcome.matchCount,
-            "iterations": pose.iterations, "seed": seed, "threshold_px": threshold,
+            "iterations": pose.iterations, "seed": seed.seed, "threshold_px": threshold,
             "timings_s": Dictionary(mergedTimings(outcome), uniquingKeysWith: +),
             "kept": outcome.kept.map(\.path),
         ]

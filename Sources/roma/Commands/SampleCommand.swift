@@ -1,7 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Foundation
-import Parallel
+import Pipeline
 import Sampling
 
 extension SamplingOptions.Mode: ExpressibleByArgument {}
@@ -29,8 +29,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Number of matches to draw.")
     var num: Int = 5000
 
-    @Option(help: "Seed for every random choice (recorded in the output's metadata).")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
 
     @Option(help: "Sampling mode: threshold_balanced (the reference's default), threshold or balanced.")
     var mode: SamplingOptions.Mode = .thresholdBalanced
@@ -38,28 +37,18 @@ struct Sample: ParsableCommand {
     @Option(help: "Certainty above this counts as 1 in the threshold modes.")
     var thresh: Float = 0.05
 
-    @Option(help: "Threads for the kernel density and key generation (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         guard num > 0 else { throw ValidationError("--num must be positive, not \(num)") }
         guard thresh.isFinite, thresh >= 0 else { throw ValidationError("--thresh must be a finite number ≥ 0, not \(thresh)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let threads { Threads.configure(threads) }
-        let input = try Warp.read(warp)
-        let options = SamplingOptions(count: num, mode: mode, threshold: thresh, seed: seed)
-        let matches: Matches
-        do {
-            matches = try sampleMatches(from: input, options: options)
-        } catch let error as SamplingError {
-            throw ArtifactError(file: warp, error.problem)
-        }
-        var artifact = matches.artifact
-        try artifact.stamp(stage: "sample", params: options.params, seed: seed, inputs: [warp])
-        try artifact.write(to: output)
+        threads.apply()
+        let options = SamplingOptions(count: num, mode: mode, threshold: thresh, seed: seed.seed)
+        let matches = try SampleStage.run(try Warp.read(warp), source: warp, options: options)
+        try matches.artifact.write(to: output, record: options.record, inputs: [warp])
         if matches.count < num {
             FileHandle.standardError.write(Data("note: only \(matches.count) cells have positive certainty, fewer than the \(num) asked for\n".utf8))
         }

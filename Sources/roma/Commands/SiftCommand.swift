@@ -52,9 +52,7 @@ struct Sift: ParsableCommand {
 
     func run() throws {
         let result = try siftMatchResult(imageA: imageA, imageB: imageB, options: options)
-        var artifact = result.artifact
-        try artifact.stamp(stage: "sift", params: options.provenance, inputs: [imageA, imageB])
-        try artifact.write(to: output)
+        try result.artifact.write(to: output, record: options.record, inputs: [imageA, imageB])
         if !quiet {
             print("sift: \(result.matches.count) matches from \(result.keypointsA) × \(result.keypointsB) keypoints → \(output)")
         }

@@ -21,8 +21,7 @@ struct Synth: ParsableCommand {
     @Option(help: "Number of image pairs.")
     var pairs: Int = 8
 
-    @Option(help: "Seed of every random choice (scenes, cameras, textures).")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
 
     @Option(help: "Image width in pixels.")
     var width: Int = 640
@@ -45,7 +44,7 @@ struct Synth: ParsableCommand {
     func run() throws {
         var options = Synthetic.Options()
         options.pairs = pairs
-        options.seed = seed
+        options.seed = seed.seed
         options.width = width
         options.height = height
         options.warpSize = warpSize
