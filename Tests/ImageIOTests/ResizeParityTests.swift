@@ -103,7 +103,7 @@ import TestSupport
         options.coarse = (56, 42)
         options.upsampled = (70, 70)
         let source = TestPaths.fixture("decode/textured.png")
-        _ = try DecodeStage.run(imagePath: source, output: out, options: options)
+        try DecodeStage.run(imagePath: source, options: options).artifact.write(to: out, record: options.record, inputs: [source])
         let back = try DecodedImage.read(out)
         #expect(back.coarse.width == 56 && back.coarse.height == 42)
         #expect(back.upsampled?.width == 70)
@@ -111,6 +111,9 @@ import TestSupport
         let artifact = try Artifact.read(out, expecting: .decoded)
         #expect(artifact.metadata["inputs"]?.contains(try SHA256.hex(ofFile: source)) == true)
         #expect(artifact.metadata["stage"] == "decode")
+        #expect(artifact.params["coarse"] as? String == "56x42" && artifact.params["upsampled"] as? String == "70x70")
+        let codable = try JSONDecoder().decode(DecodeOptions.self, from: JSONEncoder().encode(options))
+        #expect(codable.coarse == options.coarse && codable.upsampled! == options.upsampled!)
         let expected = BicubicResize.resize(try ImageFile.read(source), width: 56, height: 42)
         #expect(back.coarse.rgb == expected.pixels)
     }

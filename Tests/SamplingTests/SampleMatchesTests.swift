@@ -139,7 +139,7 @@ struct SampleMatchesTests {
         let warp = SyntheticWarp.projective(width: 32, height: 32)
         let options = SamplingOptions(count: 50, seed: 42)
         var artifact = try sampleMatches(from: warp, options: options).artifact
-        try artifact.stamp(stage: "sample", params: options.params, seed: options.seed)
+        try artifact.stamp(options.record, inputs: [])
         let path = TestPaths.scratch("sampling") + "/m.safetensors"
         try artifact.write(to: path)
         let back = try Artifact.read(path, expecting: .matches)
