@@ -69,7 +69,7 @@ let package = Package(
                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "BaselinesTests", dependencies: ["Baselines", "ImageIO", "Artifacts", "Parallel", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "Geometry", "Artifacts", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "Geometry", "ImageIO", "Artifacts", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Artifacts", "TestSupport"]),
     ]
 )

@@ -118,26 +118,6 @@ struct DatasetTests {
         default: #expect((try? Benchmark(parsing: text, syntheticFolder: "d"))?.name == text)
         }
     }
-
-    @Test("image sizes from PNG and JPEG headers")
-    func headers() throws {
-        let folder = TestPaths.scratch("header")
-        try Canvas(width: 37, height: 21).writePNG(to: folder + "/x.png")
-        #expect(try ImageHeader.size(of: folder + "/x.png") == (37, 21))
-        // A minimal JPEG prefix: SOI, an APP0 segment, then SOF0 with height 300 and width 451.
-        let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00,
-                             0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0x2C, 0x01, 0xC3, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-        #expect(ImageHeader.parse(jpeg)! == (451, 300))
-        #expect(ImageHeader.parse([0x00, 0x01, 0x02, 0x03]) == nil)
-        #expect(throws: DatasetError.self) { try ImageHeader.size(of: folder + "/absent.jpg") }
-    }
-
-    @Test("real JPEG sizes", .enabled(if: TestPaths.hasShared, "needs ../shared"))
-    func realJPEG() throws {
-        let path = try #require(TestPaths.sharedFile("images/sacre_coeur_B.jpg"))
-        #expect(try ImageHeader.size(of: path) == (618, 640))
-        #expect(try ImageHeader.size(of: try #require(TestPaths.sharedFile("images/toronto_A.jpg"))) == (2040, 1530))
-    }
 }
 
 @Suite("Datasets: ScanNet frame size")

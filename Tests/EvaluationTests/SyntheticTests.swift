@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import ImageIO
 import Testing
 import TestSupport
 @testable import Evaluation

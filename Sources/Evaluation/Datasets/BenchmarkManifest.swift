@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import ImageIO
 
 /// One pair ready to run: resolved image paths and sizes, ground truth, and the exact
 /// intrinsics and threshold to hand to `roma estimate` so that estimating on matches in

@@ -1,13 +1,15 @@
+import Artifacts
 import Foundation
 
 /// Image size read from a PNG or JPEG header, without decoding the pixels: preparing a
 /// benchmark needs the size of 3000 images (the protocol rescales intrinsics by it).
 ///
 /// The stored pixel grid is reported, ignoring EXIF orientation, as `roma decode` does.
+/// Plain Swift on the file's first bytes: no OpenCV, no decoding.
 public enum ImageHeader {
     public static func size(of path: String) throws -> (width: Int, height: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw DatasetError("\(path): image not found or not readable")
+            throw ArtifactError(file: path, "image not found or not readable")
         }
         defer { try? handle.close() }
         // Headers sit near the start; JPEG EXIF blocks can push SOF past 64 KB, so read in steps.
@@ -18,7 +20,7 @@ public enum ImageHeader {
             if let size = parse([UInt8](data)) { return size }
             if chunk.isEmpty { break }
         }
-        throw DatasetError("\(path): not a PNG or JPEG file whose size can be read")
+        throw ArtifactError(file: path, "not a PNG or JPEG file whose size can be read")
     }
 
     /// Nil when the bytes are not (yet) a recognisable header.
