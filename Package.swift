@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "roma", targets: ["roma"]),
         .executable(name: "roma-bench", targets: ["roma-bench"]),
+        .library(name: "RomaOpenCV", type: .dynamic, targets: ["CVShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,13 +19,17 @@ let package = Package(
     targets: [
         // System libraries: OpenBLAS (cblas) and LAPACKE.
         .systemLibrary(name: "CLinearAlgebra", path: "Sources/CLinearAlgebra"),
-        // Plain C entry points over OpenCV (decode, SIFT, drawing, reference pose).
+        // Plain C entry points over OpenCV (decode, SIFT, drawing, reference pose), built
+        // only as the dynamic library libRomaOpenCV.so (product RomaOpenCV). No target
+        // depends on it: Swift code calls OpenCVLoader's stubs, which dlopen it on first
+        // use, so `roma` starts without loading OpenCV (docs/stages.md).
         .target(
             name: "CVShim",
             path: "Sources/CVShim",
             cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-std=c++17", "-O2"])],
-            linkerSettings: openCVLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("stdc++")]
+            linkerSettings: openCVLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("stdc++"), .unsafeFlags(["-Xlinker", "-Bsymbolic"])]
         ),
+        .target(name: "OpenCVLoader", path: "Sources/OpenCVLoader", linkerSettings: [.linkedLibrary("dl")]),
 
         // NN's hot inner loops in C, dispatched at run time to AVX2/FMA or AVX-512.
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
@@ -35,14 +40,14 @@ let package = Package(
         .target(name: "Console"),
 
         // Pipeline stages, one module each.
-        .target(name: "ImageIO", dependencies: ["Artifacts", "CVShim"]),
+        .target(name: "ImageIO", dependencies: ["Artifacts", "OpenCVLoader"]),
         .target(name: "NN", dependencies: ["CLinearAlgebra", "CKernels", "Parallel"]),
         .target(name: "Checkpoint", dependencies: ["Artifacts"]),
         .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel", "CLinearAlgebra"]),
         .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
-        .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "CVShim", "Parallel"]),
-        .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO", "CLinearAlgebra", "Parallel"]),
-        .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "CVShim", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
+        .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "OpenCVLoader", "Parallel"]),
+        .target(name: "Baselines", dependencies: ["Artifacts", "OpenCVLoader", "ImageIO", "CLinearAlgebra", "Parallel"]),
+        .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "OpenCVLoader", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
         .target(name: "Pipeline", dependencies: ["Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
         .executableTarget(
@@ -53,7 +58,7 @@ let package = Package(
 
         .executableTarget(
             name: "roma-bench",
-            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "CLinearAlgebra", "CVShim",
+            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "CLinearAlgebra",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 

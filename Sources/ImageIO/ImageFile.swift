@@ -1,5 +1,5 @@
 import Artifacts
-import CVShim
+import OpenCVLoader
 import Foundation
 
 /// Reading and writing image files through the OpenCV shim.

@@ -32,7 +32,6 @@ struct SamplingBench: ParsableCommand {
 
         print("sampling benchmark: \(size)×\(size) symmetric warp, \(num) matches, threshold_balanced, \(Threads.count) threads, \(runs) runs")
         var stage: [Double] = [], inMemory: [Double] = [], kde: [Double] = []
-        let options = SamplingOptions(count: num)
         // The kernel density step alone, on as many candidates as the stage draws.
         let candidates = try sampleCells(from: warp, options: SamplingOptions(count: SamplingOptions.Reference.expansionFactor * num, mode: .threshold))
         let points = normalizedMatches(of: warp, cells: candidates)
@@ -40,9 +39,8 @@ struct SamplingBench: ParsableCommand {
             let seed = UInt64(run)
             stage.append(try seconds {
                 let w = try Warp.read(warpPath)
-                var out = try sampleMatches(from: w, options: SamplingOptions(count: num, seed: seed)).artifact
-                try out.stamp(stage: "sample", params: options.params, seed: seed)
-                try out.write(to: matchesPath)
+                let runOptions = SamplingOptions(count: num, seed: seed)
+                try sampleMatches(from: w, options: runOptions).artifact.write(to: matchesPath, record: runOptions.record, inputs: [warpPath])
             })
             inMemory.append(try seconds { _ = try sampleMatches(from: warp, options: SamplingOptions(count: num, seed: seed)) })
             kde.append(seconds { _ = KernelDensity.densities(points: points, std: 0.1) })

@@ -1,4 +1,4 @@
-import CVShim
+import OpenCVLoader
 import Parallel
 
 /// The k nearest train descriptors (k = 1 or 2) of each query descriptor, by L2

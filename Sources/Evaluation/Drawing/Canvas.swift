@@ -1,5 +1,5 @@
 import Artifacts
-import CVShim
+import OpenCVLoader
 import Foundation
 import ImageIO
 

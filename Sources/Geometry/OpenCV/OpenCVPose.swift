@@ -1,4 +1,4 @@
-import CVShim
+import OpenCVLoader
 
 /// OpenCV's estimators through the C shim, so `--solver opencv` and the benchmark
 /// compare against the reference protocol inside our own tool.
