@@ -15,6 +15,7 @@ SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
 .PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
+.PHONY: install uninstall test-install bench-startup
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
@@ -27,6 +28,9 @@ help:
 	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift [SHARD=i/n]: benchmark run"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
+	@echo "make install         install roma, its OpenCV shim, man pages and completions under PREFIX (default /usr/local)"
+	@echo "make uninstall       remove exactly the files make install wrote (same PREFIX)"
+	@echo "make bench-startup   start-up time of roma estimate / sample on tiny inputs"
 
 # Installs missing Debian packages (needs root, as on a fresh machine).
 deps:
@@ -42,6 +46,7 @@ build: deps
 test: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 	$(SWIFT) test $(SWIFTFLAGS)
+	@$(MAKE) --no-print-directory test-install
 
 demo: build
 	@bash scripts/demo.sh "$(ROMA)" "$(SHARED)" "$(DEMO_DIR)"
@@ -61,6 +66,27 @@ bench-match: build
 # Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
 weights: build
 	$(ROMA) weights $(if $(WEIGHTS_DIR),--cache "$(WEIGHTS_DIR)")
+
+# Installation (docs/stages.md): DESTDIR for staged installs, as packagers expect.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+# generate-manual is swift-argument-parser's man page writer (the tool behind its
+# GenerateManual plugin), run on our own build rather than a second one.
+$(BIN)/generate-manual: Package.swift
+	$(SWIFT) build $(SWIFTFLAGS) --product generate-manual
+
+install: build $(BIN)/generate-manual
+	@bash scripts/install.sh install "$(BIN)" "$(DESTDIR)$(PREFIX)"
+
+uninstall:
+	@bash scripts/install.sh uninstall "$(DESTDIR)$(PREFIX)"
+
+test-install: build
+	@bash scripts/test_install.sh
+
+bench-startup: build
+	$(ROMA_BENCH) startup
 
 clean:
 	rm -rf .build runs/demo
