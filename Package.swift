@@ -44,21 +44,21 @@ let package = Package(
         .target(name: "NN", dependencies: ["CLinearAlgebra", "CKernels", "Parallel"]),
         .target(name: "Checkpoint", dependencies: ["Artifacts"]),
         .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel", "CLinearAlgebra"]),
-        .target(name: "Sampling", dependencies: ["Artifacts", "CLinearAlgebra", "Parallel"]),
+        .target(name: "Sampling", dependencies: ["Artifacts", "Parallel"]),
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "OpenCVLoader", "Parallel"]),
-        .target(name: "Baselines", dependencies: ["Artifacts", "OpenCVLoader", "ImageIO", "CLinearAlgebra", "Parallel"]),
-        .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "OpenCVLoader", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
+        .target(name: "Baselines", dependencies: ["Artifacts", "OpenCVLoader", "CLinearAlgebra", "Parallel"]),
+        .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "OpenCVLoader", "Geometry", "ImageIO", "Parallel"]),
         .target(name: "Pipeline", dependencies: ["Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
         .executableTarget(
             name: "roma",
-            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel",
+            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint", "Parallel",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .executableTarget(
             name: "roma-bench",
-            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "CLinearAlgebra",
+            dependencies: ["Artifacts", "RoMa", "Sampling", "Geometry", "NN", "Checkpoint", "Parallel", "CLinearAlgebra",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
@@ -72,9 +72,9 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Parallel", "Sampling", "Artifacts", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Parallel", "Geometry", "Evaluation", "Artifacts", "TestSupport",
                                                           .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "BaselinesTests", dependencies: ["Baselines", "ImageIO", "Artifacts", "Parallel", "TestSupport"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "Geometry", "ImageIO", "Artifacts", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Artifacts", "TestSupport"]),
+        .testTarget(name: "BaselinesTests", dependencies: ["Baselines", "Artifacts", "Parallel", "TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "ImageIO", "Artifacts", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )
