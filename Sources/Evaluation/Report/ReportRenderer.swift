@@ -166,7 +166,8 @@ public enum ReportRenderer {
     }
 
     /// The pictures of one pair, or why there are none.
-    static func pictures(for id: String, caption: String, inputs: ReportInputs, manifest: BenchmarkManifest?) -> Result<[(String, Canvas)], ReportPictureUnavailable> {
+    static func pictures(for id: String, caption: String, inputs: ReportInputs, manifest: BenchmarkManifest?,
+                         height: Int = 360) -> Result<[(String, Canvas)], ReportPictureUnavailable> {
         guard let pair = manifest?.pairs.first(where: { $0.id == id }) else { return .failure(.init("no manifest given")) }
         do {
             let a = try Canvas.read(pair.imageA), b = try Canvas.read(pair.imageB)
@@ -174,7 +175,8 @@ public enum ReportRenderer {
             if let folder = inputs.matches {
                 let matches = try Matches.read("\(folder)/r0/\(id).matches.safetensors")
                 let pose = try inputs.poses.map { try PoseResult.read(Evaluator.posePath(folder: $0, pair: id, repetition: 0)) }
-                drawn.append(("", MatchPicture.matches(imageA: a, imageB: b, matches: matches, inliers: pose?.inliers, caption: caption)))
+                drawn.append(("", MatchPicture.matches(imageA: a, imageB: b, matches: matches, inliers: pose?.inliers, caption: caption,
+                                                                   height: height)))
             }
             if let folder = inputs.warps {
                 let warp = try Warp.read("\(folder)/\(id).warp.safetensors")
