@@ -11,10 +11,13 @@ BIN        := .build/$(CONFIG)
 ROMA       := $(BIN)/roma
 ROMA_BENCH := $(BIN)/roma-bench
 APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config
+# Only for `make test`: the browser test renders the HTML reports in headless Chromium
+# (apt downloads ~147 MB, ~436 MB installed on a bare Debian 12).
+TEST_APT_PACKAGES := chromium
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
+.PHONY: help deps test-deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
@@ -26,11 +29,17 @@ help:
 	@echo "make bench-match     roma match vs the Python reference, time and memory"
 	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift [SHARD=i/n]: benchmark run"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
+	@echo "make compare         CONFIGS=\"<config folder> …\" [SEEDS=\"0 1 2\"]: one report comparing runs (paired bootstrap)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
 
 # Installs missing Debian packages (needs root, as on a fresh machine).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(call apt_install,$(APT_PACKAGES))
+
+test-deps:
+	@$(call apt_install,$(TEST_APT_PACKAGES))
+
+apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -39,9 +48,9 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 
-test: deps
+test: deps test-deps
 	$(SWIFT) build $(SWIFTFLAGS)
-	$(SWIFT) test $(SWIFTFLAGS)
+	ROMA_REQUIRE_BROWSER=1 $(SWIFT) test $(SWIFTFLAGS)
 
 demo: build
 	@bash scripts/demo.sh "$(ROMA)" "$(SHARED)" "$(DEMO_DIR)"
