@@ -131,7 +131,7 @@ endef
 
 define EVAL_ESTIMATE_RULE
 $(EVAL_EST_DIR)/r$(2)/$(1).pose.safetensors: $(EVAL_SAMPLE_DIR)/r$(call eval_sample_rep,$(2))/$(1).matches.safetensors
-	$(ROMA) estimate $$< $(EVAL_ESTIMATE_ARGS_$(1)) --seed $(call eval_seed,$(2)) $(EVAL_SOLVER_ARGS) -o $$@ || [ $$$$? -eq 3 ]
+	$(ROMA) estimate $$< $(EVAL_ESTIMATE_ARGS_$(1)) --seed $(call eval_seed,$(2)) $(if $(filter opencv,$(SOLVER)),--solver opencv) -o $$@ || [ $$$$? -eq 3 ]
 endef
 
 ifeq ($(MATCHER),roma)
@@ -202,7 +202,6 @@ SOLVER ?= ours
 ifeq ($(filter $(SOLVER),ours opencv),)
   $(error SOLVER=$(SOLVER) is not one of ours, opencv)
 endif
-EVAL_SOLVER_ARGS := $(if $(filter opencv,$(SOLVER)),--solver opencv)
 
 # A configuration folder for seed s: every -seed<N> part becomes -seed<s>.
 compare_seed = $(shell echo '$(1)' | sed -E 's/-seed[0-9]+(\/|$$)/-seed$(2)\1/g')

@@ -77,7 +77,7 @@ struct CompareTests {
                                                                  output: folder + "/report", resamples: 200))
         let markdown = try String(contentsOfFile: out.markdown, encoding: .utf8)
         #expect(markdown.contains("+0.0 [+0.0, +0.0] | +0.0 [+0.0, +0.0] | +0.0 [+0.0, +0.0] | no difference (identical errors) | 0 / 0 |"))
-        #expect(markdown.contains("No recorded parameter differs"))
+        #expect(markdown.contains("No recorded parameter differs") && markdown.contains("No pair's median pose error changed."))
     }
 
     @Test("runs of different benchmarks or pair sets are refused, naming the file")
@@ -116,7 +116,7 @@ struct CompareTests {
         #expect(zip(comparison.runs[0].aucStd, std).allSatisfy { abs($0 - $1) < 1e-12 } && std[0] > 0)
         let out = try ComparisonRenderer.render(ComparisonInputs(results: files + [folder + "/b.safetensors"], output: folder + "/report", resamples: 200))
         let markdown = try String(contentsOfFile: out.markdown, encoding: .utf8)
-        #expect(markdown.contains(String(format: "| %.1f ± %.1f |", 100 * mean[0], 100 * std[0])))
+        #expect(markdown.contains(String(format: "| %.1f ± %.2f |", 100 * mean[0], 100 * std[0])))
         #expect(markdown.contains("| a/n5-seed{0,1,2}/ransac-t0.5-seed{0,1,2} | 3 | \(ReportRenderer.pct(aucs[0][0])) |"))
     }
 
@@ -128,7 +128,7 @@ struct CompareTests {
         #expect(markdown.contains("| estimate.solver | ours | opencv |"))
         #expect(markdown.contains("![Cumulative pose error curves of every run](curves.png)") && markdown.contains("scatter-1.png"))
         // Pair 0001 changed most (1° → 12°): it is pictured and first in the table.
-        #expect(markdown.contains("pairs/1-0001.png") && markdown.contains("| 0001 | 1.00 | 12.00 | +11.00 |"))
+        #expect(markdown.contains("pairs/1-0001.png") && markdown.contains("| 0001 | 1 | 12 | +11 |"))
         #expect(out.figures.count == 3)
         for figure in out.figures {
             let size = try ImageHeader.size(of: figure)
@@ -163,5 +163,22 @@ struct ComparedSmallRuns {
             results.append(poses + "/results.safetensors")
         }
         return ComparedSmallRuns(folder: run.folder, results: results)
+    }
+}
+
+@Suite("roma compare command", .enabled(if: RomaCLI.isBuilt, "needs the built roma executable"))
+struct CompareCommandTests {
+    @Test("mismatched benchmarks exit 1 naming the file; one results file is a usage error")
+    func exitCodes() throws {
+        let folder = TestPaths.scratch("compare-cli")
+        try constructedResults([1, 2, 3]).artifact.write(to: folder + "/a.safetensors")
+        try constructedResults([1, 2, 3], bench: "scannet1500").artifact.write(to: folder + "/s.safetensors")
+        let mismatch = try RomaCLI.run(["compare", folder + "/a.safetensors", folder + "/s.safetensors", "-o", folder + "/out"])
+        #expect(mismatch.status == 1 && mismatch.stderr.contains(folder + "/s.safetensors") && mismatch.stderr.contains("scannet1500"), "\(mismatch.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/out/index.html"))
+        let one = try RomaCLI.run(["compare", folder + "/a.safetensors", "-o", folder + "/out"])
+        #expect(one.status == 64, "\(one.stderr)")
+        let same = try RomaCLI.run(["compare", folder + "/a.safetensors", folder + "/a.safetensors", "-o", folder + "/out", "--resamples", "200"])
+        #expect(same.status == 0 && FileManager.default.fileExists(atPath: folder + "/out/index.html"), "\(same.stderr)")
     }
 }

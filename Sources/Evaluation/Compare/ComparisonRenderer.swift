@@ -32,7 +32,9 @@ public enum ComparisonRenderer {
         let runs = comparison.runs
         let t = comparison.thresholds
         let degrees = t.map { String(format: "%g°", $0) }
-        var doc = ReportDocument(title: "Run comparison: \(comparison.bench), \(runs.count) runs")
+        let seedCount = runs.reduce(0) { $0 + $1.seeds.count }
+        var doc = ReportDocument(title: "Run comparison: \(comparison.bench), \(runs.count) run\(runs.count == 1 ? "" : "s")"
+                                     + (seedCount > runs.count ? " (\(seedCount) results with their seeds)" : ""))
         var figures: [String] = []
 
         // Every run's table, the single-seed figures beside the mean over seeds.
@@ -44,7 +46,7 @@ public enum ComparisonRenderer {
         var rows: [[String]] = runs.map { run in
             var row = [run.name, "\(run.seeds.count)"] + run.first.auc.map(ReportRenderer.pct)
             if seeded {
-                row += zip(run.aucMean, run.aucStd).map { run.seeds.count > 1 ? String(format: "%.1f ± %.1f", 100 * $0, 100 * $1) : "–" }
+                row += zip(run.aucMean, run.aucStd).map { run.seeds.count > 1 ? String(format: "%.1f ± %.2f", 100 * $0, 100 * $1) : "–" }
             }
             let failed = run.seeds.reduce(0) { $0 + $1.failed.reduce(0) { $0 + Int($1) } }
             let estimates = run.seeds.reduce(0) { $0 + $1.pairCount * $1.repetitions }
@@ -73,7 +75,7 @@ public enum ComparisonRenderer {
                                                           level: inputs.level, seed: inputs.seed)
                 intervals.append(interval)
                 let cells = t.indices.map { i in
-                    String(format: "%+.1f [%+.1f, %+.1f]", 100 * interval.observed[i], 100 * interval.lower[i], 100 * interval.upper[i])
+                    "\(points(interval.observed[i])) [\(points(interval.lower[i])), \(points(interval.upper[i]))]"
                 }
                 let verdicts = t.indices.map { PairedBootstrap.verdict(interval, threshold: $0).rawValue }
                 let verdict = Set(verdicts).count == 1 ? verdicts[0] : verdicts.joined(separator: " / ")
@@ -104,14 +106,20 @@ public enum ComparisonRenderer {
             let scatter = PairScatterPlot.draw(a: a, b: b, labelA: runs[0].name, labelB: runs[k].name,
                                                title: "Median pose error per pair (\(comparison.pairIDs.count) pairs), log scale")
             try write(scatter, "scatter-\(k).png", into: inputs.output, doc: &doc, figures: &figures, alt: "Per-pair error scatter, run \(k + 1) against run 1")
-            let changed = comparison.pairIDs.indices.sorted { (-abs(b[$0] - a[$0]), comparison.pairIDs[$0]) < (-abs(b[$1] - a[$1]), comparison.pairIDs[$1]) }
+            let changed = comparison.pairIDs.indices.filter { a[$0] != b[$0] }
+                .sorted { (-abs(b[$0] - a[$0]), comparison.pairIDs[$0]) < (-abs(b[$1] - a[$1]), comparison.pairIDs[$1]) }
                 .prefix(max(inputs.pictures, 5))
+            guard !changed.isEmpty else {
+                doc.paragraph("No pair's median pose error changed.")
+                continue
+            }
+            doc.paragraph("The pairs whose median pose error changed most:")
             doc.table(["pair", "median error, first run (°)", "median error, this run (°)", "change (°)"],
-                      changed.map { p in [comparison.pairIDs[p], String(format: "%.2f", a[p]), String(format: "%.2f", b[p]), String(format: "%+.2f", b[p] - a[p])] })
+                      changed.map { p in [comparison.pairIDs[p], degrees3(a[p]), degrees3(b[p]), (b[p] > a[p] ? "+" : "") + degrees3(b[p] - a[p])] })
             for p in changed.prefix(inputs.pictures) {
                 let id = comparison.pairIDs[p]
                 let drawn = [0, k].map { r in
-                    picture(run: runs[r], id: id, caption: "\(runs[r].name): pair \(id), median \(String(format: "%.2f", comparison.medians(r)[p])) deg",
+                    picture(run: runs[r], id: id, caption: "\(runs[r].name): pair \(id), median \(degrees3(comparison.medians(r)[p])) deg",
                             manifest: manifest)
                 }
                 switch (drawn[0], drawn[1]) {
@@ -156,6 +164,15 @@ public enum ComparisonRenderer {
         try AtomicFile.write(doc.html, to: htmlPath)
         return ReportRenderer.Output(markdown: markdownPath, html: htmlPath, figures: figures)
     }
+
+    /// An AUC difference in points: one decimal as the tables, more when that would read 0.0.
+    static func points(_ fraction: Double) -> String {
+        let x = 100 * fraction
+        return x == 0 || abs(x) >= 0.05 ? String(format: "%+.1f", x) : String(format: "%+.1e", x)
+    }
+
+    /// A pose error with three significant digits (oracle runs are near 1e-4°).
+    static func degrees3(_ x: Double) -> String { String(format: "%.3g", x) }
 
     static func write(_ canvas: Canvas, _ name: String, into folder: String, doc: inout ReportDocument, figures: inout [String], alt: String) throws {
         try canvas.writePNG(to: folder + "/" + name)

@@ -1,16 +1,17 @@
 import Foundation
 
-/// Per-pair pose error of run A (x) against run B (y) on log axes, clipped to
-/// [0.01°, 100°] (a failure counts 90°, an exact pose falls on the 0.01° edge).
+/// Per-pair pose error of run A (x) against run B (y) on log axes from the decade
+/// below the smallest error (at least 1e-6°) to 100° (a failure counts 90°; an
+/// exact pose is clipped to the lower edge).
 /// Points under the diagonal are pairs B estimates better (green), above it worse (red).
 public enum PairScatterPlot {
-    public static let range: ClosedRange<Double> = 0.01...100
-
     public static func draw(a: [Double], b: [Double], labelA: String, labelB: String, title: String, size: Int = 520) -> Canvas {
         precondition(a.count == b.count)
         let width = size + 110, height = size + 120
         var c = Canvas(width: width, height: height)
         let left = 80.0, top = 50.0, side = Double(size) - 20
+        let smallest = (a + b).filter { $0 > 0 && $0.isFinite }.min() ?? 1
+        let range = pow(10, max(-6, min(-1, log10(smallest).rounded(.down))))...100.0
         let (lo, hi) = (log10(range.lowerBound), log10(range.upperBound))
         func position(_ degrees: Double) -> Double {
             let clipped = min(max(degrees.isNaN ? range.upperBound : degrees, range.lowerBound), range.upperBound)
