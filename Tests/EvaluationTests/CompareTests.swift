@@ -117,7 +117,7 @@ struct CompareTests {
         let out = try ComparisonRenderer.render(ComparisonInputs(results: files + [folder + "/b.safetensors"], output: folder + "/report", resamples: 200))
         let markdown = try String(contentsOfFile: out.markdown, encoding: .utf8)
         #expect(markdown.contains(String(format: "| %.1f ± %.2f |", 100 * mean[0], 100 * std[0])))
-        #expect(markdown.contains("| a/n5-seed{0,1,2}/ransac-t0.5-seed{0,1,2} | 3 | \(ReportRenderer.pct(aucs[0][0])) |"))
+        #expect(markdown.contains("| 1 | a/n5-seed{0,1,2}/ransac-t0.5-seed{0,1,2} | 3 | \(ReportRenderer.pct(aucs[0][0])) |"))
     }
 
     @Test("full report: curves, scatter, side-by-side pictures and the parameters that differ, read from provenance")

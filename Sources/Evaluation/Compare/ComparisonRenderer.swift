@@ -40,11 +40,11 @@ public enum ComparisonRenderer {
         // Every run's table, the single-seed figures beside the mean over seeds.
         doc.heading("Runs")
         let seeded = runs.contains { $0.seeds.count > 1 }
-        var header = ["run", "seeds"] + degrees.map { "AUC@" + $0 }
+        var header = ["#", "run", "seeds"] + degrees.map { "AUC@" + $0 }
         if seeded { header += degrees.map { "AUC@\($0) mean ± std" } }
         header += degrees.map { "acc@" + $0 } + ["failed / estimates"]
-        var rows: [[String]] = runs.map { run in
-            var row = [run.name, "\(run.seeds.count)"] + run.first.auc.map(ReportRenderer.pct)
+        var rows: [[String]] = runs.enumerated().map { k, run in
+            var row = ["\(k + 1)", run.name, "\(run.seeds.count)"] + run.first.auc.map(ReportRenderer.pct)
             if seeded {
                 row += zip(run.aucMean, run.aucStd).map { run.seeds.count > 1 ? String(format: "%.1f ± %.2f", 100 * $0, 100 * $1) : "–" }
             }
@@ -54,7 +54,7 @@ public enum ComparisonRenderer {
         }
         let published = PublishedNumbers.roma(bench: comparison.bench)
         if let published {
-            rows.append([published.method + " ¹", "–"] + published.auc.map { String(format: "%.1f", $0) }
+            rows.append(["", published.method + " ¹", "–"] + published.auc.map { String(format: "%.1f", $0) }
                         + (seeded ? t.map { _ in "–" } : []) + t.map { _ in "–" } + ["–"])
         }
         doc.table(header, rows)
@@ -69,7 +69,7 @@ public enum ComparisonRenderer {
         if runs.count > 1 {
             doc.heading("Difference to the first run")
             let baseMedian = comparison.medians(0)
-            doc.table(["run"] + degrees.map { "ΔAUC@\($0) [\(Int((inputs.level * 100).rounded())) % CI]" } + ["verdict (5° / 10° / 20°)", "pairs better / worse"],
+            doc.table(["#", "run"] + degrees.map { "ΔAUC@\($0) [\(Int((inputs.level * 100).rounded())) % CI]" } + ["verdict (5° / 10° / 20°)", "pairs better / worse"],
                       runs.indices.dropFirst().map { k in
                 let interval = PairedBootstrap.difference(runs[0].errors, runs[k].errors, thresholds: t, resamples: inputs.resamples,
                                                           level: inputs.level, seed: inputs.seed)
@@ -81,7 +81,7 @@ public enum ComparisonRenderer {
                 let verdict = Set(verdicts).count == 1 ? verdicts[0] : verdicts.joined(separator: " / ")
                 let median = comparison.medians(k)
                 let better = zip(baseMedian, median).filter { $1 < $0 }.count, worse = zip(baseMedian, median).filter { $1 > $0 }.count
-                return [runs[k].name] + cells + [verdict, "\(better) / \(worse)"]
+                return ["\(k + 1)", runs[k].name] + cells + [verdict, "\(better) / \(worse)"]
             })
             doc.paragraph("ΔAUC = run − first run, in AUC points. Interval: paired bootstrap over pairs — the \(comparison.pairIDs.count) pairs drawn "
                 + "with replacement B = \(inputs.resamples) times (SplitMix64, seed \(inputs.seed)), both runs scored on the same draw with all of a pair's "
@@ -101,7 +101,7 @@ public enum ComparisonRenderer {
         // Per pair: scatter against the first run, and the pairs that changed most.
         let manifest = runs.lazy.compactMap(\.parameters.manifest).first.flatMap { try? BenchmarkManifest.read($0) }
         for k in runs.indices.dropFirst() {
-            doc.heading("Per pair: \(runs[k].name) against \(runs[0].name)")
+            doc.heading("Per pair: run \(k + 1) (`\(runs[k].name)`) against run 1 (`\(runs[0].name)`)")
             let a = comparison.medians(0), b = comparison.medians(k)
             let scatter = PairScatterPlot.draw(a: a, b: b, labelA: runs[0].name, labelB: runs[k].name,
                                                title: "Median pose error per pair (\(comparison.pairIDs.count) pairs), log scale")
@@ -119,7 +119,7 @@ public enum ComparisonRenderer {
             for p in changed.prefix(inputs.pictures) {
                 let id = comparison.pairIDs[p]
                 let drawn = [0, k].map { r in
-                    picture(run: runs[r], id: id, caption: "\(runs[r].name): pair \(id), median \(degrees3(comparison.medians(r)[p])) deg",
+                    picture(run: runs[r], id: id, caption: "run \(r + 1): pair \(id), median error \(degrees3(comparison.medians(r)[p])) deg",
                             manifest: manifest)
                 }
                 switch (drawn[0], drawn[1]) {
@@ -132,7 +132,8 @@ public enum ComparisonRenderer {
             }
         }
         if runs.count > 1, inputs.pictures > 0 {
-            doc.paragraph("Pictures: repetition 0 of the first seed, the first run left and the compared run right; matches as lines, green where "
+            doc.paragraph("Pictures: repetition 0 of the first seed, run 1 (the first) left and the compared run right (runs numbered "
+                + "as in the table); matches as lines, green where "
                 + "that run's estimate counts them as inliers, red otherwise (at most 150 drawn).")
         }
 

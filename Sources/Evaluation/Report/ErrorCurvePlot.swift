@@ -31,6 +31,11 @@ public enum ErrorCurvePlot {
     public static func draw(_ series: [Series], thresholds: [Double], title: String,
                             maxDegrees: Double = 30, width: Int = 720, height: Int = 440) -> Canvas {
         let legend = series.count > 1 ? series.count : 0
+        let legendLines = series.map { s in
+            "\(s.label)   AUC@" + zip(thresholds, s.auc).map { String(format: "%g: %.1f", $0, 100 * $1) }.joined(separator: "  ")
+        }
+        // Wide enough for the longest legend line (OpenCV's font has no '°': "deg").
+        let width = legend > 0 ? max(width, 70 + 32 + 20 + (legendLines.map { Canvas.textSize($0, scale: 0.42).width }.max() ?? 0)) : width
         let height = height + 20 * legend
         var c = Canvas(width: width, height: height)
         let left = 70.0, right = Double(width) - 20, top = 62.0 + 20 * Double(legend), bottom = Double(height) - 60
@@ -42,8 +47,7 @@ public enum ErrorCurvePlot {
         for (k, s) in series.enumerated() where legend > 0 {
             let y = 50 + 20 * Double(k)
             c.line(left, y - 5, left + 24, y - 5, color: s.color, thickness: 3)
-            let aucs = zip(thresholds, s.auc).map { String(format: "%g: %.1f", $0, 100 * $1) }.joined(separator: "  ")
-            c.text("\(s.label)   AUC@\(aucs)", left + 32, y, scale: 0.42, color: 0x202020)
+            c.text(legendLines[k], left + 32, y, scale: 0.42, color: 0x202020)
         }
         // Grid and axes.
         for k in 0...10 {
@@ -68,7 +72,7 @@ public enum ErrorCurvePlot {
             let x = px(t)
             var y = top
             while y < bottom { c.line(x, y, x, min(y + 6, bottom), color: 0x8080C0); y += 12 }
-            let label = legend > 0 ? String(format: "%g°", t) : String(format: "AUC@%g %.1f", t, 100 * series[0].auc[i])
+            let label = legend > 0 ? String(format: "%g deg", t) : String(format: "AUC@%g %.1f", t, 100 * series[0].auc[i])
             c.text(label, x + 4, top + 14 + 18 * Double(i), scale: 0.45, color: 0x303090)
         }
 
