@@ -11,13 +11,10 @@ BIN        := .build/$(CONFIG)
 ROMA       := $(BIN)/roma
 ROMA_BENCH := $(BIN)/roma-bench
 APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config
-# Only for `make test`: the browser test renders the HTML reports in headless Chromium
-# (apt downloads ~147 MB, ~436 MB installed on a bare Debian 12).
-TEST_APT_PACKAGES := chromium
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps test-deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
@@ -34,12 +31,7 @@ help:
 
 # Installs missing Debian packages (needs root, as on a fresh machine).
 deps:
-	@$(call apt_install,$(APT_PACKAGES))
-
-test-deps:
-	@$(call apt_install,$(TEST_APT_PACKAGES))
-
-apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(if $(filter test,$(MAKECMDGOALS)),$(TEST_APT_PACKAGES)); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -48,7 +40,12 @@ apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missi
 build: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 
-test: deps test-deps
+# `make test` also installs these: the browser test renders the HTML reports in headless
+# Chromium (apt downloads ~147 MB, ~436 MB installed on a bare Debian 12) and, with
+# ROMA_REQUIRE_BROWSER=1, fails instead of skipping when it is missing.
+TEST_APT_PACKAGES := chromium
+
+test: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 	ROMA_REQUIRE_BROWSER=1 $(SWIFT) test $(SWIFTFLAGS)
 

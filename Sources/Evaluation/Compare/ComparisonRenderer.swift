@@ -160,10 +160,8 @@ public enum ComparisonRenderer {
         provenance.append("Rendered by roma-swift \(Provenance.toolVersion) on \(ISO8601DateFormatter().string(from: Date())).")
         doc.list(provenance)
 
-        let markdownPath = inputs.output + "/report.md", htmlPath = inputs.output + "/index.html"
-        try AtomicFile.write(doc.markdown, to: markdownPath)
-        try AtomicFile.write(doc.html, to: htmlPath)
-        return ReportRenderer.Output(markdown: markdownPath, html: htmlPath, figures: figures)
+        let written = try doc.write(into: inputs.output)
+        return ReportRenderer.Output(markdown: written.markdown, html: written.html, figures: figures)
     }
 
     /// An AUC difference in points: one decimal as the tables, more when that would read 0.0.

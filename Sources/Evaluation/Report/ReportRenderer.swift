@@ -142,10 +142,8 @@ public enum ReportRenderer {
         provenance.append("Rendered by roma-swift \(Provenance.toolVersion) on \(ISO8601DateFormatter().string(from: Date())).")
         doc.list(provenance)
 
-        let markdownPath = inputs.output + "/report.md", htmlPath = inputs.output + "/index.html"
-        try AtomicFile.write(doc.markdown, to: markdownPath)
-        try AtomicFile.write(doc.html, to: htmlPath)
-        return Output(markdown: markdownPath, html: htmlPath, figures: figures)
+        let written = try doc.write(into: inputs.output)
+        return Output(markdown: written.markdown, html: written.html, figures: figures)
     }
 
     static func pct(_ fraction: Double) -> String { String(format: "%.1f", 100 * fraction) }
