@@ -52,7 +52,7 @@ ifeq ($(MATCHER),sift)
 else
   EVAL_SAMPLE_DIR := $(EVAL_MATCH_DIR)/n$(NUM)-seed$(SEED)
 endif
-EVAL_EST_DIR   := $(EVAL_SAMPLE_DIR)/ransac-t$(THRESHOLD)-seed$(SEED)
+EVAL_EST_DIR   := $(EVAL_SAMPLE_DIR)/$(if $(filter opencv,$(SOLVER)),opencv,ransac)-t$(THRESHOLD)-seed$(SEED)
 EVAL_CONFIG    := $(patsubst $(EVAL_DIR)/%,%,$(EVAL_EST_DIR))
 EVAL_RESULTS   := $(EVAL_EST_DIR)/results.safetensors
 EVAL_REPORT    := $(EVAL_EST_DIR)/report
@@ -66,7 +66,7 @@ endif
 .PHONY: eval report eval-run report-run eval-where
 
 eval: build
-	@$(MAKE) --no-print-directory eval-run
+	@$(MAKE) --no-print-directory $(if $(SEEDS),eval-seeds,eval-run)
 
 report: build
 	@$(MAKE) --no-print-directory report-run
@@ -131,7 +131,7 @@ endef
 
 define EVAL_ESTIMATE_RULE
 $(EVAL_EST_DIR)/r$(2)/$(1).pose.safetensors: $(EVAL_SAMPLE_DIR)/r$(call eval_sample_rep,$(2))/$(1).matches.safetensors
-	$(ROMA) estimate $$< $(EVAL_ESTIMATE_ARGS_$(1)) --seed $(call eval_seed,$(2)) -o $$@ || [ $$$$? -eq 3 ]
+	$(ROMA) estimate $$< $(EVAL_ESTIMATE_ARGS_$(1)) --seed $(call eval_seed,$(2)) $(if $(filter opencv,$(SOLVER)),--solver opencv) -o $$@ || [ $$$$? -eq 3 ]
 endef
 
 ifeq ($(MATCHER),roma)
@@ -186,3 +186,38 @@ report-run:
 	@test -f $(EVAL_RESULTS) || { echo "make report: $(EVAL_RESULTS) does not exist; run make eval with the same BENCH, MATCHER, NUM, SEED, THRESHOLD first" >&2; exit 1; }
 	$(ROMA) report $(EVAL_RESULTS) --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --matches $(EVAL_SAMPLE_DIR) \
 	  $(if $(EVAL_WARP_DIR),--warps $(EVAL_WARP_DIR)) -o $(EVAL_REPORT)
+
+# --- Repeated seeds, solver choice, run comparison (docs/evaluation.md, "Comparing runs") --
+#
+#   make eval    … SEEDS="0 1 2 3 4"   sampling + estimation once per seed, each in its own
+#                                       configuration folder (…-seed<s>), warps reused; then
+#                                       `roma compare` summarises the seeds (mean ± std)
+#   make eval    … SOLVER=opencv        findEssentialMat instead of our LO-RANSAC, in opencv-t<T>-seed<S>/
+#   make compare CONFIGS="roma/n5000-seed0/ransac-t0.5-seed0 sift/native/ransac-t0.5-seed0" [SEEDS="0 1 2"]
+#                                       one report over configuration folders under runs/<bench>/;
+#                                       the first is the baseline; with SEEDS each folder's -seed<N>
+#                                       parts are replaced by every seed in turn
+
+SOLVER ?= ours
+ifeq ($(filter $(SOLVER),ours opencv),)
+  $(error SOLVER=$(SOLVER) is not one of ours, opencv)
+endif
+
+# A configuration folder for seed s: every -seed<N> part becomes -seed<s>.
+compare_seed = $(shell echo '$(1)' | sed -E 's/-seed[0-9]+(\/|$$)/-seed$(2)\1/g')
+COMPARE_RESULTS = $(foreach c,$(CONFIGS),$(if $(SEEDS),$(foreach s,$(SEEDS),$(EVAL_DIR)/$(call compare_seed,$(c),$(s))/results.safetensors),$(EVAL_DIR)/$(c)/results.safetensors))
+compare_space := $(subst ,, )
+COMPARE_OUT ?= $(EVAL_DIR)/compare/$(subst $(compare_space),+,$(subst /,_,$(CONFIGS)))$(if $(SEEDS),-seeds$(subst $(compare_space),-,$(strip $(SEEDS))))
+
+.PHONY: eval-seeds compare compare-run
+
+eval-seeds:
+	@set -e; for s in $(SEEDS); do $(MAKE) --no-print-directory eval-run SEED=$$s SEEDS=; done
+	@$(if $(word 2,$(SEEDS)),$(MAKE) --no-print-directory compare-run CONFIGS="$(EVAL_CONFIG)",true)
+
+compare: build
+	@$(MAKE) --no-print-directory compare-run
+
+compare-run:
+	@test -n "$(CONFIGS)" || { echo "make compare: give CONFIGS=\"<configuration folder> …\", folders under $(EVAL_DIR)/ such as $(EVAL_CONFIG)" >&2; exit 64; }
+	$(ROMA) compare $(COMPARE_RESULTS) -o $(COMPARE_OUT)

@@ -13,7 +13,7 @@ struct Roma: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [
-            Decode.self, Match.self, Sample.self, Estimate.self, Evaluate.self, Report.self,
+            Decode.self, Match.self, Sample.self, Estimate.self, Evaluate.self, Report.self, Compare.self,
             Pose.self, Synth.self, Info.self, Sift.self, Weights.self,
         ]
     )

@@ -17,6 +17,14 @@ public enum RomaCLI {
 
     public static func run(_ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) throws -> CommandResult {
         guard let executable = TestPaths.romaExecutable else { throw NotBuilt() }
+        return try Subprocess.run(executable, arguments, environment: environment, directory: directory)
+    }
+}
+
+/// Runs any executable to completion, capturing what it printed.
+public enum Subprocess {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           directory: URL? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -1,3 +1,5 @@
+import Artifacts
+
 /// A report built once and written as both Markdown and HTML, so the two never differ.
 struct ReportDocument {
     private enum Block {
@@ -70,5 +72,13 @@ struct ReportDocument {
             }
         }
         return out + "</body></html>\n"
+    }
+
+    /// Writes `report.md` and `index.html` into `folder`, atomically; returns their paths.
+    func write(into folder: String) throws -> (markdown: String, html: String) {
+        let paths = (markdown: folder + "/report.md", html: folder + "/index.html")
+        try AtomicFile.write(markdown, to: paths.markdown)
+        try AtomicFile.write(html, to: paths.html)
+        return paths
     }
 }

@@ -142,10 +142,8 @@ public enum ReportRenderer {
         provenance.append("Rendered by roma-swift \(Provenance.toolVersion) on \(ISO8601DateFormatter().string(from: Date())).")
         doc.list(provenance)
 
-        let markdownPath = inputs.output + "/report.md", htmlPath = inputs.output + "/index.html"
-        try AtomicFile.write(doc.markdown, to: markdownPath)
-        try AtomicFile.write(doc.html, to: htmlPath)
-        return Output(markdown: markdownPath, html: htmlPath, figures: figures)
+        let written = try doc.write(into: inputs.output)
+        return Output(markdown: written.markdown, html: written.html, figures: figures)
     }
 
     static func pct(_ fraction: Double) -> String { String(format: "%.1f", 100 * fraction) }
@@ -166,7 +164,8 @@ public enum ReportRenderer {
     }
 
     /// The pictures of one pair, or why there are none.
-    static func pictures(for id: String, caption: String, inputs: ReportInputs, manifest: BenchmarkManifest?) -> Result<[(String, Canvas)], ReportPictureUnavailable> {
+    static func pictures(for id: String, caption: String, inputs: ReportInputs, manifest: BenchmarkManifest?,
+                         height: Int = 360) -> Result<[(String, Canvas)], ReportPictureUnavailable> {
         guard let pair = manifest?.pairs.first(where: { $0.id == id }) else { return .failure(.init("no manifest given")) }
         do {
             let a = try Canvas.read(pair.imageA), b = try Canvas.read(pair.imageB)
@@ -174,7 +173,8 @@ public enum ReportRenderer {
             if let folder = inputs.matches {
                 let matches = try Matches.read("\(folder)/r0/\(id).matches.safetensors")
                 let pose = try inputs.poses.map { try PoseResult.read(Evaluator.posePath(folder: $0, pair: id, repetition: 0)) }
-                drawn.append(("", MatchPicture.matches(imageA: a, imageB: b, matches: matches, inliers: pose?.inliers, caption: caption)))
+                drawn.append(("", MatchPicture.matches(imageA: a, imageB: b, matches: matches, inliers: pose?.inliers, caption: caption,
+                                                                   height: height)))
             }
             if let folder = inputs.warps {
                 let warp = try Warp.read("\(folder)/\(id).warp.safetensors")
