@@ -43,11 +43,16 @@ let package = Package(
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "CVShim", "Parallel"]),
         .target(name: "Baselines", dependencies: ["Artifacts", "CVShim", "ImageIO", "CLinearAlgebra", "Parallel"]),
         .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "CVShim", "Geometry", "ImageIO", "Checkpoint", "Parallel"]),
+        // hloc's HDF5 files and COLMAP's SQLite database (docs/interop.md), through
+        // Debian's libhdf5-dev and libsqlite3-dev.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "Interop", dependencies: ["CHDF5", "CSQLite", "Artifacts", "Evaluation"]),
         .target(name: "Pipeline", dependencies: ["Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
         .executableTarget(
             name: "roma",
-            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel",
+            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "Interop",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
@@ -71,5 +76,6 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "Geometry", "Artifacts", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Artifacts", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Evaluation", "Artifacts", "TestSupport"]),
     ]
 )
