@@ -77,7 +77,7 @@ public enum Colmap {
         try checkReplaceable(database, names: Set(names))
         let folder = URL(fileURLWithPath: database).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temp = Hloc.temporaryPath(for: database)
+        let temp = AtomicOutput.temporaryPath(for: database)
         defer { try? FileManager.default.removeItem(atPath: temp) }
         try? FileManager.default.removeItem(atPath: temp)
         let db = try SQLiteDatabase(path: temp)
@@ -128,7 +128,7 @@ public enum Colmap {
         }
         try db.execute("COMMIT;")
         db.close()
-        try Hloc.moveIntoPlace(temp, database)
+        try AtomicOutput.moveIntoPlace(temp, database)
         return summary
     }
 

@@ -172,30 +172,24 @@ public final class HDF5File {
 
     /// A floating-point dataset (any width, float16 included) as Double, row-major.
     public func readDoubles(_ dataset: String) throws -> (values: [Double], info: DatasetInfo) {
-        try Self.locked {
-            try withDataset(dataset) { d in
-                let info = try infoUnlocked(d, dataset)
-                guard info.kind == .float else {
-                    throw ArtifactError(file: path, "dataset '\(dataset)' is \(info), expected floating point")
-                }
-                var values = [Double](repeating: 0, count: info.shape.reduce(1, *))
-                let status = values.withUnsafeMutableBytes { H5Dread(d, roma_h5_native_double(), hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0.baseAddress) }
-                guard status >= 0 else { throw ArtifactError(file: path, "dataset '\(dataset)' cannot be read (truncated file?)") }
-                return (values, info)
-            }
-        }
+        try read(dataset, kind: .float, as: 0.0, memoryType: roma_h5_native_double())
     }
 
     /// An integer dataset (any width and signedness) as Int64, row-major.
     public func readIntegers(_ dataset: String) throws -> (values: [Int64], info: DatasetInfo) {
+        try read(dataset, kind: .integer, as: Int64(0), memoryType: roma_h5_native_int64())
+    }
+
+    /// Reads a dataset of `kind`, converted by HDF5 to the memory type of `T`.
+    private func read<T>(_ dataset: String, kind: DatasetInfo.Kind, as zero: T, memoryType: hid_t) throws -> (values: [T], info: DatasetInfo) {
         try Self.locked {
             try withDataset(dataset) { d in
                 let info = try infoUnlocked(d, dataset)
-                guard info.kind == .integer else {
-                    throw ArtifactError(file: path, "dataset '\(dataset)' is \(info), expected integers")
+                guard info.kind == kind else {
+                    throw ArtifactError(file: path, "dataset '\(dataset)' is \(info), expected \(kind == .float ? "floating point" : "integers")")
                 }
-                var values = [Int64](repeating: 0, count: info.shape.reduce(1, *))
-                let status = values.withUnsafeMutableBytes { H5Dread(d, roma_h5_native_int64(), hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0.baseAddress) }
+                var values = [T](repeating: zero, count: info.shape.reduce(1, *))
+                let status = values.withUnsafeMutableBytes { H5Dread(d, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0.baseAddress) }
                 guard status >= 0 else { throw ArtifactError(file: path, "dataset '\(dataset)' cannot be read (truncated file?)") }
                 return (values, info)
             }

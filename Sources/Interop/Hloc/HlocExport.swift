@@ -8,7 +8,7 @@ extension Hloc {
     /// `matching_scores0` float32). Both files are written under temporary names in
     /// their folders and renamed only once both are complete.
     public static func export(_ merged: MergedMatches, features: String, matches: String) throws {
-        let tempFeatures = temporaryPath(for: features), tempMatches = temporaryPath(for: matches)
+        let tempFeatures = AtomicOutput.temporaryPath(for: features), tempMatches = AtomicOutput.temporaryPath(for: matches)
         defer {
             try? FileManager.default.removeItem(atPath: tempFeatures)
             try? FileManager.default.removeItem(atPath: tempMatches)
@@ -42,18 +42,7 @@ extension Hloc {
             try m.write(group + "/matching_scores0", scores0, shape: [count])
         }
         try m.finish()
-        try moveIntoPlace(tempFeatures, features)
-        try moveIntoPlace(tempMatches, matches)
-    }
-
-    static func temporaryPath(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-    }
-
-    static func moveIntoPlace(_ temp: String, _ path: String) throws {
-        if rename(temp, path) != 0 {
-            throw ArtifactError(file: path, "cannot move the finished file into place (\(String(cString: strerror(errno))))")
-        }
+        try AtomicOutput.moveIntoPlace(tempFeatures, features)
+        try AtomicOutput.moveIntoPlace(tempMatches, matches)
     }
 }

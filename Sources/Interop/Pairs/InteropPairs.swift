@@ -5,7 +5,7 @@ import Foundation
 /// One image pair as the interop commands see it: an id (names the per-pair
 /// artifacts), the two image names as hloc and COLMAP know them (paths relative to
 /// the image folder), and what the pair list says about the cameras.
-public struct InteropPair: Sendable, Equatable {
+public struct InteropPair: Sendable {
     public var id: String
     public var nameA: String
     public var nameB: String
@@ -14,12 +14,6 @@ public struct InteropPair: Sendable, Equatable {
     public var intrinsicsB: [Double]?
     public var sizeA: (width: Int, height: Int)?
     public var sizeB: (width: Int, height: Int)?
-
-    public static func == (l: InteropPair, r: InteropPair) -> Bool {
-        l.id == r.id && l.nameA == r.nameA && l.nameB == r.nameB && l.intrinsicsA == r.intrinsicsA && l.intrinsicsB == r.intrinsicsB
-            && l.sizeA?.width == r.sizeA?.width && l.sizeA?.height == r.sizeA?.height
-            && l.sizeB?.width == r.sizeB?.width && l.sizeB?.height == r.sizeB?.height
-    }
 }
 
 /// The pairs of a run, from any of three files:
