@@ -10,11 +10,11 @@ SWIFTFLAGS ?= -c $(CONFIG) -Xswiftc -enable-testing
 BIN        := .build/$(CONFIG)
 ROMA       := $(BIN)/roma
 ROMA_BENCH := $(BIN)/roma-bench
-APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config
+APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config libhdf5-dev libsqlite3-dev python3-venv
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv
 .PHONY: install uninstall test-install bench-startup
 
 help:
@@ -25,7 +25,7 @@ help:
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory"
-	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift [SHARD=i/n]: benchmark run"
+	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift|h5 [SHARD=i/n]: benchmark run (h5: FEATURES=… MATCHES=…)"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make compare         CONFIGS=\"<config folder> …\" [SEEDS=\"0 1 2\"]: one report comparing runs (paired bootstrap)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
@@ -49,10 +49,24 @@ build: deps
 # ROMA_REQUIRE_BROWSER=1, fails instead of skipping when it is missing.
 TEST_APT_PACKAGES := chromium
 
-test: deps
+test: deps interop-venv
 	$(SWIFT) build $(SWIFTFLAGS)
-	ROMA_REQUIRE_BROWSER=1 $(SWIFT) test $(SWIFTFLAGS)
+	ROMA_REQUIRE_BROWSER=1 ROMA_INTEROP_REQUIRED=1 $(SWIFT) test $(SWIFTFLAGS)
 	@$(MAKE) --no-print-directory test-install
+
+# The real clients the interop tests run (h5py, pycolmap; docs/interop.md), from PyPI
+# into .venv. Without PyPI the tests skip and say why (.venv/UNAVAILABLE holds pip's output).
+INTEROP_PIP := h5py==3.16.0 pycolmap==4.2.1 numpy==2.4.6
+interop-venv:
+	@if [ ! -f .venv/.interop-ready ]; then \
+	  rm -f .venv/UNAVAILABLE; \
+	  if python3 -m venv .venv && .venv/bin/pip install -q --timeout 30 --retries 1 $(INTEROP_PIP) > .venv/pip.log 2>&1; then \
+	    echo "$(INTEROP_PIP)" > .venv/.interop-ready; \
+	  else \
+	    mkdir -p .venv; { echo "pip could not install $(INTEROP_PIP) from PyPI:"; tail -3 .venv/pip.log 2>/dev/null; } > .venv/UNAVAILABLE; \
+	    echo "interop-venv: $$(head -1 .venv/UNAVAILABLE) the interop tests will skip"; \
+	  fi; \
+	fi
 
 demo: build
 	@bash scripts/demo.sh "$(ROMA)" "$(SHARED)" "$(DEMO_DIR)"

@@ -48,11 +48,16 @@ let package = Package(
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "OpenCVLoader", "Parallel"]),
         .target(name: "Baselines", dependencies: ["Artifacts", "OpenCVLoader", "CLinearAlgebra", "Parallel"]),
         .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "OpenCVLoader", "Geometry", "ImageIO", "Parallel"]),
+        // hloc's HDF5 files and COLMAP's SQLite database (docs/interop.md), through
+        // Debian's libhdf5-dev and libsqlite3-dev.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "Interop", dependencies: ["CHDF5", "CSQLite", "Artifacts", "Evaluation"]),
         .target(name: "Pipeline", dependencies: ["Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
         .executableTarget(
             name: "roma",
-            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint", "Parallel",
+            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint", "Parallel", "Interop",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
@@ -76,5 +81,6 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Parallel", "Evaluation", "ImageIO", "Artifacts", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Evaluation", "Artifacts", "TestSupport"]),
     ]
 )

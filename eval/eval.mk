@@ -1,6 +1,7 @@
 # Benchmark runs with file dependencies. Included by the Makefile; see docs/evaluation.md.
 #
-#   make eval   BENCH=<synthetic|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift>
+#   make eval   BENCH=<synthetic|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift|h5>
+#               (h5: FEATURES=features.h5 MATCHES=matches.h5, hloc's files; docs/interop.md)
 #   make report BENCH=… MATCHER=…      (re-renders the report from existing artifacts)
 #
 # One artifact per pair per stage; every folder name spells the parameters that made
@@ -47,7 +48,12 @@ endif
 
 EVAL_DIR       := $(RUNS)/$(EVAL_BENCH)
 EVAL_MATCH_DIR := $(EVAL_DIR)/$(MATCHER)
-ifeq ($(MATCHER),sift)
+# --- MATCHER=h5: matches from hloc files (interop; docs/interop.md) -----------------
+ifeq ($(MATCHER),h5)
+  EVAL_MATCH_DIR := $(EVAL_DIR)/h5-$(basename $(notdir $(MATCHES)))
+endif
+# --- end MATCHER=h5 -------------------------------------------------------------------
+ifneq ($(filter $(MATCHER),sift h5),)
   EVAL_SAMPLE_DIR := $(EVAL_MATCH_DIR)/native
 else
   EVAL_SAMPLE_DIR := $(EVAL_MATCH_DIR)/n$(NUM)-seed$(SEED)
@@ -79,8 +85,8 @@ eval-where:
 
 ifneq ($(filter eval-run,$(MAKECMDGOALS)),)
 
-ifeq ($(filter $(MATCHER),roma oracle sift),)
-  $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift)
+ifeq ($(filter $(MATCHER),roma oracle sift h5),)
+  $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift, h5)
 endif
 ifeq ($(MATCHER),oracle)
 ifneq ($(BENCH),synthetic)
@@ -104,7 +110,7 @@ endif
 # `roma estimate` exits 3 after writing a `failed:` pose (too few matches, degenerate
 # input): the benchmark counts that pair as 90°, so the run goes on.
 # Repetition k of the estimate reads sample k (MegaDepth) or sample 0 (ScanNet, sift).
-eval_sample_rep = $(if $(and $(filter yes,$(EVAL_RESAMPLE)),$(filter-out sift,$(MATCHER))),$(1),0)
+eval_sample_rep = $(if $(and $(filter yes,$(EVAL_RESAMPLE)),$(filter-out sift h5,$(MATCHER))),$(1),0)
 
 define EVAL_DECODE_RULE
 $(EVAL_DIR)/decoded/$(1).decoded.safetensors: $(EVAL_IMAGE_$(1))
@@ -140,11 +146,26 @@ $(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_MATCH_RULE,$(p))))
 endif
 ifeq ($(MATCHER),sift)
 $(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_SIFT_RULE,$(p))))
-else
+else ifneq ($(MATCHER),h5)
 # A sample rule for repetition k only where an estimate reads it (all k, or just 0).
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(if $(filter $(k),$(call eval_sample_rep,$(k))),$(eval $(call EVAL_SAMPLE_RULE,$(p),$(k))))))
 endif
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(eval $(call EVAL_ESTIMATE_RULE,$(p),$(k)))))
+
+# --- MATCHER=h5: one `roma import hloc` writes every pair's matches (docs/interop.md) --
+# FEATURES (hloc's features.h5, for its sparse layout) and MATCHES (matches.h5); image
+# names in them are the pair list's paths. Every repetition estimates on these matches.
+ifeq ($(MATCHER),h5)
+ifeq ($(MATCHES),)
+  $(error MATCHER=h5 needs MATCHES=matches.h5 (and FEATURES=features.h5 for hloc's sparse layout))
+endif
+EVAL_H5_STAMP := $(EVAL_SAMPLE_DIR)/r0/.imported
+$(EVAL_H5_STAMP): $(MATCHES) $(FEATURES) $(EVAL_EST_DIR)/pairs.mk
+	$(ROMA) import hloc $(if $(FEATURES),--features $(FEATURES)) --matches $(MATCHES) --pairs $(EVAL_EST_DIR)/pairs.json -o $(@D)
+	@touch $@
+$(foreach p,$(EVAL_PAIRS),$(EVAL_SAMPLE_DIR)/r0/$(p).matches.safetensors): $(EVAL_H5_STAMP) ;
+endif
+# --- end MATCHER=h5 -------------------------------------------------------------------
 
 EVAL_POSES := $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
 

@@ -15,6 +15,7 @@ struct Roma: ParsableCommand {
         subcommands: [
             Decode.self, Match.self, Sample.self, Estimate.self, Evaluate.self, Report.self, Compare.self,
             Pose.self, Synth.self, Info.self, Sift.self, Weights.self,
+            Import.self, Export.self,
         ]
     )
 }
