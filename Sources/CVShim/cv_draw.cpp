@@ -48,6 +48,19 @@ extern "C" int cvshim_draw_circle(uint8_t *rgb, int width, int height, double cx
     }
 }
 
+extern "C" int cvshim_draw_rectangle(uint8_t *rgb, int width, int height, double x0, double y0, double x1, double y1,
+                                     uint32_t color, int thickness) {
+    if (!validCanvas(rgb, width, height)) return 1;
+    try {
+        cv::Mat canvas(height, width, CV_8UC3, rgb);
+        cv::rectangle(canvas, fixedPoint(x0, y0), fixedPoint(x1, y1), rgbScalar(color), thickness < 0 ? cv::FILLED : thickness,
+                      cv::LINE_8, kShift);
+        return 0;
+    } catch (const std::exception &) {
+        return 1;
+    }
+}
+
 extern "C" int cvshim_draw_text(uint8_t *rgb, int width, int height, const char *text, double x, double y, double scale,
                                 uint32_t color, int thickness) {
     if (!validCanvas(rgb, width, height) || text == nullptr || thickness < 1) return 1;

@@ -109,6 +109,8 @@ FORWARD(int, cvshim_draw_line, (uint8_t *rgb, int width, int height, double x0, 
         (rgb, width, height, x0, y0, x1, y1, color, thickness))
 FORWARD(int, cvshim_draw_circle, (uint8_t *rgb, int width, int height, double cx, double cy, double radius, uint32_t color, int thickness),
         (rgb, width, height, cx, cy, radius, color, thickness))
+FORWARD(int, cvshim_draw_rectangle, (uint8_t *rgb, int width, int height, double x0, double y0, double x1, double y1, uint32_t color, int thickness),
+        (rgb, width, height, x0, y0, x1, y1, color, thickness))
 FORWARD(int, cvshim_draw_text, (uint8_t *rgb, int width, int height, const char *text, double x, double y, double scale, uint32_t color, int thickness),
         (rgb, width, height, text, x, y, scale, color, thickness))
 FORWARD(int, cvshim_draw_text_size, (const char *text, double scale, int thickness, int *text_width, int *text_height),

@@ -18,6 +18,10 @@ int cvshim_draw_line(uint8_t *rgb, int width, int height, double x0, double y0, 
 int cvshim_draw_circle(uint8_t *rgb, int width, int height, double cx, double cy, double radius,
                        uint32_t color, int thickness);
 
+// thickness < 0 fills the rectangle.
+int cvshim_draw_rectangle(uint8_t *rgb, int width, int height, double x0, double y0, double x1, double y1,
+                          uint32_t color, int thickness);
+
 // (x, y) is the left end of the text's baseline; scale 1 is about 22 px tall (Hershey simplex).
 int cvshim_draw_text(uint8_t *rgb, int width, int height, const char *text, double x, double y, double scale,
                      uint32_t color, int thickness);

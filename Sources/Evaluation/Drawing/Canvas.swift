@@ -36,6 +36,11 @@ public struct Canvas: Sendable {
         _ = rgb.withUnsafeMutableBufferPointer { cvshim_draw_line($0.baseAddress, w, h, x0, y0, x1, y1, color, Int32(thickness)) }
     }
 
+    public mutating func rectangle(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, color: UInt32, filled: Bool = false, thickness: Int = 1) {
+        let (w, h) = (Int32(width), Int32(height))
+        _ = rgb.withUnsafeMutableBufferPointer { cvshim_draw_rectangle($0.baseAddress, w, h, x0, y0, x1, y1, color, filled ? -1 : Int32(thickness)) }
+    }
+
     public mutating func circle(_ x: Double, _ y: Double, radius: Double, color: UInt32, filled: Bool = true, thickness: Int = 1) {
         let (w, h) = (Int32(width), Int32(height))
         _ = rgb.withUnsafeMutableBufferPointer { cvshim_draw_circle($0.baseAddress, w, h, x, y, radius, color, filled ? -1 : Int32(thickness)) }

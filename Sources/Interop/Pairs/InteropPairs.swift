@@ -1,6 +1,7 @@
 import Artifacts
 import Evaluation
 import Foundation
+import ImageIO
 
 /// One image pair as the interop commands see it: an id (names the per-pair
 /// artifacts), the two image names as hloc and COLMAP know them (paths relative to
@@ -84,8 +85,8 @@ public struct InteropPairs: Sendable {
         }
         for name in imageNames where sizes[name] == nil {
             let file = name.hasPrefix("/") ? name : imageRoot + "/" + name
-            do { sizes[name] = try ImageHeader.size(of: file) } catch let error as DatasetError {
-                throw ArtifactError(file: source, "needs the size of every image: \(error.message) (give --images DIR, the folder the names are relative to)")
+            do { sizes[name] = try ImageHeader.size(of: file) } catch let error as ArtifactError {
+                throw ArtifactError(file: source, "needs the size of every image: \(error.description) (give --images DIR, the folder the names are relative to)")
             }
         }
         return sizes
