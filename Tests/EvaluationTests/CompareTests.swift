@@ -4,6 +4,7 @@ import Parallel
 import Testing
 import TestSupport
 @testable import Evaluation
+import ImageIO
 
 /// Results of one made-up run: one repetition per pair, the given pose errors.
 func constructedResults(_ errors: [Double], bench: String = "synthetic", config: String = "a/n5-seed0/ransac-t0.5-seed0",
