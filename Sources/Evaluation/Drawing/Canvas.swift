@@ -1,5 +1,6 @@
 import Artifacts
 import CVShim
+import ImageIO
 import Foundation
 
 /// An RGB picture being drawn for a report: figures, match pictures, synthetic images.
@@ -99,13 +100,9 @@ public struct Canvas: Sendable {
         }
     }
 
-    /// Reads an image file (any format OpenCV decodes) through the decode shim.
+    /// Reads a JPEG or PNG through ImageIO's reader (same checks as `roma decode`).
     public static func read(_ path: String) throws -> Canvas {
-        var pixels: UnsafeMutablePointer<UInt8>?
-        var w: Int32 = 0, h: Int32 = 0, depth: Int32 = 0
-        let status = cvshim_decode_rgb(path, &pixels, &w, &h, &depth)
-        guard status == 0, let pixels else { throw ArtifactError(file: path, "cannot be decoded as an 8-bit image (code \(status))") }
-        defer { cvshim_free(pixels) }
-        return Canvas(width: Int(w), height: Int(h), rgb: [UInt8](UnsafeBufferPointer(start: pixels, count: Int(w) * Int(h) * 3)))
+        let image = try ImageFile.read(path)
+        return Canvas(width: image.width, height: image.height, rgb: image.pixels)
     }
 }
