@@ -14,7 +14,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev libjpeg62-turbo-dev
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights fuzz
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory"
+	@echo "make fuzz            fuzz every reader through roma for FUZZ_SECONDS (docs/bad-input.md)"
 	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift [SHARD=i/n]: benchmark run"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
@@ -42,6 +43,14 @@ build: deps
 test: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 	$(SWIFT) test $(SWIFTFLAGS)
+	$(ROMA_BENCH) fuzz --seconds $(TEST_FUZZ_SECONDS) --seed $(FUZZ_SEED)
+
+# Process-level fuzzing of every reader (docs/bad-input.md); `make test` runs it briefly.
+FUZZ_SECONDS      ?= 300
+TEST_FUZZ_SECONDS ?= 30
+FUZZ_SEED         ?= 19
+fuzz: build
+	$(ROMA_BENCH) fuzz --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
 
 demo: build
 	@bash scripts/demo.sh "$(ROMA)" "$(SHARED)" "$(DEMO_DIR)"
