@@ -40,6 +40,18 @@ import TestSupport
         }
     }
 
+    @Test func pixelLimitFollowsTheEnvironment() throws {
+        let dir = TestPaths.scratch("badcli")
+        let small = TestPaths.fixture("decode/small.png")  // 60×45 = 2700 pixels
+        var environment = ProcessInfo.processInfo.environment
+        environment["ROMA_MAX_IMAGE_PIXELS"] = "2000"
+        let refused = try RomaCLI.run(["decode", small, "-o", dir + "/d.safetensors"], environment: environment)
+        #expect(refused.status == 1 && refused.stderr.contains("60×45") && refused.stderr.contains("2000"), "\(refused.stderr)")
+        environment["ROMA_MAX_IMAGE_PIXELS"] = "2700"
+        #expect(try RomaCLI.run(["decode", small, "-o", dir + "/d.safetensors", "--coarse", "56", "--upsampled", "none"],
+                                environment: environment).status == 0)
+    }
+
     /// Item 1: used to die with SIGILL from a `try!` inside FileHandle.readData.
     @Test func pairListNamingAFolderAsAnImage() throws {
         let dir = TestPaths.scratch("badcli")

@@ -43,6 +43,17 @@ import TestSupport
         }
     }
 
+    @Test func corruptJPEGScanDataIsRefused() throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.jpeg)))
+        // A run of 0xFF inside the entropy-coded scan: libjpeg warns "Corrupt JPEG data:
+        // premature end of data segment" and OpenCV alone would return the image.
+        for i in 12000..<12032 { bytes[i] = 0xFF }
+        let path = TestPaths.scratch("badimg") + "/corrupt.jpg"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let problem = try #require(refusal(path))
+        #expect(problem.contains("Corrupt JPEG data"), "\(problem)")
+    }
+
     @Test func damagedPNGImageDataIsRefused() throws {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.png)))
         let idat = try #require(bytes.indices.first { Array(bytes[$0..<$0 + 4]) == Array("IDAT".utf8) })
