@@ -26,7 +26,7 @@ public enum ImageFile {
             let count = Int(width) * Int(height) * 3
             return RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
         case Int(CVSHIM_ERR_DEPTH):
-            throw ArtifactError(file: path, "is a \(depth)-bit image; only 8-bit images are supported (the reference rejects 16-bit images too): convert it to 8 bits first")
+            throw ArtifactError(file: path, ImageSource.depthProblem(Int(depth)))
         case Int(CVSHIM_ERR_CHANNELS):
             throw ArtifactError(file: path, "has an unsupported number of colour channels")
         case Int(CVSHIM_ERR_ALLOC):

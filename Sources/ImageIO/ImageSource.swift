@@ -96,12 +96,14 @@ public struct ImageSource: Sendable {
         }
     }
 
+    static func depthProblem(_ bits: Int) -> String {
+        "is a \(bits)-bit image; only 8-bit images are supported (the reference rejects 16-bit images too): convert it to 8 bits first"
+    }
+
     private static func checkHeader(_ info: cvshim_image_info, format: Format, path: String) throws {
         let width = Int(info.width), height = Int(info.height)
         guard width > 0, height > 0 else { throw ArtifactError(file: path, "declares an empty image (\(width)×\(height))") }
-        guard info.bit_depth <= 8 else {
-            throw ArtifactError(file: path, "is a \(info.bit_depth)-bit image; only 8-bit images are supported (the reference rejects 16-bit images too): convert it to 8 bits first")
-        }
+        guard info.bit_depth <= 8 else { throw ArtifactError(file: path, depthProblem(Int(info.bit_depth))) }
         let limit = ImageLimits.maxPixels
         guard width <= ImageLimits.maxSide, height <= ImageLimits.maxSide, width * height <= limit else {
             throw ArtifactError(file: path, "is \(width)×\(height) pixels, above the limit of \(limit) pixels and \(ImageLimits.maxSide) per side "
