@@ -10,11 +10,11 @@ SWIFTFLAGS ?= -c $(CONFIG) -Xswiftc -enable-testing
 BIN        := .build/$(CONFIG)
 ROMA       := $(BIN)/roma
 ROMA_BENCH := $(BIN)/roma-bench
-APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config libhdf5-dev libsqlite3-dev python3-venv
+APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev libjpeg62-turbo-dev libpng-dev pkg-config libhdf5-dev libsqlite3-dev python3-venv
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv fuzz
 .PHONY: install uninstall test-install bench-startup
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory"
+	@echo "make fuzz            fuzz every reader through roma for FUZZ_SECONDS (docs/bad-input.md)"
 	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift|h5 [SHARD=i/n]: benchmark run (h5: FEATURES=… MATCHES=…)"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make compare         CONFIGS=\"<config folder> …\" [SEEDS=\"0 1 2\"]: one report comparing runs (paired bootstrap)"
@@ -52,6 +53,7 @@ TEST_APT_PACKAGES := chromium
 test: deps interop-venv
 	$(SWIFT) build $(SWIFTFLAGS)
 	ROMA_REQUIRE_BROWSER=1 ROMA_INTEROP_REQUIRED=1 $(SWIFT) test $(SWIFTFLAGS)
+	$(ROMA_BENCH) fuzz --seconds $(TEST_FUZZ_SECONDS) --seed $(FUZZ_SEED)
 	@$(MAKE) --no-print-directory test-install
 
 # The real clients the interop tests run (h5py, pycolmap; docs/interop.md), from PyPI
@@ -67,6 +69,13 @@ interop-venv:
 	    echo "interop-venv: $$(head -1 .venv/UNAVAILABLE) the interop tests will skip"; \
 	  fi; \
 	fi
+
+# Process-level fuzzing of every reader (docs/bad-input.md); `make test` runs it briefly.
+FUZZ_SECONDS      ?= 300
+TEST_FUZZ_SECONDS ?= 30
+FUZZ_SEED         ?= 19
+fuzz: build
+	$(ROMA_BENCH) fuzz --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
 
 demo: build
 	@bash scripts/demo.sh "$(ROMA)" "$(SHARED)" "$(DEMO_DIR)"

@@ -3,6 +3,9 @@ import PackageDescription
 
 // OpenCV 4 from Debian (libopencv-dev). Only the C++ shim sees its headers.
 let openCVLibraries = ["opencv_core", "opencv_imgcodecs", "opencv_imgproc", "opencv_features2d", "opencv_calib3d"]
+// The codecs OpenCV itself decodes with, driven directly to check files strictly
+// (Sources/CVShim/cv_image_check.cpp): libjpeg62-turbo-dev, libpng-dev.
+let codecLibraries = ["jpeg", "png16"]
 
 let package = Package(
     name: "roma-swift",
@@ -27,7 +30,7 @@ let package = Package(
             name: "CVShim",
             path: "Sources/CVShim",
             cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-std=c++17", "-O2"])],
-            linkerSettings: openCVLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("stdc++"), .unsafeFlags(["-Xlinker", "-Bsymbolic"])]
+            linkerSettings: (openCVLibraries + codecLibraries).map { .linkedLibrary($0) } + [.linkedLibrary("stdc++"), .unsafeFlags(["-Xlinker", "-Bsymbolic"])]
         ),
         .target(name: "OpenCVLoader", path: "Sources/OpenCVLoader", linkerSettings: [.linkedLibrary("dl")]),
 

@@ -74,7 +74,7 @@ public struct Artifact: Sendable {
     /// The tensor `name`, whose shape must match `shape` where given (nil entries match any size).
     public func tensor(_ name: String, shape expected: [Int?]? = nil) throws -> TensorData {
         guard let t = tensors[name] else {
-            throw ArtifactError(file: source, "missing tensor '\(name)' (has: \(tensorNames.joined(separator: ", ")))")
+            throw ArtifactError(file: source, "missing tensor '\(name)' (has: \(ArtifactError.excerpt(tensorNames.joined(separator: ", "), limit: 200)))")
         }
         if let expected {
             let matches = expected.count == t.shape.count && zip(expected, t.shape).allSatisfy { $0 == nil || $0 == $1 }
@@ -133,7 +133,7 @@ public struct Artifact: Sendable {
     /// A required integer metadata value.
     public func metaInt(_ key: String) throws -> Int {
         let text = try meta(key)
-        guard let v = Int(text) else { throw ArtifactError(file: source, "metadata '\(key)' = '\(text)' is not an integer") }
+        guard let v = Int(text) else { throw ArtifactError(file: source, "metadata '\(key)' = '\(ArtifactError.excerpt(text))' is not an integer") }
         return v
     }
 
@@ -143,13 +143,13 @@ public struct Artifact: Sendable {
             throw ArtifactError(file: source, "no 'schema' in metadata; expected \(expected) (see docs/artifacts.md)")
         }
         guard let found = Schema(parsing: text) else {
-            throw ArtifactError(file: source, "unreadable schema '\(text)'; expected \(expected)")
+            throw ArtifactError(file: source, "unreadable schema '\(ArtifactError.excerpt(text))'; expected \(expected)")
         }
         guard found.name == expected.name else {
-            throw ArtifactError(file: source, "is a \(found) artifact, expected \(expected)")
+            throw ArtifactError(file: source, "is a \(ArtifactError.excerpt(found.description)) artifact, expected \(expected)")
         }
         guard found.version == expected.version else {
-            throw ArtifactError(file: source, "schema \(found) is a version this tool does not read; it reads \(expected)")
+            throw ArtifactError(file: source, "schema \(ArtifactError.excerpt(found.description)) is a version this tool does not read; it reads \(expected)")
         }
     }
 

@@ -13,4 +13,10 @@ public struct ArtifactError: Error, CustomStringConvertible, LocalizedError, Sen
 
     public var description: String { "\(file): \(problem)" }
     public var errorDescription: String? { description }
+
+    /// `text` cut to `limit` characters with an ellipsis: error messages quote values
+    /// read from files, and a file can hold a megabyte-long schema string.
+    public static func excerpt(_ text: String, limit: Int = 64) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "…"
+    }
 }

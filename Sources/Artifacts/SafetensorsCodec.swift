@@ -57,12 +57,15 @@ enum SafetensorsCodec {
             throw fail("header is not valid JSON")
         }
         guard let header = parsed as? [String: Any] else { throw fail("header is not a JSON object") }
+        if let key = JSONDuplicateKeys.first(in: headerBytes) {
+            throw fail("header repeats the key '\(ArtifactError.excerpt(key))' (a tensor name or __metadata__ given twice)")
+        }
 
         var metadata: [String: String] = [:]
         if let meta = header["__metadata__"] {
             guard let dict = meta as? [String: Any] else { throw fail("__metadata__ is not an object") }
             for (k, v) in dict {
-                guard let s = v as? String else { throw fail("__metadata__ value of '\(k)' is not a string") }
+                guard let s = v as? String else { throw fail("__metadata__ value of '\(ArtifactError.excerpt(k))' is not a string") }
                 metadata[k] = s
             }
         }
@@ -70,30 +73,30 @@ enum SafetensorsCodec {
         let dataSize = data.count - dataStart
         var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
         for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any] else { throw fail("entry '\(name)' is not an object") }
+            guard let info = value as? [String: Any] else { throw fail("entry '\(ArtifactError.excerpt(name))' is not an object") }
             guard let dtypeText = info["dtype"] as? String, let dtype = DType(rawValue: dtypeText) else {
-                throw fail("tensor '\(name)' has unknown dtype \(String(describing: info["dtype"] ?? "nil"))")
+                throw fail("tensor '\(ArtifactError.excerpt(name))' has unknown dtype \(ArtifactError.excerpt(String(describing: info["dtype"] ?? "nil")))")
             }
             guard let shapeAny = info["shape"] as? [Any], let shape = intArray(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
-                throw fail("tensor '\(name)' has an invalid shape")
+                throw fail("tensor '\(ArtifactError.excerpt(name))' has an invalid shape")
             }
             guard let offsetsAny = info["data_offsets"] as? [Any], let offsets = intArray(offsetsAny), offsets.count == 2 else {
-                throw fail("tensor '\(name)' has invalid data_offsets")
+                throw fail("tensor '\(ArtifactError.excerpt(name))' has invalid data_offsets")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= dataSize else {
-                throw fail("tensor '\(name)' byte range \(begin)..<\(end) lies outside the \(dataSize)-byte data section (truncated?)")
+                throw fail("tensor '\(ArtifactError.excerpt(name))' byte range \(begin)..<\(end) lies outside the \(dataSize)-byte data section (truncated?)")
             }
             var expected = dtype.byteSize
             for d in shape {
                 let (product, overflow) = expected.multipliedReportingOverflow(by: d)
                 guard !overflow, product <= dataSize else {
-                    throw fail("tensor '\(name)' shape \(shape) needs more bytes than the file holds")
+                    throw fail("tensor '\(ArtifactError.excerpt(name))' shape \(shape) needs more bytes than the file holds")
                 }
                 expected = product
             }
             guard expected == end - begin else {
-                throw fail("tensor '\(name)' shape \(shape) of \(dtype.rawValue) needs \(expected) bytes, its range holds \(end - begin)")
+                throw fail("tensor '\(ArtifactError.excerpt(name))' shape \(shape) of \(dtype.rawValue) needs \(expected) bytes, its range holds \(end - begin)")
             }
             entries.append((name, dtype, shape, begin, end))
         }
@@ -101,7 +104,7 @@ enum SafetensorsCodec {
         var cursor = 0
         for e in entries {
             guard e.begin == cursor else {
-                throw fail(e.begin < cursor ? "tensor '\(e.name)' overlaps the previous tensor" : "gap before tensor '\(e.name)'")
+                throw fail(e.begin < cursor ? "tensor '\(ArtifactError.excerpt(e.name))' overlaps the previous tensor" : "gap before tensor '\(ArtifactError.excerpt(e.name))'")
             }
             cursor = e.end
         }

@@ -7,15 +7,17 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-extern "C" int cvshim_decode_rgb(const char *path, uint8_t **pixels, int *width, int *height, int *depth_bits) {
+extern "C" int cvshim_decode_rgb(const uint8_t *bytes, size_t count, uint8_t **pixels, int *width, int *height, int *depth_bits) {
     *pixels = nullptr;
     *width = 0;
     *height = 0;
     *depth_bits = 0;
     try {
+        if (!bytes || count == 0) return CVSHIM_ERR_UNREADABLE;
         // IMREAD_UNCHANGED keeps the stored pixel grid (OpenCV ignores EXIF orientation
         // in this mode, as Pillow's Image.open does) and the native depth and channels.
-        cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
+        const cv::Mat file(1, static_cast<int>(count), CV_8U, const_cast<uint8_t *>(bytes));
+        cv::Mat raw = cv::imdecode(file, cv::IMREAD_UNCHANGED);
         if (raw.empty()) return CVSHIM_ERR_UNREADABLE;
         *depth_bits = raw.depth() == CV_8U ? 8 : (raw.depth() == CV_16U ? 16 : 32);
         if (raw.depth() != CV_8U) return CVSHIM_ERR_DEPTH;

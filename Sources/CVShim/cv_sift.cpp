@@ -34,13 +34,14 @@ void configure_threads(int threads) {
 
 }  // namespace
 
-extern "C" int cvshim_sift_detect(const char *path, int max_features, int threads, cvshim_sift_features *out) {
+extern "C" int cvshim_sift_detect(const uint8_t *bytes, size_t count, int max_features, int threads, cvshim_sift_features *out) {
     if (!out) return CVSHIM_SIFT_ERR_ARGUMENT;
     *out = cvshim_sift_features{0, 0, 0, nullptr, nullptr};
-    if (!path || max_features <= 0) return CVSHIM_SIFT_ERR_ARGUMENT;
+    if (!bytes || count == 0 || max_features <= 0) return CVSHIM_SIFT_ERR_ARGUMENT;
     try {
         configure_threads(threads);
-        cv::Mat gray = cv::imread(path, cv::IMREAD_GRAYSCALE | cv::IMREAD_IGNORE_ORIENTATION);
+        const cv::Mat file(1, static_cast<int>(count), CV_8U, const_cast<uint8_t *>(bytes));
+        cv::Mat gray = cv::imdecode(file, cv::IMREAD_GRAYSCALE | cv::IMREAD_IGNORE_ORIENTATION);
         if (gray.empty()) return CVSHIM_SIFT_ERR_UNREADABLE;
         out->width = gray.cols;
         out->height = gray.rows;

@@ -27,6 +27,9 @@ enum SafetensorsWeights {
         guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
             throw fail("header is not a JSON object")
         }
+        if let key = JSONDuplicateKeys.first(in: headerData) {
+            throw fail("header repeats the key '\(ArtifactError.excerpt(key))' (a tensor name or __metadata__ given twice)")
+        }
         let dataStart = 8 + headerLength
         let dataSize = fileSize - dataStart
 

@@ -4,29 +4,29 @@ import Foundation
 
 /// Reading and writing image files through the OpenCV shim.
 public enum ImageFile {
-    /// Decodes JPEG/PNG (anything OpenCV reads) to RGB without applying EXIF
-    /// orientation, so the pixel grid stays aligned with dataset intrinsics.
-    /// Grayscale becomes RGB and alpha is dropped, as Pillow's `convert("RGB")`
-    /// does in the reference; 16-bit images are rejected, as the reference does.
+    /// Decodes a JPEG or PNG to RGB without applying EXIF orientation, so the pixel
+    /// grid stays aligned with dataset intrinsics. Grayscale becomes RGB and alpha is
+    /// dropped, as Pillow's `convert("RGB")` does in the reference; 16-bit images,
+    /// truncated or damaged files and images beyond `ImageLimits` are rejected before
+    /// decoding (see `ImageSource`).
     public static func read(_ path: String) throws -> RGBImage {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ArtifactError(file: path, "no such image file")
-        }
-        guard !isDirectory.boolValue else { throw ArtifactError(file: path, "is a folder, not an image") }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw ArtifactError(file: path, "image is not readable (permissions)")
-        }
+        try read(ImageSource.open(path))
+    }
+
+    public static func read(_ source: ImageSource) throws -> RGBImage {
+        let path = source.path
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0, depth: Int32 = 0
-        let code = cvshim_decode_rgb(path, &pixels, &width, &height, &depth)
+        let code = source.bytes.withUnsafeBytes {
+            cvshim_decode_rgb($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count, &pixels, &width, &height, &depth)
+        }
         defer { cvshim_free(pixels) }
         switch Int(code) {
         case Int(CVSHIM_OK):
             let count = Int(width) * Int(height) * 3
             return RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
         case Int(CVSHIM_ERR_DEPTH):
-            throw ArtifactError(file: path, "is a \(depth)-bit image; only 8-bit images are supported (the reference rejects 16-bit images too): convert it to 8 bits first")
+            throw ArtifactError(file: path, ImageSource.depthProblem(Int(depth)))
         case Int(CVSHIM_ERR_CHANNELS):
             throw ArtifactError(file: path, "has an unsupported number of colour channels")
         case Int(CVSHIM_ERR_ALLOC):

@@ -99,8 +99,12 @@ static void *symbol(const char *name) {
     }
 
 // cv_decode.h
-FORWARD(int, cvshim_decode_rgb, (const char *path, uint8_t **pixels, int *width, int *height, int *depth_bits),
-        (path, pixels, width, height, depth_bits))
+FORWARD(int, cvshim_decode_rgb, (const uint8_t *bytes, size_t count, uint8_t **pixels, int *width, int *height, int *depth_bits),
+        (bytes, count, pixels, width, height, depth_bits))
+
+// cv_image_check.h
+FORWARD(int, cvshim_image_probe, (const uint8_t *bytes, size_t count, cvshim_image_info *info), (bytes, count, info))
+FORWARD(int, cvshim_image_verify, (const uint8_t *bytes, size_t count, cvshim_image_info *info), (bytes, count, info))
 FORWARD(int, cvshim_encode_rgb, (const char *path, const uint8_t *pixels, int width, int height), (path, pixels, width, height))
 FORWARD(void, cvshim_free, (void *p), (p))
 
@@ -133,8 +137,8 @@ FORWARD(int, roma_cv_method_ransac, (void), ())
 FORWARD(int, roma_cv_method_usac_accurate, (void), ())
 
 // cv_sift.h
-FORWARD(int, cvshim_sift_detect, (const char *path, int max_features, int threads, cvshim_sift_features *out),
-        (path, max_features, threads, out))
+FORWARD(int, cvshim_sift_detect, (const uint8_t *bytes, size_t count, int max_features, int threads, cvshim_sift_features *out),
+        (bytes, count, max_features, threads, out))
 FORWARD(void, cvshim_sift_release, (cvshim_sift_features * features), (features))
 FORWARD(int, cvshim_sift_nearest,
         (const float *query, int query_count, const float *train, int train_count, int k, int threads, int32_t *nearest_index,

@@ -109,7 +109,7 @@ struct GeometryBench: ParsableCommand {
     }
 
     private func numbers(_ text: String, _ flag: String) throws -> [Double] {
-        let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let values = text.split(separator: ",").map { DecimalNumber.parse($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { throw ValidationError("\(flag) '\(text)' is not a list of numbers") }
         return values.map { $0! }
     }

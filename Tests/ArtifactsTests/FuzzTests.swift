@@ -72,4 +72,47 @@ import Testing
             #expect(throws: ArtifactError.self, "\(label)") { _ = try Artifact.decode(data, source: label) }
         }
     }
+
+    /// Every schema reader on damaged copies of a valid artifact of its kind: each
+    /// outcome is a value or an ArtifactError naming the file, never a trap. (The
+    /// process-level driver, `roma-bench fuzz`, runs the same damage through `roma`.)
+    @Test func schemaReadersNeverCrash() throws {
+        let decoded = DecodedImage(coarse: .init(width: 4, height: 3, rgb: [UInt8](repeating: 7, count: 36)), upsampled: nil,
+                                   originalWidth: 8, originalHeight: 6, sourcePath: "x.png").artifact
+        let warp = Warp(width: 3, height: 2, warpAB: (0..<12).map { Float($0) / 12 }, warpBA: (0..<12).map { -Float($0) / 12 },
+                        certaintyAB: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], certaintyBA: [1, 0, 1, 0, 1, 0],
+                        widthA: 30, heightA: 20, widthB: 30, heightB: 20).artifact
+        let matches = Matches(pointsA: [1, 2, 3, 4], pointsB: [5, 6, 7, 8], certainty: [0.5, 0.9]).artifact
+        let pose = PoseResult(rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1], translation: [1, 0, 0], model: .essential,
+                              matrix: [Double](repeating: 0.1, count: 9), inliers: [1, 0], status: "ok", iterations: 3, score: 1).artifact
+        let readers: [(String, Artifact, (Artifact) throws -> Void)] = [
+            ("decoded", decoded, { _ = try DecodedImage($0) }), ("warp", warp, { _ = try Warp($0) }),
+            ("matches", matches, { _ = try Matches($0) }), ("pose", pose, { _ = try PoseResult($0) }),
+        ]
+        var rng = Rng(s: 0x5EED_0019)
+        for (name, artifact, read) in readers {
+            let data = try artifact.encoded()
+            try read(try Artifact.decode(data, source: name))  // the undamaged file reads
+            var outcomes = (read: 0, refused: 0)
+            for _ in 0..<1500 {
+                var bytes = [UInt8](data)
+                for _ in 0..<(1 + Int(rng.next() % 3)) {
+                    let i = Int(rng.next() % UInt64(bytes.count))
+                    switch rng.next() % 3 {
+                    case 0: bytes[i] ^= UInt8(1 << (rng.next() % 8))
+                    case 1: bytes[i] = UInt8(truncatingIfNeeded: rng.next())
+                    default: bytes[i] = [0x00, 0xFF, UInt8(ascii: "9"), UInt8(ascii: "-")][Int(rng.next() % 4)]
+                    }
+                }
+                do {
+                    try read(try Artifact.decode(Data(bytes), source: "\(name).safetensors"))
+                    outcomes.read += 1
+                } catch let error as ArtifactError {
+                    #expect(error.file == "\(name).safetensors")
+                    outcomes.refused += 1
+                }
+            }
+            #expect(outcomes.read > 0 && outcomes.refused > 0, "\(name): \(outcomes)")
+        }
+    }
 }

@@ -16,9 +16,9 @@ struct WarpedPair {
     static let shared: WarpedPair = {
         let folder = TestPaths.scratch("sift-pair")
         let texture = BlobTexture(seed: 8, count: 700, width: Double(width), height: Double(height))
-        let a = folder + "/a.pgm", b = folder + "/b.pgm"
-        try! writePGM(texture.render(width: width, height: height, through: nil), width: width, height: height, to: a)
-        try! writePGM(texture.render(width: width, height: height, through: warp), width: width, height: height, to: b)
+        let a = folder + "/a.png", b = folder + "/b.png"
+        try! writeGrayPNG(texture.render(width: width, height: height, through: nil), width: width, height: height, to: a)
+        try! writeGrayPNG(texture.render(width: width, height: height, through: warp), width: width, height: height, to: b)
         return WarpedPair(a: a, b: b, folder: folder)
     }()
 }
@@ -94,8 +94,8 @@ struct WarpedPair {
     /// A flat image has no keypoints: zero matches, written and read back, no crash.
     @Test func featurelessImageGivesAnEmptyArtifact() throws {
         let folder = TestPaths.scratch("sift-flat")
-        let flat = folder + "/flat.pgm"
-        try writePGM([UInt8](repeating: 90, count: 64 * 48), width: 64, height: 48, to: flat)
+        let flat = folder + "/flat.png"
+        try writeGrayPNG([UInt8](repeating: 90, count: 64 * 48), width: 64, height: 48, to: flat)
         let result = try siftMatchResult(imageA: flat, imageB: WarpedPair.shared.a, options: SIFTOptions())
         #expect(result.keypointsA == 0 && result.matches.count == 0)
         let path = folder + "/m.safetensors"
@@ -156,15 +156,15 @@ struct WarpedPair {
         let garbage = folder + "/garbage.jpg"
         try Data("this is not a JPEG".utf8).write(to: URL(fileURLWithPath: garbage))
         let text = message { _ = try siftMatches(imageA: garbage, imageB: WarpedPair.shared.b, options: SIFTOptions()) }
-        #expect(text.contains(garbage) && text.contains("cannot be decoded"), "\(text)")
+        #expect(text.contains(garbage) && text.contains("not a JPEG or PNG"), "\(text)")
 
-        // A real JPEG cut short is also refused or decoded partially, never a crash.
+        // A real JPEG cut short is refused, naming the file.
         if let jpeg = TestPaths.sharedFile("images/sacre_coeur_A.jpg") {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: jpeg))
             let cut = folder + "/cut.jpg"
             try bytes.prefix(200).write(to: URL(fileURLWithPath: cut))
             let cutText = message { _ = try siftMatches(imageA: cut, imageB: jpeg, options: SIFTOptions()) }
-            #expect(cutText.contains(cut), "\(cutText)")
+            #expect(cutText.contains(cut) && cutText.contains("truncated"), "\(cutText)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Parallel
 import Foundation
+import ImageIO
 
 /// A 3×3 homography acting on (x, y) in the tool's pixel convention.
 struct Homography {
@@ -76,10 +77,8 @@ struct BlobTexture {
     }
 }
 
-/// Writes 8-bit grayscale as binary PGM, which OpenCV reads; keeps the tests free of
-/// any encoder.
-func writePGM(_ pixels: [UInt8], width: Int, height: Int, to path: String) throws {
-    var data = Data("P5\n\(width) \(height)\n255\n".utf8)
-    data.append(contentsOf: pixels)
-    try data.write(to: URL(fileURLWithPath: path))
+/// Writes 8-bit grayscale as a PNG (grey replicated to RGB, which OpenCV's grayscale
+/// read turns back into the same values); the tool reads only JPEG and PNG.
+func writeGrayPNG(_ pixels: [UInt8], width: Int, height: Int, to path: String) throws {
+    try ImageFile.write(RGBImage(width: width, height: height, pixels: pixels.flatMap { [$0, $0, $0] }), to: path)
 }

@@ -34,7 +34,14 @@ struct DatasetTests {
         ("a.png b.png \(K) 500 0.1 320 0 500 240 0 0 1 \(T)", "skew"),
         ("a.png b.png \(K) \(K) 2 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1", "not a rotation"),
         ("a.png b.png \(K) \(K) 1 0 0 0 0 1 0 0 0 0 1 0 0 0 1 1", "last row"),
-        ("a.png b.png \(K) \(K) 1 0 0 nan 0 1 0 0 0 0 1 0 0 0 0 1", "not a finite number"),
+        ("a.png b.png \(K) \(K) 1 0 0 nan 0 1 0 0 0 0 1 0 0 0 0 1", "not a plain decimal number"),
+        // Issue 19 item 4: strtod-style leniency read these as 51 and 16.
+        ("a.png b.png \(K) \(K) 1 0 0 51\u{0}2 0 1 0 0 0 0 1 0 0 0 0 1", "field 24 '51\u{0}2' is not a plain decimal"),
+        ("a.png b.png 0x10 0 320 0 500 240 0 0 1 \(K) \(T)", "field 3 '0x10' is not a plain decimal"),
+        ("a.png b.png \(K) \(K) 1 0 0 inf 0 1 0 0 0 0 1 0 0 0 0 1", "plain decimal"),
+        ("a.png b.png \(K) \(K) 1 0 0 1_0 0 1 0 0 0 0 1 0 0 0 0 1", "plain decimal"),
+        // Issue 19 item 5: a zero translation has no direction to score against.
+        ("a.png b.png \(K) \(K) 1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1", "translation is (nearly) zero"),
         ("id=x a b \(K) \(K) \(T)\nid=x a b \(K) \(K) \(T)", "appears twice"),
         ("# only a comment", "no pairs"),
     ])
@@ -118,6 +125,33 @@ struct DatasetTests {
         default: #expect((try? Benchmark(parsing: text, syntheticFolder: "d"))?.name == text)
         }
     }
+
+    @Test("plain decimal numbers only", arguments: [
+        ("0.5", 0.5), ("-2", -2), ("+3.", 3), (".25", 0.25), ("1e-3", 1e-3), ("6.02E+23", 6.02e23),
+        ("0x10", nil), ("inf", nil), ("nan", nil), ("1e", nil), ("", nil), (" 1", nil), ("1 ", nil), ("51\u{0}2", nil),
+        ("--1", nil), ("1e400", nil), (".", nil), ("١", nil),
+    ] as [(String, Double?)])
+    func decimals(text: String, value: Double?) {
+        #expect(DecimalNumber.parse(text) == value, "'\(text)'")
+    }
+
+    @Test("a manifest holding a zero ground-truth translation is refused")
+    func degenerateManifest() throws {
+        let folder = TestPaths.scratch("manifest")
+        let list = folder + "/pairs.txt"
+        try Canvas(width: 40, height: 30).writePNG(to: folder + "/a.png")
+        try "a.png a.png \(Self.K) \(Self.K) \(Self.T)\n".write(toFile: list, atomically: true, encoding: .utf8)
+        var manifest = try BenchmarkManifest.prepare(try Benchmark(parsing: "pairs:" + list), datasetsFolder: folder)
+        manifest.pairs[0].translation = [0, 0, 0]
+        try manifest.write(to: folder + "/pairs.json")
+        #expect(throws: ArtifactError.self) { try BenchmarkManifest.read(folder + "/pairs.json") }
+        // Duplicate keys: the first "bench" would be silently replaced.
+        let text = try String(contentsOfFile: folder + "/pairs.json", encoding: .utf8)
+        try text.replacingOccurrences(of: "\"bench\"", with: "\"bench\" : \"x\", \"bench\"")
+            .write(toFile: folder + "/dup.json", atomically: true, encoding: .utf8)
+        #expect(throws: ArtifactError.self) { try BenchmarkManifest.read(folder + "/dup.json") }
+    }
+
 }
 
 @Suite("Datasets: ScanNet frame size")

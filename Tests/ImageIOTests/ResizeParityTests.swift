@@ -82,7 +82,7 @@ import TestSupport
         let dir = TestPaths.scratch("decode")
         let text = "\(dir)/notes.jpg"
         try "not an image".write(toFile: text, atomically: true, encoding: .utf8)
-        #expect(message { _ = try ImageFile.read(text) }?.contains("not a readable image") == true)
+        #expect(message { _ = try ImageFile.read(text) }?.contains("not a JPEG or PNG") == true)
         let png = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("decode/textured.png")))
         let truncated = "\(dir)/truncated.png"
         try png.prefix(200).write(to: URL(fileURLWithPath: truncated))

@@ -60,7 +60,18 @@ public struct Warp: Sendable {
                 throw ArtifactError(file: artifact.source, "tensor '\(name)' holds a non-finite value at element \(bad)")
             }
         }
+        for (name, values) in [("warp_ab", warpAB), ("warp_ba", warpBA)] {
+            if let bad = values.firstIndex(where: { abs($0) > Self.coordinateLimit }) {
+                throw ArtifactError(file: artifact.source, "tensor '\(name)' holds \(values[bad]) at element \(bad); normalised "
+                    + "coordinates lie in [-1, 1] inside the image and within ±\(Int(Self.coordinateLimit)) in any warp this tool writes")
+            }
+        }
     }
+
+    /// The largest |coordinate| a warp may hold: 1 is the image edge; RoMa clamps to
+    /// [-1, 1], the synthetic ground truth marks points far outside at up to ±1000.
+    /// Beyond it a value is garbage (1e30 would overflow pixel arithmetic downstream).
+    public static let coordinateLimit: Float = 1000
 
     public static func read(_ path: String) throws -> Warp {
         try Warp(Artifact.read(path))

@@ -1,6 +1,7 @@
 import Artifacts
 import OpenCVLoader
 import Foundation
+import ImageIO
 import Parallel
 
 /// SIFT keypoints and descriptors of one image.
@@ -29,17 +30,18 @@ public struct SIFTFeatures: Sendable {
     /// grayscale in its stored orientation (EXIF rotation is not applied, like every
     /// other stage of the tool).
     public static func detect(imageAt path: String, maxFeatures: Int) throws -> SIFTFeatures {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ArtifactError(file: path, "no such image file")
-        }
-        guard !isDirectory.boolValue else { throw ArtifactError(file: path, "is a folder, expected an image file") }
         guard maxFeatures >= 1 else { throw SIFTError.invalidOption("maxFeatures must be at least 1 (got \(maxFeatures))") }
+        // The same checks as `roma decode` (format, 8-bit, size limit, complete stream),
+        // so both stages accept and refuse the same files.
+        let source = try ImageSource.open(path)
 
         var raw = cvshim_sift_features()
         // OpenCV's own pool follows the tool's thread setting (ROMA_THREADS), so a
         // sharded run with several jobs per node does not oversubscribe the cores.
-        let status = cvshim_sift_detect(path, Int32(clamping: maxFeatures), Int32(clamping: Threads.count), &raw)
+        let status = source.bytes.withUnsafeBytes {
+            cvshim_sift_detect($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count,
+                               Int32(clamping: maxFeatures), Int32(clamping: Threads.count), &raw)
+        }
         defer { cvshim_sift_release(&raw) }
         switch Int(status) {
         case 0: break

@@ -3,6 +3,7 @@
 #ifndef ROMA_CVSHIM_H
 #define ROMA_CVSHIM_H
 #include "cv_decode.h"
+#include "cv_image_check.h"
 #include "cv_sift.h"
 #include "cv_draw.h"
 #include "cv_pose.h"

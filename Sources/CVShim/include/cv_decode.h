@@ -15,11 +15,11 @@ enum {
     CVSHIM_ERR_ALLOC = 4,
 };
 
-// Decodes an image file to packed 8-bit RGB, row-major, without applying EXIF
+// Decodes an image file held in memory (check it first with cv_image_check.h) to packed 8-bit RGB, row-major, without applying EXIF
 // orientation. Grayscale is replicated to three channels; alpha is dropped.
 // On success *pixels is malloc'ed (free with cvshim_free) and holds width*height*3 bytes.
 // *depth_bits reports the file's bit depth per channel when known (8 or 16).
-int cvshim_decode_rgb(const char *path, uint8_t **pixels, int *width, int *height, int *depth_bits);
+int cvshim_decode_rgb(const uint8_t *bytes, size_t count, uint8_t **pixels, int *width, int *height, int *depth_bits);
 
 // Encodes packed 8-bit RGB to a file whose extension picks the format (.png, .jpg).
 // Returns 0 on success.

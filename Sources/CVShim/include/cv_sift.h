@@ -1,5 +1,6 @@
 #ifndef ROMA_CV_SIFT_H
 #define ROMA_CV_SIFT_H
+#include <stddef.h>
 #include <stdint.h>
 #ifdef __cplusplus
 extern "C" {
@@ -16,7 +17,8 @@ enum {
 // Length of one SIFT descriptor.
 #define CVSHIM_SIFT_DIM 128
 
-// SIFT keypoints of one image, detected on its grayscale version as stored in the
+// SIFT keypoints of one image file held in memory (checked first with
+// cv_image_check.h, which applies the size limit), detected on its grayscale version as stored in the
 // file (EXIF orientation is not applied). Keypoints are sorted by a total order
 // (response, then position, size, angle) so the result does not depend on how
 // OpenCV's threads happened to interleave.
@@ -33,7 +35,7 @@ typedef struct {
 // first call with threads > 0, so concurrent callers never resize it under one
 // another; later values are ignored.
 // On success the arrays are malloc'ed; release them with cvshim_sift_release.
-int cvshim_sift_detect(const char *path, int max_features, int threads, cvshim_sift_features *out);
+int cvshim_sift_detect(const uint8_t *bytes, size_t count, int max_features, int threads, cvshim_sift_features *out);
 
 void cvshim_sift_release(cvshim_sift_features *features);
 

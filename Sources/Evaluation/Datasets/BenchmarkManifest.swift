@@ -141,6 +141,9 @@ public struct BenchmarkManifest: Codable, Sendable {
             throw ArtifactError(file: path, "no such file (written by `roma evaluate prepare`)")
         }
         let manifest: BenchmarkManifest
+        if let key = JSONDuplicateKeys.first(in: data) {
+            throw ArtifactError(file: path, "not a benchmark manifest (the key '\(ArtifactError.excerpt(key))' appears twice in one object)")
+        }
         do {
             manifest = try JSONDecoder().decode(BenchmarkManifest.self, from: data)
         } catch {
@@ -151,7 +154,10 @@ public struct BenchmarkManifest: Codable, Sendable {
             let counts = [p.intrinsicsA.count, p.intrinsicsB.count, p.rotation.count, p.translation.count,
                           p.estimateIntrinsicsA.count, p.estimateIntrinsicsB.count]
             guard counts == [9, 9, 9, 3, 4, 4], (p.rotation + p.translation).allSatisfy(\.isFinite) else {
-                throw ArtifactError(file: path, "pair '\(p.id)' has malformed intrinsics, rotation or translation")
+                throw ArtifactError(file: path, "pair '\(ArtifactError.excerpt(p.id))' has malformed intrinsics, rotation or translation")
+            }
+            guard !PairList.isDegenerateTranslation(p.translation) else {
+                throw ArtifactError(file: path, "pair '\(ArtifactError.excerpt(p.id))' has a zero ground-truth translation, which cannot be scored")
             }
         }
         guard manifest.evaluationProtocol.repetitions > 0 else { throw ArtifactError(file: path, "repetitions must be positive") }

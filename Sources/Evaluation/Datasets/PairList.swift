@@ -1,3 +1,4 @@
+import Artifacts
 import Foundation
 
 /// One line of a pair list: two images with intrinsics and the relative pose.
@@ -21,6 +22,10 @@ public struct PairRecord: Sendable, Equatable {
 /// (0000, 0001, …).
 public enum PairList {
     public static func read(_ path: String) throws -> [PairRecord] {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw DatasetError("\(path): is a folder, expected a pair list")
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw DatasetError("\(path): pair list not found or not readable text")
         }
@@ -55,7 +60,9 @@ public enum PairList {
             }
             var numbers: [Double] = []
             for (k, field) in fields[2...].enumerated() {
-                guard let v = Double(field), v.isFinite else { throw fail("field \(k + 3) '\(field)' is not a finite number") }
+                guard let v = DecimalNumber.parse(field) else {
+                    throw fail("field \(k + 3) '\(ArtifactError.excerpt(field))' is not a plain decimal number (e.g. 0.5, -2, 1e-3)")
+                }
                 numbers.append(v)
             }
             let kA = Array(numbers[0..<9]), kB = Array(numbers[9..<18]), T = Array(numbers[18..<34])
@@ -68,6 +75,10 @@ public enum PairList {
             guard T[12] == 0, T[13] == 0, T[14] == 0, T[15] == 1 else { throw fail("T_ab's last row must be 0 0 0 1") }
             let R = [T[0], T[1], T[2], T[4], T[5], T[6], T[8], T[9], T[10]]
             guard isRotation(R) else { throw fail("T_ab's upper-left 3×3 is not a rotation (RᵀR ≠ I or det ≠ 1)") }
+            guard !isDegenerateTranslation([T[3], T[7], T[11]]) else {
+                throw fail("T_ab's translation is (nearly) zero: the direction the pose error measures is undefined, "
+                    + "so this pair cannot be scored; remove it (docs/bad-input.md)")
+            }
             guard seen.insert(id).inserted else { throw fail("pair id '\(id)' appears twice") }
             pairs.append(PairRecord(id: id, imageA: fields[0], imageB: fields[1], intrinsicsA: kA, intrinsicsB: kB,
                                     rotation: R, translation: [T[3], T[7], T[11]]))
@@ -86,6 +97,14 @@ public enum PairList {
             lines.append("id=\(p.id) \(p.imageA) \(p.imageB) \(numbers)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Ground truth with |t| below this has no direction to compare an estimate with.
+    /// The committed MegaDepth-1500 and ScanNet-1500 lists have |t| ≥ 0.0029.
+    public static let minimumTranslationNorm = 1e-6
+
+    public static func isDegenerateTranslation(_ t: [Double]) -> Bool {
+        (t[0] * t[0] + t[1] * t[1] + t[2] * t[2]).squareRoot() < minimumTranslationNorm
     }
 
     // Ground truth from SfM is orthonormal to ~1e-6; a looser check only catches garbage.

@@ -100,7 +100,7 @@ public struct Canvas: Sendable {
         }
     }
 
-    /// Reads an image file as `roma decode` does (ImageIO: no EXIF rotation, RGB).
+    /// Reads a JPEG or PNG through ImageIO's reader (same checks as `roma decode`).
     public static func read(_ path: String) throws -> Canvas {
         let image = try ImageFile.read(path)
         return Canvas(width: image.width, height: image.height, rgb: image.pixels)

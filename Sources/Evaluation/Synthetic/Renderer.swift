@@ -78,8 +78,9 @@ enum Renderer {
                             continue
                         }
                         let u = 2 * q.x / Double(b.width) - 1, v = 2 * q.y / Double(b.height) - 1
-                        warpOut[cell * 2] = Float(max(-1e3, min(1e3, u)))
-                        warpOut[cell * 2 + 1] = Float(max(-1e3, min(1e3, v)))
+                        let limit = Double(Warp.coordinateLimit)
+                        warpOut[cell * 2] = Float(max(-limit, min(limit, u)))
+                        warpOut[cell * 2 + 1] = Float(max(-limit, min(limit, v)))
                         guard q.x >= 0, q.x < Double(b.width), q.y >= 0, q.y < Double(b.height),
                               let seen = depthAt(scene, camera: b, eye: eyeB, x: q.x, y: q.y),
                               abs(seen - q.depth) <= 1e-4 * q.depth else { continue }

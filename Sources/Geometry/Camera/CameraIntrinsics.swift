@@ -1,3 +1,4 @@
+import Artifacts
 import Foundation
 
 /// Pinhole intrinsics K = [[fx, skew, cx], [0, fy, cy], [0, 0, 1]] in pixels.
@@ -21,7 +22,7 @@ public struct CameraIntrinsics: Codable, Sendable, Equatable {
     public static func parse(_ text: String) -> Result<CameraIntrinsics, IntrinsicsError> {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        let values = parts.compactMap(Double.init)
+        let values = parts.compactMap { DecimalNumber.parse($0) }
         guard values.count == parts.count else {
             return .failure(IntrinsicsError("'\(text)' is not a comma-separated list of numbers"))
         }
