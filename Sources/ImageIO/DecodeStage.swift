@@ -7,8 +7,19 @@ public struct DecodeOptions: Sendable {
     public var coarse: (width: Int, height: Int) = (560, 560)
     /// Upsampled-pass input (width, height), or nil to skip it.
     public var upsampled: (width: Int, height: Int)? = (864, 864)
+    /// Keep the source image's own size (no resampling, no upsampled image): what
+    /// Tiny RoMa takes, as romatch's `TinyRoMa.match` reads images (`--preset tiny`).
+    public var originalSize = false
 
     public init() {}
+
+    /// The inputs of `roma match --model tiny`: the image at its own size.
+    public static var tiny: DecodeOptions {
+        var options = DecodeOptions()
+        options.originalSize = true
+        options.upsampled = nil
+        return options
+    }
 
     public init(coarse: (width: Int, height: Int), upsampled: (width: Int, height: Int)?) {
         self.coarse = coarse
@@ -17,6 +28,10 @@ public struct DecodeOptions: Sendable {
 
     /// Checks the sizes; the error names the offending option.
     public func validate() throws {
+        if originalSize {
+            guard upsampled == nil else { throw DecodeOptionsError("an upsampled size cannot go with the original size (--preset tiny)") }
+            return
+        }
         guard coarse.width > 0, coarse.height > 0, coarse.width % 14 == 0, coarse.height % 14 == 0 else {
             throw DecodeOptionsError("coarse size \(coarse.width)x\(coarse.height) must be positive multiples of 14 (DINOv2 patch size)")
         }
@@ -39,7 +54,7 @@ public enum DecodeStage {
     public static func run(imagePath: String, options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
         try options.validate()
         let image = try ImageFile.read(imagePath)
-        let coarse = BicubicResize.resize(image, width: options.coarse.width, height: options.coarse.height)
+        let coarse = options.originalSize ? image : BicubicResize.resize(image, width: options.coarse.width, height: options.coarse.height)
         let upsampled = options.upsampled.map { BicubicResize.resize(image, width: $0.width, height: $0.height) }
         return DecodedImage(
             coarse: .init(width: coarse.width, height: coarse.height, rgb: coarse.pixels),
@@ -51,7 +66,7 @@ public enum DecodeStage {
     public static func run(imagePath: String, output: String, options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
         let decoded = try run(imagePath: imagePath, options: options)
         var artifact = decoded.artifact
-        var params: [String: any Sendable] = [
+        var params: [String: any Sendable] = options.originalSize ? ["coarse": "original", "resample": "none"] : [
             "coarse": "\(options.coarse.width)x\(options.coarse.height)",
             "resample": "pillow-bicubic",
         ]
