@@ -13,6 +13,8 @@ public enum PosePipeline {
         case roma
         /// OpenCV SIFT, ratio test and mutual check: no weights needed.
         case sift
+        /// Tiny RoMa v1 (TinyMatchStage.swift): images at their own size, its `sample` (kde stride 8).
+        case tiny
     }
 
     public struct Request: Sendable {
@@ -74,7 +76,11 @@ public enum PosePipeline {
             matches = result.matches
             matchesArtifact = result.artifact
             try matchesArtifact.stamp(stage: "sift", params: request.sift.provenance, inputs: [request.imageA, request.imageB])
-        case .roma:
+        case .roma, .tiny:
+            var request = request
+            if request.matcher == .tiny {
+                (request.decode, request.match.model, request.sampling.kdeStride) = (.tiny, .tiny, SamplingOptions.tinyKDEStride)
+            }
             let a = try timed("decode") { try DecodeStage.run(imagePath: request.imageA, options: request.decode) }
             let b = try timed("decode") { try DecodeStage.run(imagePath: request.imageB, options: request.decode) }
             try keep("decode", "a.decoded.safetensors", stamped(a.artifact, stage: "decode", inputs: [request.imageA]))

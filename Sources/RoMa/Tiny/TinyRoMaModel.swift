@@ -31,6 +31,10 @@ public final class TinyRoMaModel: @unchecked Sendable {
 
     /// Binds every parameter by its official key in `tiny_roma_v1_outdoor.pth`:
     /// `coarse_matcher.*`, `fine_matcher.*` and XFeat's under `xfeat.0.`.
+    public convenience init(weights: TinyWeights) throws {
+        try self.init(weights: weights, architecture: weights.architecture)
+    }
+
     public init(weights: any WeightSource, architecture: TinyRoMaArchitecture = .official) throws {
         self.architecture = architecture
         let root = LayerReader(weights)

@@ -42,16 +42,40 @@ struct Match: ParsableCommand {
     @Flag(help: "Match A→B only (the reference's symmetric=False): about half the decoder time; warp_ba is then empty, with zero certainty.")
     var noSymmetric = false
 
+    @Option(help: "Matcher: roma (romatch's RoMa) or tiny (Tiny RoMa v1: XFeat + two small matchers, A→B only, fast on a CPU; decode with --preset tiny).")
+    var model: MatchModel = .roma
+
+    @Option(help: "With --model tiny: XFeat checkpoint (xfeat.pt), needed only when the Tiny RoMa checkpoint holds no XFeat weights.")
+    var xfeat: String?
+
     @Option(help: "Threads for our loops and OpenBLAS (default: ROMA_THREADS or all cores).")
     var threads: Int?
 
     @Flag(help: "No progress display (it is shown only on a terminal, or with ROMA_PROGRESS=lines).")
     var quiet = false
 
+    func validate() throws {
+        if model == .tiny {
+            let romaOnly = [("--dinov2", dinov2 != nil), ("--indoor", indoor), ("--no-upsample", noUpsample), ("--no-symmetric", noSymmetric)]
+            if let (flag, _) = romaOnly.first(where: { $0.1 }) {
+                throw ValidationError("\(flag) applies to RoMa, not to --model tiny (one checkpoint, one pass, A→B only)")
+            }
+        } else if xfeat != nil {
+            throw ValidationError("--xfeat applies to --model tiny only")
+        }
+    }
+
     func run() throws {
         Threads.configure(threads ?? Threads.count)
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        let options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample, symmetric: !noSymmetric)
+        var options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample, symmetric: !noSymmetric)
+        options.model = model
+        options.xfeat = xfeat
+        if model == .tiny {
+            for (path, image) in [(imageA, a), (imageB, b)] where image.coarse.width != image.originalWidth || image.coarse.height != image.originalHeight {
+                FileHandle.standardError.write(Data("note: \(path) was resized to \(image.coarse.width)x\(image.coarse.height); romatch's Tiny RoMa takes images at their own size (`roma decode --preset tiny`)\n".utf8))
+            }
+        }
         let (warp, params) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
             ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
         }
@@ -61,3 +85,5 @@ struct Match: ParsableCommand {
         print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp)")
     }
 }
+
+extension MatchModel: ExpressibleByArgument {}

@@ -32,7 +32,7 @@ struct Pose: ParsableCommand {
     @Option(name: .customLong("K-b"), help: "Intrinsics of image B: fx,fy,cx,cy or the 9 values of K (row-major).")
     var kB: String?
 
-    @Option(help: "Matcher: roma (dense, needs weights) or sift (OpenCV baseline).")
+    @Option(help: "Matcher: roma (dense, needs weights), tiny (Tiny RoMa v1, fast on a CPU; --weights is then its checkpoint) or sift (OpenCV baseline).")
     var matcher: PosePipeline.Matcher = .roma
 
     @Option(help: "RoMa checkpoint (default: the weights cache, see `roma weights`).")

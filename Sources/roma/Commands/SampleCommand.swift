@@ -38,6 +38,9 @@ struct Sample: ParsableCommand {
     @Option(help: "Certainty above this counts as 1 in the threshold modes.")
     var thresh: Float = 0.05
 
+    @Option(help: "Balance against the density of every N-th candidate (the reference's kde `down`). Default: 8 for a Tiny RoMa warp (its `sample` on CPU), else 1.")
+    var kdeStride: Int?
+
     @Option(help: "Threads for the kernel density and key generation (default: ROMA_THREADS or all cores).")
     var threads: Int?
 
@@ -45,12 +48,16 @@ struct Sample: ParsableCommand {
         guard num > 0 else { throw ValidationError("--num must be positive, not \(num)") }
         guard thresh.isFinite, thresh >= 0 else { throw ValidationError("--thresh must be a finite number ≥ 0, not \(thresh)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let kdeStride, kdeStride < 1 { throw ValidationError("--kde-stride must be at least 1, not \(kdeStride)") }
     }
 
     func run() throws {
         if let threads { Threads.configure(threads) }
-        let input = try Warp.read(warp)
-        let options = SamplingOptions(count: num, mode: mode, threshold: thresh, seed: seed)
+        let warpArtifact = try Artifact.read(warp)
+        let input = try Warp(warpArtifact)
+        let tiny = warpArtifact.params["model"] as? String == "tiny"
+        let options = SamplingOptions(count: num, mode: mode, threshold: thresh, seed: seed,
+                                      kdeStride: kdeStride ?? (tiny ? SamplingOptions.tinyKDEStride : 1))
         let matches: Matches
         do {
             matches = try sampleMatches(from: input, options: options)

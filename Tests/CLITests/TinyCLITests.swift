@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `roma decode --preset tiny`, `roma match --model tiny` and the stages after it,
+/// on committed images with the Tiny RoMa fixture's (reduced-width) weights.
+@Suite struct TinyCLITests {
+    let weights = TestPaths.fixture("tiny/weights.safetensors")
+
+    @Test(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
+    func decodeMatchSample() throws {
+        let dir = TestPaths.scratch("tiny-cli")
+        for (image, name) in [("decode/textured.png", "a"), ("decode/photo_crop.jpg", "b")] {
+            let run = try RomaCLI.run(["decode", TestPaths.fixture(image), "--preset", "tiny", "-o", "\(dir)/\(name).dec"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        var run = try RomaCLI.run(["match", "\(dir)/a.dec", "\(dir)/b.dec", "--model", "tiny", "--weights", weights, "-o", "\(dir)/ab.warp", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        run = try RomaCLI.run(["info", "\(dir)/ab.warp"])
+        #expect(run.stdout.contains("roma.warp/2") && run.stdout.contains("\"model\":\"tiny\""))
+        #expect(run.stdout.contains("warp_ab: F32 [200, 320, 2]"), "the warp is at A's own size (320×200)")
+        run = try RomaCLI.run(["sample", "\(dir)/ab.warp", "--num", "500", "-o", "\(dir)/ab.matches"])
+        #expect(run.status == 0, "\(run.stderr)")
+        run = try RomaCLI.run(["info", "\(dir)/ab.matches"])
+        #expect(run.stdout.contains("\"kde_stride\":8"), "Tiny RoMa's sample uses kde(down=8) on CPU")
+    }
+
+    @Test(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
+    func wrongCheckpointAndOptionsAreRefused() throws {
+        let dir = TestPaths.scratch("tiny-cli")
+        let run0 = try RomaCLI.run(["decode", TestPaths.fixture("decode/small.png"), "--preset", "tiny", "-o", "\(dir)/a.dec"])
+        #expect(run0.status == 0, "\(run0.stderr)")
+        let roma = TestPaths.fixture("roma/weights.safetensors")
+        var run = try RomaCLI.run(["match", "\(dir)/a.dec", "\(dir)/a.dec", "--model", "tiny", "--weights", roma, "-o", "\(dir)/x.warp"])
+        #expect(run.status == 1 && run.stderr.contains(roma) && run.stderr.contains("is not a Tiny RoMa v1 checkpoint"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/x.warp"))
+        run = try RomaCLI.run(["match", "\(dir)/a.dec", "\(dir)/a.dec", "--model", "tiny", "--indoor", "-o", "\(dir)/x.warp"])
+        #expect(run.status == 64 && run.stderr.contains("--indoor applies to RoMa"))
+        run = try RomaCLI.run(["decode", TestPaths.fixture("decode/small.png"), "--preset", "huge", "-o", "\(dir)/b.dec"])
+        #expect(run.status == 64 && run.stderr.contains("--preset 'huge'"))
+    }
+}
