@@ -34,9 +34,21 @@ struct MatchBench: ParsableCommand {
     @Flag(help: "Only time DINOv2 and VGG19 on image A's coarse input, with a per-operator breakdown.")
     var encoderOnly = false
 
+    // Tiny RoMa (TinyMatchBench.swift).
+    @Option(help: "Model: roma, or tiny (Tiny RoMa v1 on sacre_coeur at its own size; working folder --tiny-dir).")
+    var model = "roma"
+    @Option(help: "With --model tiny: working folder (random weights, warps).")
+    var tinyDir = "runs/tiny"
+    @Option(help: "With --model tiny: checkout of verlab/accelerated_features for the reference (default $XFEAT_REPO).")
+    var xfeatRepo: String?
+    @Option(help: "With --model tiny: match calls per side; the fastest is reported.")
+    var repeats = 3
+
     func run() throws {
         let n = threads ?? Threads.count
         Threads.configure(n)
+        if model == "tiny" { return try runTiny(threads: n) }
+        guard model == "roma" else { throw ValidationError("--model must be roma or tiny, not '\(model)'") }
         if encoderOnly { return try profileEncoder() }
         let fm = FileManager.default
         let needed = ["A.decoded", "B.decoded", "roma_random.safetensors", "dinov2_random.safetensors"]
