@@ -53,18 +53,12 @@ extension MatchBench {
         }
         guard !skipReference else { return }
 
-        let ref = try spawn(python, [script, "run", "--repeats", String(repeats)] + common)
-        guard ref.status == 0, let line = ref.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let refMatch = json["match_seconds"] as? Double else {
-            throw ValidationError("reference run failed:\n\(ref.output)")
-        }
-        let refCPU = json["match_cpu_seconds"] as? Double ?? .nan
+        let (json, refMatch, refCPU, refRSS) = try runReference([script, "run", "--repeats", String(repeats)] + common)
         print(String(format: "romatch:   load %.2f s, match %.3f s (CPU %.3f s, best of %d), peak RSS %.0f MB (torch %@, %d threads)",
-                     json["load_seconds"] as? Double ?? 0, refMatch, refCPU, repeats, ref.rssGB * 1024,
+                     json["load_seconds"] as? Double ?? 0, refMatch, refCPU, repeats, refRSS * 1024,
                      (json["torch"] as? String ?? "?") as NSString, n))
         print(String(format: "ratio ours/romatch: time %.2f× (CPU time %.2f×), peak RSS %.2f× (targets ≤ 0.5×)",
-                     best / refMatch, bestCPU / refCPU, oursRSS / ref.rssGB))
+                     best / refMatch, bestCPU / refCPU, oursRSS / refRSS))
         let cmp = try spawn(python, [script, "compare", dir + "/ours.warp"] + common)
         print("parity (scripts/reference/tiny_reference.py compare):\n" + cmp.output)
     }

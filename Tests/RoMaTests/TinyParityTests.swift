@@ -85,7 +85,7 @@ struct WarpAgreement {
 
     @Test func xfeatFeaturesMatchReference() throws {
         for label in ["a", "b"] {
-            let (fine, coarse) = try model.xfeat(try input(label))
+            let (fine, coarse) = try model.xfeat(try input(label), workspace: Workspace())
             expectClose(fine, try reference("small.\(label).fine"), atol: 1e-5, rtol: 1e-4, "XFeat x2 \(label)")
             expectClose(coarse, try reference("small.\(label).coarse"), atol: 1e-5, rtol: 1e-4, "XFeat fused \(label)")
         }

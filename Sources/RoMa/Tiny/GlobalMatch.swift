@@ -17,7 +17,7 @@ import Parallel
 ///
 /// The reference materialises the H_B·W_B × H_A·W_A volume (3.6 GB at MegaDepth's
 /// 1600 × 1200); here it is computed in bands of A's pixels and reduced at once.
-func globalMatch(_ featuresA: Tensor, _ featuresB: Tensor) throws -> Tensor {
+func globalMatch(_ featuresA: Tensor, _ featuresB: Tensor, workspace: Workspace? = nil) throws -> Tensor {
     let c = featuresA.channels
     guard featuresB.channels == c else {
         throw RoMaError("coarse features of A and B differ in width: \(featuresA.shape) vs \(featuresB.shape)")
@@ -35,16 +35,19 @@ func globalMatch(_ featuresA: Tensor, _ featuresB: Tensor) throws -> Tensor {
     let lowIndex = (0..<(hb / down)).flatMap { r in (0..<(wb / down)).map { s in (down * r) * wb + down * s } }
     let lowCount = lowIndex.count
 
-    let tokensA = try tokens(featuresA).reshaped([na, c])            // [NA, C]
+    let tokensA = try permute(try featuresA.reshaped([1, c, na]), [0, 2, 1], workspace: workspace).reshaped([na, c])  // [NA, C]
     let mapB = try featuresB.reshaped([c, nb])                        // [C, NB]
     let out = Tensor(zeros: [1, 2, ha, wa])
     let band = max(1, min(na, (1 << 22) / max(1, nb)))
     let scale = 1 / Float(c).squareRoot()
     FlopCounter.add(2 * Double(na) * Double(nb) * Double(c))
     let dst = SendablePointer(out.pointer)
+    let bandStorage = workspace?.storage(atLeast: band * nb) ?? TensorStorage(capacity: band * nb)   // one buffer for every band
+    defer { workspace?.recycle(bandStorage); workspace?.recycle(tokensA) }
     for start in stride(from: 0, to: na, by: band) {
         let rows = min(band, na - start)
-        let corr = try matmul(try narrow(tokensA, dim: 0, start: start, length: rows), mapB, alpha: scale)  // [rows, NB]
+        let rowsA = Tensor(storage: tokensA.storage, offset: tokensA.offset + start * c, shape: [rows, c])
+        let corr = try matmul(rowsA, mapB, alpha: scale, into: Tensor(storage: bandStorage, offset: 0, shape: [rows, nb]))  // [rows, NB]
         let src = SendablePointer(corr.pointer)
         let chunks = min(rows, 4 * Threads.count)
         parallelFor(chunks) { chunk in

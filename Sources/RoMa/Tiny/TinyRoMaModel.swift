@@ -83,25 +83,39 @@ public final class TinyRoMaModel: @unchecked Sendable {
 
     /// `TinyRoMa.forward`: sizes rounded down to multiples of 32, XFeat on each image,
     /// the coarse match and its refinement at stride 8, the fine refinement at stride 4.
+    /// Buffers come from one workspace per call (fresh pages for every layer cost more
+    /// in page faults than the layers' arithmetic).
     func forward(_ imageA: Tensor, _ imageB: Tensor) throws -> Estimate {
+        let ws = Workspace()
         let a = try Self.preprocess(imageA), b = try Self.preprocess(imageB)
-        let (fa, fb) = (try StageClock.measure("xfeat") { try xfeat(a) }, try StageClock.measure("xfeat") { try xfeat(b) })
+        let fa = try StageClock.measure("xfeat") { try xfeat(a, workspace: ws) }
+        let fb = try StageClock.measure("xfeat") { try xfeat(b, workspace: ws) }
         // to_normalized: pixel steps of the matchers' Δ into B's normalised coordinates.
         let steps: [Float] = [Float(2 / Double(b.width)), Float(2 / Double(b.height)), 1]
-        let coarseWarp = try StageClock.measure("global match") { try globalMatch(fa.coarse, fb.coarse) }
+        let coarseWarp = try StageClock.measure("global match") { try globalMatch(fa.coarse, fb.coarse, workspace: ws) }
         let coarse = try StageClock.measure("coarse matcher") {
-            let warpedB = try gridSample(fb.coarse, grid: try permute(coarseWarp, [0, 2, 3, 1]))
-            let delta = try coarseOut(try sequence(coarseMatcher, try concat([fa.coarse, warpedB, coarseWarp], dim: 1)))
-            return try Self.step(try concat([coarseWarp, Tensor(zeros: [1, 1, coarseWarp.height, coarseWarp.width])], dim: 1), delta, steps)
+            let base = try concat([coarseWarp, Tensor(zeros: [1, 1, coarseWarp.height, coarseWarp.width])], dim: 1)
+            return try refine(base, coarseMatcher, coarseOut, featuresA: fa.coarse, featuresB: fb.coarse, steps: steps, workspace: ws)
         }
         let fine = try StageClock.measure("fine matcher") {
             let up = try interpolateBilinear(coarse, size: (fa.fine.height, fa.fine.width))
-            let upFlow = try narrow(up, dim: 1, start: 0, length: 2)
-            let warpedB = try gridSample(fb.fine, grid: try permute(upFlow, [0, 2, 3, 1]))
-            let delta = try fineOut(try sequence(fineMatcher, try concat([fa.fine, warpedB, upFlow], dim: 1)))
-            return try Self.step(up, delta, steps)
+            return try refine(up, fineMatcher, fineOut, featuresA: fa.fine, featuresB: fb.fine, steps: steps, workspace: ws)
         }
         return Estimate(coarseWarp: coarseWarp, coarse: coarse, fine: fine)
+    }
+
+    /// One matcher: B's features sampled at `base`'s flow, [f_A, sampled f_B, flow] through
+    /// the `BasicLayer`s and the 1×1 output, then `base + Δ·steps`.
+    func refine(_ base: Tensor, _ layers: [BasicLayer], _ output: Conv2d, featuresA: Tensor, featuresB: Tensor,
+                steps: [Float], workspace ws: Workspace) throws -> Tensor {
+        let flow = try narrow(base, dim: 1, start: 0, length: 2)
+        let warpedB = try gridSample(featuresB, grid: try permute(flow, [0, 2, 3, 1]), workspace: ws)
+        let input = try concat([featuresA, warpedB, flow], dim: 1, workspace: ws)
+        ws.recycle(warpedB)
+        let hidden = try sequence(layers, input, workspace: ws, consuming: true)
+        let delta = try output(hidden, workspace: ws)
+        ws.recycle(hidden)
+        return try Self.step(base, delta, steps)
     }
 
     /// base + Δ·steps per channel (the reference's `matches + delta * to_normalized`).

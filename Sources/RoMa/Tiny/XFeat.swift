@@ -11,7 +11,7 @@ struct BasicLayer: Sendable {
         conv.fusedReLU = true
     }
 
-    func callAsFunction(_ x: Tensor) throws -> Tensor { try conv(x) }
+    func callAsFunction(_ x: Tensor, workspace: Workspace?) throws -> Tensor { try conv(x, workspace: workspace) }
 }
 
 extension LayerReader {
@@ -51,19 +51,42 @@ struct XFeatBackbone: Sendable {
 
     /// image `[1, 3, H, W]` in [0, 1], H and W multiples of 32 →
     /// (fine: x2 `[1, 24, H/4, W/4]`, coarse: fused features `[1, 64, H/8, W/8]`).
-    func callAsFunction(_ image: Tensor) throws -> (fine: Tensor, coarse: Tensor) {
-        let gray = try instanceNorm2d(try channelMean(image))
-        let x1 = try sequence(block1, gray)
-        let x2 = try sequence(block2, try add(x1, try skip(try avgPool2d(gray, kernel: 4))))
-        let x3 = try sequence(block3, x2)
-        let x4 = try sequence(block4, x3)
-        let x5 = try sequence(block5, x4)
+    /// Intermediates go back to `workspace` as soon as they are dead.
+    func callAsFunction(_ image: Tensor, workspace ws: Workspace) throws -> (fine: Tensor, coarse: Tensor) {
+        let gray = try channelMean(image, workspace: ws)
+        _ = try instanceNorm2d(gray, into: gray)
+        let x1 = try sequence(block1, gray, workspace: ws, consuming: false)
+        let pooled = try avgPool2d(gray, kernel: 4, workspace: ws)
+        ws.recycle(gray)
+        let skipped = try skip(pooled, workspace: ws)
+        ws.recycle(pooled)
+        _ = try add(x1, skipped, into: x1)
+        ws.recycle(skipped)
+        let x2 = try sequence(block2, x1, workspace: ws, consuming: true)
+        let x3 = try sequence(block3, x2, workspace: ws, consuming: false)
+        let x4 = try sequence(block4, x3, workspace: ws, consuming: false)
+        let x5 = try sequence(block5, x4, workspace: ws, consuming: false)
         let size = (x3.height, x3.width)
-        let pyramid = try add(try add(x3, try interpolateBilinear(x4, size: size)), try interpolateBilinear(x5, size: size))
-        return (x2, try fusionOut(try sequence(fusion, pyramid)))
+        for coarser in [x4, x5] {
+            let up = try interpolateBilinear(coarser, size: size, workspace: ws)
+            _ = try add(x3, up, into: x3)   // x3 + up(x4) + up(x5), in the reference's order
+            ws.recycle(up)
+            ws.recycle(coarser)
+        }
+        let fused = try sequence(fusion, x3, workspace: ws, consuming: true)
+        defer { ws.recycle(fused) }
+        return (x2, try fusionOut(fused, workspace: ws))
     }
 }
 
-func sequence(_ layers: [BasicLayer], _ x: Tensor) throws -> Tensor {
-    try layers.reduce(x) { try $1($0) }
+/// Runs `layers` in turn, handing each intermediate back to `workspace` once the next
+/// layer has read it; the input too when `consuming`.
+func sequence(_ layers: [BasicLayer], _ x: Tensor, workspace: Workspace, consuming: Bool) throws -> Tensor {
+    var current = x
+    for (i, layer) in layers.enumerated() {
+        let next = try layer(current, workspace: workspace)
+        if i > 0 || consuming { workspace.recycle(current) }
+        current = next
+    }
+    return current
 }
