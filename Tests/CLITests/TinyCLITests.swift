@@ -40,3 +40,17 @@ import TestSupport
         #expect(run.status == 64 && run.stderr.contains("--preset 'huge'"))
     }
 }
+
+/// `roma weights` knows the two Tiny RoMa files.
+@Suite struct TinyWeightsCLITests {
+    @Test(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
+    func offlineCheckNamesBothFiles() throws {
+        let folder = TestPaths.scratch("tiny-weights-cli")
+        for (only, line) in [("tiny", "tiny_roma_v1_outdoor.pth  from https://github.com/Parskatt/storage/releases/download/roma/tiny_roma_v1_outdoor.pth"),
+                             ("xfeat", "xfeat.pt  from https://github.com/verlab/accelerated_features/raw/main/weights/xfeat.pt")] {
+            // --check never touches the network.
+            let run = try RomaCLI.run(["weights", "--check", "--cache", folder, "--only", only])
+            #expect(run.status != 0 && run.stderr.contains(line), "\(run.stderr)")
+        }
+    }
+}
