@@ -49,7 +49,7 @@ extension MatchBench {
         print(String(format: "ours:      decode+load %.2f s, match %.3f s (CPU %.3f s, best of %d), peak RSS %.0f MB, %.1f GFLOP/match",
                      t1.timeIntervalSince(t0), best, bestCPU, repeats, oursRSS * 1024, flops / 1e9))
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
-            print(String(format: "    %-28@ %6.3f s", stage as NSString, s / Double(repeats)))
+            print(String(format: "    %-28@ %6.3f s (mean per call)", stage as NSString, s / Double(repeats)))
         }
         guard !skipReference else { return }
 

@@ -89,7 +89,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "runs", "tiny"))
     ap.add_argument("--shared", default=os.environ.get("ROMA_SHARED", os.path.join(ROOT, "..", "shared")))
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
-    ap.add_argument("--repeats", type=int, default=3, help="match calls; the fastest is reported")
+    ap.add_argument("--repeats", type=int, default=10, help="match calls; the fastest is reported")
     args = ap.parse_args()
     if args.command != "compare" and not os.path.exists(os.path.join(args.xfeat_repo, "modules", "model.py")):
         sys.exit(f"{args.xfeat_repo}: no modules/model.py; clone https://github.com/verlab/accelerated_features there "
