@@ -54,3 +54,23 @@ import TestSupport
         }
     }
 }
+
+/// `roma pose --matcher tiny`: decode at the images' own size, Tiny RoMa, its sample, estimate.
+@Suite struct TinyPoseCLITests {
+    @Test(.enabled(if: TestPaths.romaExecutable != nil, "needs the built roma executable"))
+    func poseRunsEveryStage() throws {
+        let keep = TestPaths.scratch("tiny-pose")
+        let run = try RomaCLI.run(["pose", TestPaths.fixture("decode/textured.png"), TestPaths.fixture("decode/photo_crop.jpg"),
+                                   "--K-a", "300,300,160,100", "--K-b", "250,250,120,90", "--matcher", "tiny",
+                                   "--weights", TestPaths.fixture("tiny/weights.safetensors"), "--keep", keep, "-q"])
+        // Random weights: the pose may fail cleanly (exit 3), but every stage must have run.
+        #expect(run.status == 0 || run.status == 3, "\(run.stderr)")
+        for file in ["a.decoded.safetensors", "warp.safetensors", "matches.safetensors", "pose.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: "\(keep)/\(file)"), "\(file) kept")
+        }
+        let info = try RomaCLI.run(["info", "\(keep)/a.decoded.safetensors"])
+        #expect(info.stdout.contains("coarse: U8 [200, 320, 3]"), "decoded at its own size: \(info.stdout)")
+        let matches = try RomaCLI.run(["info", "\(keep)/matches.safetensors"])
+        #expect(matches.stdout.contains("\"kde_stride\":8"))
+    }
+}

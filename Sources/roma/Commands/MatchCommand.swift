@@ -15,7 +15,8 @@ struct Match: ParsableCommand {
         (864×864). Without --weights/--dinov2 the official checkpoints come from the weights \
         cache ($ROMA_WEIGHTS, else ~/.cache/roma-swift), downloaded there when missing \
         (`make weights` does it ahead of time). Checkpoints may be torch .pth files or \
-        safetensors.
+        safetensors. --model tiny runs Tiny RoMa v1 instead (A→B, on images decoded with \
+        `roma decode --preset tiny`; docs/tiny.md).
         """)
 
     @Argument(help: "Decoded image A (roma.decoded/1, from `roma decode`).")
