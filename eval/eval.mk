@@ -1,6 +1,6 @@
 # Benchmark runs with file dependencies. Included by the Makefile; see docs/evaluation.md.
 #
-#   make eval   BENCH=<synthetic|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift|h5>
+#   make eval   BENCH=<synthetic|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift|tiny|h5>
 #               (h5: FEATURES=features.h5 MATCHES=matches.h5, hloc's files; docs/interop.md)
 #   make report BENCH=… MATCHER=…      (re-renders the report from existing artifacts)
 #
@@ -68,6 +68,9 @@ ifeq ($(MATCHER),roma)
 else ifeq ($(MATCHER),oracle)
   EVAL_WARP_DIR := $(EVAL_SYNTH_DIR)
 endif
+ifeq ($(MATCHER),tiny)
+  EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
+endif
 
 .PHONY: eval report eval-run report-run eval-where
 
@@ -85,8 +88,8 @@ eval-where:
 
 ifneq ($(filter eval-run,$(MAKECMDGOALS)),)
 
-ifeq ($(filter $(MATCHER),roma oracle sift h5),)
-  $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift, h5)
+ifeq ($(filter $(MATCHER),roma oracle sift tiny h5),)
+  $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift, tiny, h5)
 endif
 ifeq ($(MATCHER),oracle)
 ifneq ($(BENCH),synthetic)
@@ -144,6 +147,25 @@ ifeq ($(MATCHER),roma)
 $(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_DECODE_RULE,$(i))))
 $(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_MATCH_RULE,$(p))))
 endif
+# --- Tiny RoMa (MATCHER=tiny): images decoded at their own size, as romatch's TinyRoMa
+# reads them, into decoded-tiny/; `roma match --model tiny` (TINY_WEIGHTS: another
+# checkpoint than the cache's). `roma sample` reads the model from the warp (kde stride 8).
+define EVAL_TINY_DECODE_RULE
+$(EVAL_DIR)/decoded-tiny/$(1).decoded.safetensors: $(EVAL_IMAGE_$(1))
+	$(ROMA) decode $$< --preset tiny -o $$@
+endef
+
+define EVAL_TINY_MATCH_RULE
+$(EVAL_WARP_DIR)/$(1).warp.safetensors: $(EVAL_DIR)/decoded-tiny/$(EVAL_A_$(1)).decoded.safetensors $(EVAL_DIR)/decoded-tiny/$(EVAL_B_$(1)).decoded.safetensors
+	$(ROMA) match $$^ --model tiny $(if $(TINY_WEIGHTS),--weights $(TINY_WEIGHTS)) --quiet -o $$@
+endef
+
+ifeq ($(MATCHER),tiny)
+$(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_TINY_DECODE_RULE,$(i))))
+$(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_TINY_MATCH_RULE,$(p))))
+endif
+# --- end of Tiny RoMa
+
 ifeq ($(MATCHER),sift)
 $(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_SIFT_RULE,$(p))))
 else ifneq ($(MATCHER),h5)

@@ -17,6 +17,9 @@ public enum MatchStage {
         /// A→B and B→A in one batch, as the reference's default; false computes A→B
         /// only and leaves B→A empty (zero certainty).
         public var symmetric = true
+        /// RoMa or Tiny RoMa (TinyMatchStage.swift); `xfeat` is Tiny RoMa's optional XFeat checkpoint.
+        public var model: MatchModel = .roma
+        public var xfeat: String?
 
         public init(weights: String? = nil, dinov2: String? = nil, indoor: Bool = false, upsample: Bool = true, symmetric: Bool = true) {
             self.weights = weights
@@ -31,6 +34,7 @@ public enum MatchStage {
     /// `progress`, when given, is made with the model's step count and advanced as it goes.
     public static func run(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), options: Options,
                            progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: Warp, record: StageRecord) {
+        if options.model == .tiny { return try TinyMatchStage.run(a, b, names: names, options: options, progress: makeProgress) }
         guard a.coarse.width == b.coarse.width, a.coarse.height == b.coarse.height else {
             throw ArtifactError(file: names.1, "decoded at coarse size \(b.coarse.width)x\(b.coarse.height), but \(names.0) at \(a.coarse.width)x\(a.coarse.height): decode both with the same --coarse")
         }

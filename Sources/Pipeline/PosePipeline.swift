@@ -15,6 +15,8 @@ public enum PosePipeline {
         case roma
         /// OpenCV SIFT, ratio test and mutual check: no weights needed.
         case sift
+        /// Tiny RoMa v1 (TinyMatchStage.swift): images at their own size, its `sample` (kde stride 8).
+        case tiny
     }
 
     public struct Request: Sendable {
@@ -63,6 +65,10 @@ public enum PosePipeline {
     public typealias MatchFunction = (_ a: DecodedImage, _ b: DecodedImage, _ names: (String, String)) throws -> (warp: Warp, record: StageRecord)
 
     public static func run(_ request: Request, match: MatchFunction? = nil, progress: ((String) -> Void)? = nil) throws -> Outcome {
+        var request = request
+        if request.matcher == .tiny {
+            (request.decode, request.match.model, request.sampling.kdeStride) = (.tiny, .tiny, SamplingOptions.tinyKDEStride)
+        }
         let match = match ?? { a, b, names in try MatchStage.run(a, b, names: names, options: request.match) }
         var timings: [Timing] = []
         var kept: [(String, String)] = []
@@ -90,7 +96,7 @@ public enum PosePipeline {
             let result = try timed("sift") { try siftMatchResult(imageA: request.imageA, imageB: request.imageB, options: request.sift) }
             matches = result.matches
             matchesPath = try keep(KeptFile.matches, result.artifact, request.sift.record, inputs: [request.imageA, request.imageB])
-        case .roma:
+        case .roma, .tiny:
             let a = try timed("decode") { try DecodeStage.run(imagePath: request.imageA, options: request.decode) }
             let b = try timed("decode") { try DecodeStage.run(imagePath: request.imageB, options: request.decode) }
             let decodedA = try keep(KeptFile.decodedA, a.artifact, request.decode.record, inputs: [request.imageA])

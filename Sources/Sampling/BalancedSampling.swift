@@ -51,7 +51,10 @@ public func sampleCells(from warp: Warp, options: SamplingOptions) throws -> [In
     guard options.mode.balances else { return candidates }
 
     let points = normalizedMatches(of: warp, cells: candidates)
-    let balance = balancingWeights(density: KernelDensity.densities(points: points, std: SamplingOptions.Reference.kernelStd))
+    let std = SamplingOptions.Reference.kernelStd
+    let density = options.kdeStride > 1 ? KernelDensity.densities(points: points, std: std, stride: options.kdeStride)
+                                        : KernelDensity.densities(points: points, std: std)
+    let balance = balancingWeights(density: density)
     let chosen = weightedSampleWithoutReplacement(
         weights: balance, count: min(options.count, candidates.count), seed: SplitMix64.derive(seed: options.seed, stream: 2))
     return chosen.map { candidates[$0] }
@@ -68,6 +71,7 @@ private func validate(_ warp: Warp, _ options: SamplingOptions) throws {
     guard options.threshold.isFinite, options.threshold >= 0 else {
         throw SamplingError("the certainty threshold must be a finite number ≥ 0, not \(options.threshold)")
     }
+    guard options.kdeStride >= 1 else { throw SamplingError("the density stride must be at least 1, not \(options.kdeStride)") }
     let cells = warp.width * warp.height
     guard warp.width > 0, warp.height > 0 else { throw SamplingError("the warp grid is empty (\(warp.width) × \(warp.height))") }
     for (name, values, expected) in [("warp_ab", warp.warpAB, 2 * cells), ("warp_ba", warp.warpBA, 2 * cells),

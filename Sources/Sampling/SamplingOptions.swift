@@ -26,13 +26,20 @@ public struct SamplingOptions: StageOptions, Equatable {
     /// Seeds every random choice; recorded in the output's metadata.
     public var seed: UInt64
     public var recordedSeed: UInt64? { seed }
+    /// The balancing density sums the kernel over every `kdeStride`-th candidate only:
+    /// 1 for RoMa; 8 for Tiny RoMa, whose `sample` calls `kde(…, down=8)` on CPU.
+    public var kdeStride: Int
 
-    public init(count: Int = 5000, mode: Mode = .thresholdBalanced, threshold: Float = 0.05, seed: UInt64 = 0) {
+    public init(count: Int = 5000, mode: Mode = .thresholdBalanced, threshold: Float = 0.05, seed: UInt64 = 0, kdeStride: Int = 1) {
         self.count = count
         self.mode = mode
         self.threshold = threshold
         self.seed = seed
+        self.kdeStride = kdeStride
     }
+
+    /// Tiny RoMa's `kde` stride on CPU (romatch 0.1.2 `TinyRoMa.sample`).
+    public static let tinyKDEStride = 8
 
     /// Constants of the balanced draw, from romatch 0.1.2 `RegressionMatcher.sample`.
     public enum Reference {
@@ -49,9 +56,12 @@ public struct SamplingOptions: StageOptions, Equatable {
 
     /// The parameters as recorded in an artifact's provenance (with `seed`).
     public var params: [String: any Sendable] {
-        ["num": count, "mode": mode.rawValue, "thresh": Self.decimal(threshold),
-         "expansion_factor": mode.balances ? Reference.expansionFactor : 1,
-         "kde_std": Self.decimal(Reference.kernelStd)]
+        var params: [String: any Sendable] = [
+            "num": count, "mode": mode.rawValue, "thresh": Self.decimal(threshold),
+            "expansion_factor": mode.balances ? Reference.expansionFactor : 1,
+            "kde_std": Self.decimal(Reference.kernelStd)]
+        if kdeStride != 1 { params["kde_stride"] = kdeStride }
+        return params
     }
 
     /// A Float as the Double with the same shortest decimal (0.05, not 0.0500000007).

@@ -34,9 +34,21 @@ struct MatchBench: ParsableCommand {
     @Flag(help: "Only time DINOv2 and VGG19 on image A's coarse input, with a per-operator breakdown.")
     var encoderOnly = false
 
+    // Tiny RoMa (TinyMatchBench.swift).
+    @Option(help: "Model: roma, or tiny (Tiny RoMa v1 on sacre_coeur at its own size; working folder --tiny-dir).")
+    var model = "roma"
+    @Option(help: "With --model tiny: working folder (random weights, warps).")
+    var tinyDir = "runs/tiny"
+    @Option(help: "With --model tiny: checkout of verlab/accelerated_features for the reference (default $XFEAT_REPO).")
+    var xfeatRepo: String?
+    @Option(help: "With --model tiny: match calls per side; the fastest is reported.")
+    var repeats = 10
+
     func run() throws {
         Threads.configure(requested: threads)
         let n = Threads.count
+        if model == "tiny" { return try runTiny(threads: n) }
+        guard model == "roma" else { throw ValidationError("--model must be roma or tiny, not '\(model)'") }
         if encoderOnly { return try profileEncoder() }
         let fm = FileManager.default
         let needed = ["A.decoded", "B.decoded", "roma_random.safetensors", "dinov2_random.safetensors"]
@@ -78,17 +90,11 @@ struct MatchBench: ParsableCommand {
         print(String(format: "warp artifact: %.2f MB (%d bytes) for a %d×%d grid", Double(warpBytes) / 1e6, warpBytes, warp.width, warp.height))
         guard !skipReference else { return }
 
-        let ref = try spawn(python, ["scripts/reference/full_size_reference.py", "run", "--out", dir, "--threads", String(n)])
-        guard ref.status == 0, let line = ref.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let refMatch = json["match_seconds"] as? Double else {
-            throw ValidationError("reference run failed:\n\(ref.output)")
-        }
-        let refCPU = json["match_cpu_seconds"] as? Double ?? .nan
+        let (json, refMatch, refCPU, refRSS) = try runReference(["scripts/reference/full_size_reference.py", "run", "--out", dir, "--threads", String(n)])
         print(String(format: "romatch:   load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB (torch %@, %d threads)",
-                     json["load_seconds"] as? Double ?? 0, refMatch, refCPU, ref.rssGB, (json["torch"] as? String ?? "?") as NSString, n))
+                     json["load_seconds"] as? Double ?? 0, refMatch, refCPU, refRSS, (json["torch"] as? String ?? "?") as NSString, n))
         print(String(format: "ratio ours/romatch: time %.2f× (CPU time %.2f×), peak RSS %.2f× (targets ≤ 0.5×)",
-                     oursMatch / refMatch, oursCPU / refCPU, oursRSS / ref.rssGB))
+                     oursMatch / refMatch, oursCPU / refCPU, oursRSS / refRSS))
         let cmp = try spawn(python, ["scripts/reference/compare_warp.py", dir + "/ours.warp", dir + "/reference.safetensors"])
         print("parity (scripts/reference/compare_warp.py):\n" + cmp.output)
     }
@@ -108,6 +114,18 @@ struct MatchBench: ParsableCommand {
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
             print(String(format: "    %-28@ %6.2f s", stage as NSString, s))
         }
+    }
+
+    /// Runs a reference script whose last output line is a JSON object with
+    /// `match_seconds` and `match_cpu_seconds`; returns it with those and the child's peak RSS (GB).
+    func runReference(_ args: [String]) throws -> (json: [String: Any], match: Double, cpu: Double, rssGB: Double) {
+        let ref = try spawn(python, args)
+        guard ref.status == 0, let line = ref.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let match = json["match_seconds"] as? Double else {
+            throw ValidationError("reference run failed:\n\(ref.output)")
+        }
+        return (json, match, json["match_cpu_seconds"] as? Double ?? .nan, ref.rssGB)
     }
 
     /// Best of a few 2048³ products: the roofline the model's GEMMs are compared to.

@@ -1,14 +1,18 @@
 /// The pretrained checkpoints RoMa needs, as romatch 0.1.2's model zoo names them
 /// (romatch/models/model_zoo/__init__.py): two RoMa matchers and the DINOv2
-/// ViT-L/14 encoder, which RoMa's checkpoints do not contain.
+/// ViT-L/14 encoder, which RoMa's checkpoints do not contain; Tiny RoMa v1 and
+/// the XFeat checkpoint romatch's `tiny_roma_v1_outdoor` loads through torch.hub
+/// before the Tiny RoMa state dict (which holds XFeat again, under `xfeat.0.`).
 public enum OfficialWeights: String, CaseIterable, Sendable {
-    case outdoor, indoor, dinov2
+    case outdoor, indoor, dinov2, tiny, xfeat
 
     public var fileName: String {
         switch self {
         case .outdoor: return "roma_outdoor.pth"
         case .indoor: return "roma_indoor.pth"
         case .dinov2: return "dinov2_vitl14_pretrain.pth"
+        case .tiny: return "tiny_roma_v1_outdoor.pth"
+        case .xfeat: return "xfeat.pt"
         }
     }
 
@@ -17,6 +21,9 @@ public enum OfficialWeights: String, CaseIterable, Sendable {
         case .outdoor: return "https://github.com/Parskatt/storage/releases/download/roma/roma_outdoor.pth"
         case .indoor: return "https://github.com/Parskatt/storage/releases/download/roma/roma_indoor.pth"
         case .dinov2: return "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_pretrain.pth"
+        case .tiny: return "https://github.com/Parskatt/storage/releases/download/roma/tiny_roma_v1_outdoor.pth"
+        // accelerated_features' hubconf.py, which romatch's torch.hub.load runs.
+        case .xfeat: return "https://github.com/verlab/accelerated_features/raw/main/weights/xfeat.pt"
         }
     }
 
@@ -26,6 +33,8 @@ public enum OfficialWeights: String, CaseIterable, Sendable {
         switch self {
         case .outdoor, .indoor: return Self.romaLayout
         case .dinov2: return Self.dinov2Layout
+        case .tiny: return Self.tinyLayout
+        case .xfeat: return Self.xfeatLayout
         }
     }
 
@@ -36,6 +45,8 @@ public enum OfficialWeights: String, CaseIterable, Sendable {
 
     private static let romaLayout = try! LayoutTable.parse(romaLayoutTable)
     private static let dinov2Layout = try! LayoutTable.parse(dinov2LayoutTable)
+    private static let tinyLayout = try! LayoutTable.parse(tinyLayoutTable)
+    private static let xfeatLayout = try! LayoutTable.parse(xfeatLayoutTable)
 }
 
 /// One file a cache holds: where it comes from and what it must contain.

@@ -1,7 +1,8 @@
 import Artifacts
 
 /// How close a predicted dense warp is to the ground-truth warp, over the cells the
-/// ground truth marks visible in the other image (certainty > 0.5), both directions.
+/// ground truth marks visible in the other image (certainty > 0.5), both directions
+/// (only A→B when the prediction's B→A is empty).
 public struct WarpQuality: Sendable, Equatable {
     /// Mean end-point error in pixels of the target image.
     public var endPointError: Double
@@ -30,6 +31,10 @@ public struct WarpQuality: Sendable, Equatable {
         var below = [Int](repeating: 0, count: pckThresholds.count)
         var valid = 0
         for direction in 0..<2 {
+            // A matcher run one way (Tiny RoMa, RoMa with --no-symmetric) leaves B→A empty,
+            // with zero certainty everywhere: there is no prediction to score there.
+            let predictedCertainty = direction == 0 ? predicted.certaintyAB : predicted.certaintyBA
+            guard predictedCertainty.contains(where: { $0 > 0 }) else { continue }
             let truthWarp = direction == 0 ? truth.warpAB : truth.warpBA
             let truthCertainty = direction == 0 ? truth.certaintyAB : truth.certaintyBA
             let predictedWarp = direction == 0 ? predicted.warpAB : predicted.warpBA

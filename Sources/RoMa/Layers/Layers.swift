@@ -29,9 +29,9 @@ struct Conv2d: Sendable {
         (weight, bias) = try foldBatchNorm(weight: weight, bias: bias, bn)
     }
 
-    /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`.
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
+    /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`; output and scratch from `workspace` when given.
+    func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
+        let y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, workspace: workspace)
         FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
         return fusedReLU ? try relu(y, into: y) : y
     }

@@ -25,10 +25,20 @@ struct Decode: ParsableCommand {
     @Option(help: "Upsampled-pass input size, WxH or a single side, or 'none'.")
     var upsampled: String = "864x864"
 
+    @Option(help: "'tiny': keep the image's own size, no upsampled image (the input of `roma match --model tiny`); overrides --coarse and --upsampled.")
+    var preset: String?
+
     func run() throws {
         var options = DecodeOptions()
-        options.coarse = try parseSize(coarse, option: "--coarse")
-        options.upsampled = upsampled.lowercased() == "none" ? nil : try parseSize(upsampled, option: "--upsampled")
+        switch preset?.lowercased() {
+        case nil, "roma":
+            options.coarse = try parseSize(coarse, option: "--coarse")
+            options.upsampled = upsampled.lowercased() == "none" ? nil : try parseSize(upsampled, option: "--upsampled")
+        case "tiny":
+            options = .tiny
+        default:
+            throw ValidationError("--preset '\(preset!)' is not one of: roma, tiny")
+        }
         let decoded = try DecodeStage.run(imagePath: image, options: options)
         try decoded.artifact.write(to: output, record: options.record, inputs: [image])
         var line = "decoded \(image) (\(decoded.originalWidth)x\(decoded.originalHeight)) -> \(output): coarse \(decoded.coarse.width)x\(decoded.coarse.height)"

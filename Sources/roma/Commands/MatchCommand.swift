@@ -14,7 +14,8 @@ struct Match: ParsableCommand {
         (864×864). Without --weights/--dinov2 the official checkpoints come from the weights \
         cache ($ROMA_WEIGHTS, else ~/.cache/roma-swift), downloaded there when missing \
         (`make weights` does it ahead of time). Checkpoints may be torch .pth files or \
-        safetensors.
+        safetensors. --model tiny runs Tiny RoMa v1 instead (A→B, on images decoded with \
+        `roma decode --preset tiny`; docs/tiny.md).
         """)
 
     @Argument(help: "Decoded image A (roma.decoded/1, from `roma decode`).")
@@ -26,7 +27,7 @@ struct Match: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output warp artifact (roma.warp/2).")
     var output: String
 
-    @OptionGroup var model: WeightsOptions
+    @OptionGroup var weightsOptions: WeightsOptions
 
     @Flag(help: "Skip the upsampled refinement pass; the warp is then at the coarse size.")
     var noUpsample = false
@@ -34,15 +35,39 @@ struct Match: ParsableCommand {
     @Flag(help: "Match A→B only (the reference's symmetric=False): about half the decoder time; warp_ba is then empty, with zero certainty.")
     var noSymmetric = false
 
+    @Option(help: "Matcher: roma (romatch's RoMa) or tiny (Tiny RoMa v1: XFeat + two small matchers, A→B only, fast on a CPU; decode with --preset tiny).")
+    var model: MatchModel = .roma
+
+    @Option(help: "With --model tiny: XFeat checkpoint (xfeat.pt), needed only when the Tiny RoMa checkpoint holds no XFeat weights.")
+    var xfeat: String?
+
     @OptionGroup var threads: ThreadOptions
 
     @Flag(help: "No progress display (it is shown only on a terminal, or with ROMA_PROGRESS=lines).")
     var quiet = false
 
+    func validate() throws {
+        if model == .tiny {
+            let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample), ("--no-symmetric", noSymmetric)]
+            if let (flag, _) = romaOnly.first(where: { $0.1 }) {
+                throw ValidationError("\(flag) applies to RoMa, not to --model tiny (one checkpoint, one pass, A→B only)")
+            }
+        } else if xfeat != nil {
+            throw ValidationError("--xfeat applies to --model tiny only")
+        }
+    }
+
     func run() throws {
         threads.apply()
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        let options = model.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric)
+        var options = weightsOptions.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric)
+        options.model = model
+        options.xfeat = xfeat
+        if model == .tiny {
+            for (path, image) in [(imageA, a), (imageB, b)] where image.coarse.width != image.originalWidth || image.coarse.height != image.originalHeight {
+                FileHandle.standardError.write(Data("note: \(path) was resized to \(image.coarse.width)x\(image.coarse.height); romatch's Tiny RoMa takes images at their own size (`roma decode --preset tiny`)\n".utf8))
+            }
+        }
         let (warp, record) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
             ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
         }
@@ -50,3 +75,5 @@ struct Match: ParsableCommand {
         print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp)")
     }
 }
+
+extension MatchModel: ExpressibleByArgument {}

@@ -27,7 +27,7 @@ struct Pose: ParsableCommand {
 
     @OptionGroup var intrinsics: IntrinsicsOptions
 
-    @Option(help: "Matcher: roma (dense, needs weights) or sift (OpenCV baseline).")
+    @Option(help: "Matcher: roma (dense, needs weights), tiny (Tiny RoMa v1, fast on a CPU; --weights is then its checkpoint) or sift (OpenCV baseline).")
     var matcher: PosePipeline.Matcher = .roma
 
     @OptionGroup var model: WeightsOptions

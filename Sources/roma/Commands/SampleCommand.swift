@@ -37,17 +37,24 @@ struct Sample: ParsableCommand {
     @Option(help: "Certainty above this counts as 1 in the threshold modes.")
     var thresh: Float = 0.05
 
+    @Option(help: "Balance against the density of every N-th candidate (the reference's kde `down`). Default: 8 for a Tiny RoMa warp (its `sample` on CPU), else 1.")
+    var kdeStride: Int?
+
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         guard num > 0 else { throw ValidationError("--num must be positive, not \(num)") }
         guard thresh.isFinite, thresh >= 0 else { throw ValidationError("--thresh must be a finite number ≥ 0, not \(thresh)") }
+        if let kdeStride, kdeStride < 1 { throw ValidationError("--kde-stride must be at least 1, not \(kdeStride)") }
     }
 
     func run() throws {
         threads.apply()
-        let options = SamplingOptions(count: num, mode: mode, threshold: thresh, seed: seed.seed)
-        let matches = try SampleStage.run(try Warp.read(warp), source: warp, options: options)
+        let warpArtifact = try Artifact.read(warp)
+        let tiny = warpArtifact.params["model"] as? String == "tiny"
+        let options = SamplingOptions(count: num, mode: mode, threshold: thresh, seed: seed.seed,
+                                      kdeStride: kdeStride ?? (tiny ? SamplingOptions.tinyKDEStride : 1))
+        let matches = try SampleStage.run(try Warp(warpArtifact), source: warp, options: options)
         try matches.artifact.write(to: output, record: options.record, inputs: [warp])
         if matches.count < num {
             FileHandle.standardError.write(Data("note: only \(matches.count) cells have positive certainty, fewer than the \(num) asked for\n".utf8))
