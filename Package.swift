@@ -53,7 +53,7 @@ let package = Package(
 
         .executableTarget(
             name: "roma-bench",
-            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "CLinearAlgebra", "CVShim",
+            dependencies: ["Pipeline", "Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "NN", "Checkpoint", "Parallel", "CLinearAlgebra", "CVShim", "CKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 

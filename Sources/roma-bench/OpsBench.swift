@@ -35,7 +35,9 @@ struct OpsBench: ParsableCommand {
 
     func run() throws {
         Threads.configure(threads ?? Threads.defaultCount())
-        print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up")
+        print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up; load \(MachinePeak.loadAverage())")
+        let machine = MachinePeak.measure(threads: Threads.count, repeats: 40)
+        print(machine.summary())
         // On a shared machine the load changes from second to second, so each case is
         // timed in rounds that alternate with the peak GEMM: the case's best time is
         // compared with the best peak time taken beside it, not with a peak measured
@@ -56,14 +58,16 @@ struct OpsBench: ParsableCommand {
         var best = rows.map(\.peak).max() ?? 0
         if rows.isEmpty { best = peakFlops / (try alternate(peakRun, peakRun).0) / 1e9 }
         print(String(format: "cblas_sgemm peak (%d³): up to %.1f GFLOP/s; each case is compared with the peak measured beside it\n", n, best))
-        print(pad("case", 44) + pad("GFLOP", 9) + pad("ms", 10) + pad("GFLOP/s", 10) + pad("peak", 8) + pad("% peak", 8) + "target")
+        print(pad("case", 44) + pad("GFLOP", 9) + pad("ms", 10) + pad("GFLOP/s", 10) + pad("sgemm", 8) + pad("% sgemm", 9)
+              + pad("% fp32 peak", 13) + "target (% sgemm)")
         for (c, r, peak) in rows {
             let gflops = c.flops / r / 1e9
             let share = 100 * gflops / peak
             let verdict = c.target.map { share >= $0 ? "≥ \(Int($0))% ok" : "≥ \(Int($0))% MISSED" } ?? ""
             print(pad(c.name, 44) + pad(String(format: "%.2f", c.flops / 1e9), 9) + pad(String(format: "%.2f", r * 1e3), 10)
                   + pad(String(format: "%.1f", gflops), 10) + pad(String(format: "%.1f", peak), 8)
-                  + pad(String(format: "%.0f%%", share), 8) + verdict)
+                  + pad(String(format: "%.0f%%", share), 9)
+                  + pad(machine.fp32.map { String(format: "%.0f%%", 100 * gflops / $0) } ?? "–", 13) + verdict)
         }
         try compareConvAlgorithms()
     }

@@ -26,4 +26,12 @@ int roma_softmax_rows(const float *src, float *dst, ptrdiff_t rows, ptrdiff_t co
 /// GELU in its erf form over n elements (dst may be src); 0 when done, −1 as above.
 int roma_gelu(const float *src, float *dst, ptrdiff_t n);
 
+/// Register-only throughput loops for `roma-bench peak`: kinds below. Runs `iterations`
+/// rounds of twelve independent instructions and returns the floating-point operations
+/// done (FMA: 2 per float lane; bf16 dot: 4 per float lane), or −1 when this CPU lacks
+/// the instructions. `sink` (may be NULL) receives the result, so the work is kept.
+/// Not capped by ROMA_KERNELS: it measures the machine.
+enum { ROMA_PEAK_FMA_AVX2 = 0, ROMA_PEAK_FMA_AVX512 = 1, ROMA_PEAK_DOT_BF16 = 2 };
+double roma_peak_loop(int kind, long iterations, float *sink);
+
 #endif
