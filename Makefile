@@ -10,7 +10,7 @@ SWIFTFLAGS ?= -c $(CONFIG) -Xswiftc -enable-testing
 BIN        := .build/$(CONFIG)
 ROMA       := $(BIN)/roma
 ROMA_BENCH := $(BIN)/roma-bench
-APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config
+APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config libdnnl-dev
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import Artifacts
 import CLinearAlgebra
 import Foundation
+import NN
 import Parallel
 import RoMa
 
@@ -49,8 +50,8 @@ struct MatchBench: ParsableCommand {
         }
 
         let peak = sgemmPeak(size: 2048)
-        print(String(format: "cblas_sgemm peak (2048³, %d threads): %.1f GFLOP/s; load %@", n, peak,
-                     MachinePeak.loadAverage() as NSString))
+        print(String(format: "cblas_sgemm peak (2048³, %d threads): %.1f GFLOP/s; GEMM backend: %@; load %@", n, peak,
+                     GEMM.backend.rawValue as NSString, MachinePeak.loadAverage() as NSString))
         let machine = MachinePeak.measure(threads: n, repeats: 40)
         print(machine.summary())
 

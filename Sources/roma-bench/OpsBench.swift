@@ -27,6 +27,9 @@ struct OpsBench: ParsableCommand {
     @Flag(help: "Only the smaller cases (for a quick check); the full set takes about two minutes on 2 cores.")
     var quick = false
 
+    @Flag(help: "Only the GEMM backends table (OpenBLAS, our AVX-512 kernel, oneDNN at RoMa's GEMM shapes).")
+    var gemmOnly = false
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard peakSize >= 64 else { throw ValidationError("--peak-size must be at least 64") }
@@ -35,9 +38,10 @@ struct OpsBench: ParsableCommand {
 
     func run() throws {
         Threads.configure(threads ?? Threads.defaultCount())
-        print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up; load \(MachinePeak.loadAverage())")
+        print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up; GEMM backend \(GEMM.backend.rawValue); load \(MachinePeak.loadAverage())")
         let machine = MachinePeak.measure(threads: Threads.count, repeats: 40)
         print(machine.summary())
+        if gemmOnly { return try compareGemmBackends(machine: machine) }
         // On a shared machine the load changes from second to second, so each case is
         // timed in rounds that alternate with the peak GEMM: the case's best time is
         // compared with the best peak time taken beside it, not with a peak measured
@@ -70,6 +74,7 @@ struct OpsBench: ParsableCommand {
                   + pad(machine.fp32.map { String(format: "%.0f%%", 100 * gflops / $0) } ?? "–", 13) + verdict)
         }
         try compareConvAlgorithms()
+        try compareGemmBackends(machine: machine)
     }
 
     struct Case {
