@@ -10,61 +10,42 @@
 
 #define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
-__attribute__((target("avx2,fma"))) static float fma256(long iterations) {
-    const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-#define DECL(i) __m256 acc##i = _mm256_set1_ps((float)(i));
-#define STEP(i) acc##i = _mm256_fmadd_ps(acc##i, a, b);
-#define SUM(i) total = _mm256_add_ps(total, acc##i);
-    CHAINS(DECL)
-    for (long it = 0; it < iterations; it++) {
-        CHAINS(STEP)
-        __asm__ volatile("" ::: "memory");
+// One loop per instruction: `iterations` rounds of STEP_name on twelve accumulators
+// of type T (DECL_name), then their sum (SUM_name) through REDUCE.
+#define PEAK_LOOP(name, isa, T, SPLAT, REDUCE)                                \
+    __attribute__((target(isa))) static float name(long iterations) {      \
+        CHAINS(DECL_##name)                                                   \
+        for (long it = 0; it < iterations; it++) {                            \
+            CHAINS(STEP_##name)                                               \
+            __asm__ volatile("" ::: "memory");                                \
+        }                                                                     \
+        T total = SPLAT(0.0f);                                                \
+        CHAINS(SUM_##name)                                                    \
+        return REDUCE(total);                                                 \
     }
-    __m256 total = _mm256_setzero_ps();
-    CHAINS(SUM)
+
+__attribute__((target("avx2,fma"))) static inline float reduce256(__m256 v) {
     float lanes[8];
-    _mm256_storeu_ps(lanes, total);
+    _mm256_storeu_ps(lanes, v);
     return lanes[0] + lanes[7];
-#undef DECL
-#undef STEP
-#undef SUM
 }
 
-__attribute__((target("avx512f"))) static float fma512(long iterations) {
-    const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-#define DECL(i) __m512 acc##i = _mm512_set1_ps((float)(i));
-#define STEP(i) acc##i = _mm512_fmadd_ps(acc##i, a, b);
-#define SUM(i) total = _mm512_add_ps(total, acc##i);
-    CHAINS(DECL)
-    for (long it = 0; it < iterations; it++) {
-        CHAINS(STEP)
-        __asm__ volatile("" ::: "memory");
-    }
-    __m512 total = _mm512_setzero_ps();
-    CHAINS(SUM)
-    return _mm512_reduce_add_ps(total);
-#undef DECL
-#undef STEP
-#undef SUM
-}
+#define DECL_fma256(i) __m256 acc##i = _mm256_set1_ps((float)(i));
+#define STEP_fma256(i) acc##i = _mm256_fmadd_ps(acc##i, _mm256_set1_ps(0.999999f), _mm256_set1_ps(1e-7f));
+#define SUM_fma256(i) total = _mm256_add_ps(total, acc##i);
+PEAK_LOOP(fma256, "avx2,fma", __m256, _mm256_set1_ps, reduce256)
 
-__attribute__((target("avx512f,avx512bf16"))) static float dot_bf16_512(long iterations) {
-    const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3380);  // 1.0, ~6e-8
-#define DECL(i) __m512 acc##i = _mm512_set1_ps((float)(i));
-#define STEP(i) acc##i = _mm512_dpbf16_ps(acc##i, a, b);
-#define SUM(i) total = _mm512_add_ps(total, acc##i);
-    CHAINS(DECL)
-    for (long it = 0; it < iterations; it++) {
-        CHAINS(STEP)
-        __asm__ volatile("" ::: "memory");
-    }
-    __m512 total = _mm512_setzero_ps();
-    CHAINS(SUM)
-    return _mm512_reduce_add_ps(total);
-#undef DECL
-#undef STEP
-#undef SUM
-}
+#define DECL_fma512(i) __m512 acc##i = _mm512_set1_ps((float)(i));
+#define STEP_fma512(i) acc##i = _mm512_fmadd_ps(acc##i, _mm512_set1_ps(0.999999f), _mm512_set1_ps(1e-7f));
+#define SUM_fma512(i) total = _mm512_add_ps(total, acc##i);
+PEAK_LOOP(fma512, "avx512f", __m512, _mm512_set1_ps, _mm512_reduce_add_ps)
+
+// bf16 operands 1.0 (0x3f80) and ~6e-8 (0x3380): the sums stay finite.
+#define DECL_dot_bf16_512(i) __m512 acc##i = _mm512_set1_ps((float)(i));
+#define STEP_dot_bf16_512(i) acc##i = _mm512_dpbf16_ps(acc##i, (__m512bh)_mm512_set1_epi16(0x3f80), \
+                                                       (__m512bh)_mm512_set1_epi16(0x3380));
+#define SUM_dot_bf16_512(i) total = _mm512_add_ps(total, acc##i);
+PEAK_LOOP(dot_bf16_512, "avx512f,avx512bf16", __m512, _mm512_set1_ps, _mm512_reduce_add_ps)
 
 static int has(int feature) {
     __builtin_cpu_init();
