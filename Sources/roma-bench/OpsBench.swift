@@ -204,17 +204,10 @@ struct OpsBench: ParsableCommand {
 
     /// Best times of `body` and `reference` over `repeats` alternating rounds, after one warm-up of each.
     func alternate(_ body: () throws -> Void, _ reference: () throws -> Void) throws -> (Double, Double) {
-        try body(); try reference()
-        var bestBody = Double.infinity, bestReference = Double.infinity
-        for _ in 0..<repeats {
-            var start = DispatchTime.now().uptimeNanoseconds
-            try reference()
-            bestReference = min(bestReference, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            bestBody = min(bestBody, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        let best = try withoutActuallyEscaping(body) { body in
+            try withoutActuallyEscaping(reference) { reference in try alternateAll([reference, body]) }
         }
-        return (bestBody, bestReference)
+        return (best[1].wall, best[0].wall)
     }
 
     /// Deterministic values in [−1, 1) from a SplitMix64 stream (contents do not
