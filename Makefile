@@ -10,11 +10,11 @@ SWIFTFLAGS ?= -c $(CONFIG) -Xswiftc -enable-testing
 BIN        := .build/$(CONFIG)
 ROMA       := $(BIN)/roma
 ROMA_BENCH := $(BIN)/roma-bench
-APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev libjpeg62-turbo-dev libpng-dev pkg-config libhdf5-dev libsqlite3-dev python3-venv
+APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev libjpeg62-turbo-dev libpng-dev pkg-config libhdf5-dev libsqlite3-dev python3-venv libdnnl-dev
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv fuzz
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv fuzz bench-peak
 .PHONY: install uninstall test-install bench-startup
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout)"
+	@echo "make bench-peak      this machine's measured vector peak (AVX2/AVX-512 FMA, AVX512-BF16)"
 	@echo "make fuzz            fuzz every reader through roma for FUZZ_SECONDS (docs/bad-input.md)"
 	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift|tiny|h5 [SHARD=i/n]: benchmark run (h5: FEATURES=… MATCHES=…)"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
@@ -91,6 +92,9 @@ bench-ops: build
 
 bench-match: build
 	$(ROMA_BENCH) match $(if $(filter tiny,$(MODEL)),--model tiny $(if $(XFEAT_REPO),--xfeat-repo "$(XFEAT_REPO)"))
+
+bench-peak: build
+	$(ROMA_BENCH) peak
 
 # Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
 weights: build

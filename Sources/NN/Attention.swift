@@ -1,4 +1,3 @@
-import CLinearAlgebra
 import Parallel
 
 /// torch.nn.functional.scaled_dot_product_attention without mask or dropout:
@@ -75,11 +74,10 @@ func attendHead(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMutablePointe
     var row0 = 0
     while row0 < n {
         let rows = min(block, n - row0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(m), Int32(d),
-                    scale, q + row0 * ldq, Int32(ldq), k, Int32(ldk), 0, scores.base, Int32(m))
+        GEMM.sgemm(transB: true, m: rows, n: m, k: d, alpha: scale, a: q + row0 * ldq, lda: ldq, b: k, ldb: ldk,
+                   c: scores.base, ldc: m)
         softmaxRows(SendablePointer(scores.base), SendablePointer(scores.base), rows: rows, columns: m, stride: m)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(dv), Int32(m),
-                    1, scores.base, Int32(m), v, Int32(ldv), 0, out + row0 * ldo, Int32(ldo))
+        GEMM.sgemm(m: rows, n: dv, k: m, a: scores.base, lda: m, b: v, ldb: ldv, c: out + row0 * ldo, ldc: ldo)
         row0 += rows
     }
 }

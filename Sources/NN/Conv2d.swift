@@ -1,12 +1,11 @@
 import CKernels
-import CLinearAlgebra
 import Parallel
 
 /// torch.nn.functional.conv2d on NCHW input.
 /// x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], bias [Cout] → [N, Cout, Ho, Wo]
 /// with Ho = (H + 2·padding − dilation·(kh−1) − 1) / stride + 1 (likewise Wo).
 ///
-/// Dense and grouped convolutions run as im2col + `cblas_sgemm` (1×1 stride-1
+/// Dense and grouped convolutions run as im2col + `GEMM.sgemm` (1×1 stride-1
 /// convolutions skip im2col: the input already is the column matrix); depthwise ones
 /// (groups == Cin, one input channel per group) run as a direct vectorised loop,
 /// because a GEMM with K = kh·kw is too thin to pay. Dense 3×3 stride-1 convolutions
@@ -121,9 +120,8 @@ private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: Con
                 } else {
                     b = input
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(columns), Int32(kdim),
-                            1, w, Int32(kdim), b, Int32(columns),
-                            bias == nil ? 0 : 1, y + row0 * g.outWidth, Int32(plane))
+                GEMM.sgemm(m: coutG, n: columns, k: kdim, a: w, lda: kdim, b: b, ldb: columns,
+                           beta: bias == nil ? 0 : 1, c: y + row0 * g.outWidth, ldc: plane)
                 row0 += rows
             }
         }

@@ -1,4 +1,3 @@
-import CLinearAlgebra
 import Foundation
 import Parallel
 

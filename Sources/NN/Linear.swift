@@ -1,5 +1,3 @@
-import CLinearAlgebra
-
 /// torch.nn.functional.linear: y = x·Wᵀ + b over the last dimension.
 /// x [..., in], weight [out, in] (torch's storage order), bias [out] → y [..., out].
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
@@ -14,9 +12,8 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     try check(!out.overlaps(x), "linear", "output must not overlap the input")
     fillRows(out.pointer, rows: rows, columns: outFeatures, with: bias)
     if rows > 0 && outFeatures > 0 && inFeatures > 0 {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outFeatures), Int32(inFeatures),
-                    1, x.pointer, Int32(inFeatures), weight.pointer, Int32(inFeatures),
-                    bias == nil ? 0 : 1, out.pointer, Int32(outFeatures))
+        GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
+                   b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.pointer, ldc: outFeatures)
     }
     return out
 }
@@ -42,9 +39,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, alpha: Fl
     for i in 0..<batch {
         let pa = a.pointer + (batchA == 1 ? 0 : i * m * k)
         let pb = b.pointer + (batchB == 1 ? 0 : i * k * n)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, pa, Int32(k), pb, Int32(transposeB ? k : n),
-                    0, out.pointer + i * m * n, Int32(n))
+        GEMM.sgemm(transB: transposeB, m: m, n: n, k: k, alpha: alpha, a: pa, lda: k, b: pb, ldb: transposeB ? k : n,
+                   c: out.pointer + i * m * n, ldc: n)
     }
     return out
 }

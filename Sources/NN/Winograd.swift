@@ -1,4 +1,3 @@
-import CLinearAlgebra
 import Parallel
 
 // Winograd F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
@@ -81,9 +80,8 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
             let tiles = rows * tilesW
             transformInput(input, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: v)
             for e in 0..<16 {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(tiles), Int32(cin),
-                            1, u + e * cout * cin, Int32(cin), v + e * cin * tiles, Int32(tiles),
-                            0, m + e * cout * tiles, Int32(tiles))
+                GEMM.sgemm(m: cout, n: tiles, k: cin, a: u + e * cout * cin, lda: cin, b: v + e * cin * tiles, ldb: tiles,
+                           c: m + e * cout * tiles, ldc: tiles)
             }
             transformOutput(m, bias, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: output)
             row0 += rows

@@ -3,6 +3,7 @@ import ArgumentParser
 import Artifacts
 import CLinearAlgebra
 import Foundation
+import NN
 import Parallel
 import RoMa
 
@@ -61,7 +62,10 @@ struct MatchBench: ParsableCommand {
         }
 
         let peak = sgemmPeak(size: 2048)
-        print(String(format: "cblas_sgemm peak (2048³, %d threads): %.1f GFLOP/s", n, peak))
+        print(String(format: "cblas_sgemm peak (2048³, %d threads): %.1f GFLOP/s; GEMM backend: %@; load %@", n, peak,
+                     GEMM.backend.rawValue as NSString, MachinePeak.loadAverage() as NSString))
+        let machine = MachinePeak.measure(threads: n, repeats: 40)
+        print(machine.summary())
 
         // Ours, in this process: peak RSS of the process is ours (the bench adds a few MB).
         let t0 = Date()
@@ -82,8 +86,10 @@ struct MatchBench: ParsableCommand {
         let warpBytes = (try? FileManager.default.attributesOfItem(atPath: dir + "/ours.warp")[.size] as? Int) ?? 0
         let oursRSS = peakRSS()
         let oursMatch = t2.timeIntervalSince(t1), flops = FlopCounter.count
-        print(String(format: "ours:      load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak",
-                     t1.timeIntervalSince(t0), oursMatch, oursCPU, oursRSS, flops / 1e12, flops / oursMatch / 1e9, 100 * flops / oursMatch / 1e9 / peak))
+        let rate = flops / oursMatch / 1e9
+        print(String(format: "ours:      load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak, %@ of the fp32 peak",
+                     t1.timeIntervalSince(t0), oursMatch, oursCPU, oursRSS, flops / 1e12, rate, 100 * rate / peak,
+                     (machine.fp32.map { String(format: "%.0f%%", 100 * rate / $0) } ?? "–") as NSString))
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
             print(String(format: "    %-28@ %6.1f s", stage as NSString, s))
         }

@@ -27,6 +27,9 @@ struct OpsBench: ParsableCommand {
     @Flag(help: "Only the smaller cases (for a quick check); the full set takes about two minutes on 2 cores.")
     var quick = false
 
+    @Flag(help: "Only the GEMM backends table (OpenBLAS, our AVX-512 kernel, oneDNN at RoMa's GEMM shapes).")
+    var gemmOnly = false
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard peakSize >= 64 else { throw ValidationError("--peak-size must be at least 64") }
@@ -35,7 +38,10 @@ struct OpsBench: ParsableCommand {
 
     func run() throws {
         Threads.configure(requested: threads)
-        print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up")
+        print("roma-bench ops: \(Threads.count) thread(s), best of \(repeats) after one warm-up; GEMM backend \(GEMM.backend.rawValue); load \(MachinePeak.loadAverage())")
+        let machine = MachinePeak.measure(threads: Threads.count, repeats: 40)
+        print(machine.summary())
+        if gemmOnly { return try compareGemmBackends(machine: machine) }
         // On a shared machine the load changes from second to second, so each case is
         // timed in rounds that alternate with the peak GEMM: the case's best time is
         // compared with the best peak time taken beside it, not with a peak measured
@@ -56,16 +62,19 @@ struct OpsBench: ParsableCommand {
         var best = rows.map(\.peak).max() ?? 0
         if rows.isEmpty { best = peakFlops / (try alternate(peakRun, peakRun).0) / 1e9 }
         print(String(format: "cblas_sgemm peak (%d³): up to %.1f GFLOP/s; each case is compared with the peak measured beside it\n", n, best))
-        print(pad("case", 44) + pad("GFLOP", 9) + pad("ms", 10) + pad("GFLOP/s", 10) + pad("peak", 8) + pad("% peak", 8) + "target")
+        print(pad("case", 44) + pad("GFLOP", 9) + pad("ms", 10) + pad("GFLOP/s", 10) + pad("sgemm", 8) + pad("% sgemm", 9)
+              + pad("% fp32 peak", 13) + "target (% sgemm)")
         for (c, r, peak) in rows {
             let gflops = c.flops / r / 1e9
             let share = 100 * gflops / peak
             let verdict = c.target.map { share >= $0 ? "≥ \(Int($0))% ok" : "≥ \(Int($0))% MISSED" } ?? ""
             print(pad(c.name, 44) + pad(String(format: "%.2f", c.flops / 1e9), 9) + pad(String(format: "%.2f", r * 1e3), 10)
                   + pad(String(format: "%.1f", gflops), 10) + pad(String(format: "%.1f", peak), 8)
-                  + pad(String(format: "%.0f%%", share), 8) + verdict)
+                  + pad(String(format: "%.0f%%", share), 9)
+                  + pad(machine.fp32.map { String(format: "%.0f%%", 100 * gflops / $0) } ?? "–", 13) + verdict)
         }
         try compareConvAlgorithms()
+        try compareGemmBackends(machine: machine)
     }
 
     struct Case {
@@ -195,17 +204,10 @@ struct OpsBench: ParsableCommand {
 
     /// Best times of `body` and `reference` over `repeats` alternating rounds, after one warm-up of each.
     func alternate(_ body: () throws -> Void, _ reference: () throws -> Void) throws -> (Double, Double) {
-        try body(); try reference()
-        var bestBody = Double.infinity, bestReference = Double.infinity
-        for _ in 0..<repeats {
-            var start = DispatchTime.now().uptimeNanoseconds
-            try reference()
-            bestReference = min(bestReference, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            bestBody = min(bestBody, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        let best = try withoutActuallyEscaping(body) { body in
+            try withoutActuallyEscaping(reference) { reference in try alternateAll([reference, body]) }
         }
-        return (bestBody, bestReference)
+        return (best[1].wall, best[0].wall)
     }
 
     /// Deterministic values in [−1, 1) from a SplitMix64 stream (contents do not

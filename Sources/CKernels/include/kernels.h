@@ -26,4 +26,28 @@ int roma_softmax_rows(const float *src, float *dst, ptrdiff_t rows, ptrdiff_t co
 /// GELU in its erf form over n elements (dst may be src); 0 when done, −1 as above.
 int roma_gelu(const float *src, float *dst, ptrdiff_t n);
 
+/// oneDNN's row-major sgemm, C = alpha·op(A)·op(B) + beta·C, on `threads` OpenMP
+/// threads. oneDNN (libdnnl.so.2) is opened on first use and capped to the kernels
+/// level (AVX2 at level 1, not used at level 0). Returns 0 when done, −1 when oneDNN
+/// is not available here, 1 when it rejected the call.
+int roma_onednn_available(void);
+int roma_onednn_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                      const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
+                      float *c, ptrdiff_t ldc, int threads);
+
+/// Our own AVX-512F sgemm, same contract as roma_onednn_sgemm but on the calling
+/// thread only (callers split C into blocks per thread). Returns 0 when done, −1
+/// below kernels level 2 (no AVX-512F, or capped), 1 when out of memory.
+int roma_sgemm_avx512(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                      const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
+                      float *c, ptrdiff_t ldc);
+
+/// Register-only throughput loops for `roma-bench peak`: kinds below. Runs `iterations`
+/// rounds of twelve independent instructions and returns the floating-point operations
+/// done (FMA: 2 per float lane; bf16 dot: 4 per float lane), or −1 when this CPU lacks
+/// the instructions. `sink` (may be NULL) receives the result, so the work is kept.
+/// Not capped by ROMA_KERNELS: it measures the machine.
+enum { ROMA_PEAK_FMA_AVX2 = 0, ROMA_PEAK_FMA_AVX512 = 1, ROMA_PEAK_DOT_BF16 = 2 };
+double roma_peak_loop(int kind, long iterations, float *sink);
+
 #endif
