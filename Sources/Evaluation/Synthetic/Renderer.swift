@@ -148,29 +148,12 @@ enum Renderer {
         return WarpField(warp: warp, certainty: certainty, scale: visible > 0 ? exp(logScale.reduce(0, +) / visible) : 1)
     }
 
-    /// The smaller covisible fraction of A's and B's pixels on a coarse grid (the
-    /// warp's test at a few hundred points): cheap enough to draw cameras until the
-    /// overlap falls in a wanted range.
+    /// The smaller covisible fraction of A's and B's pixels: the warp's own test on a
+    /// coarse grid, cheap enough to draw cameras until the overlap falls in a wanted range.
     static func coarseOverlap(_ scene: Scene, _ a: PinholeCamera, _ b: PinholeCamera, samples: Int = 24) -> Double {
-        func covisible(_ from: PinholeCamera, _ viewFrom: ViewMask, _ to: PinholeCamera, _ viewTo: ViewMask) -> Double {
-            let rows = max(1, samples * from.height / from.width)
-            let eye = from.center, eyeTo = to.center
-            var count = 0
-            for i in 0..<rows {
-                for j in 0..<samples {
-                    let x = Double(from.width) * (Double(j) + 0.5) / Double(samples), y = Double(from.height) * (Double(i) + 0.5) / Double(rows)
-                    let d = from.ray(x: x, y: y)
-                    guard let hit = scene.intersect(origin: eye, direction: d, view: viewFrom),
-                          scene.primitives[hit.primitive].views.contains(viewTo) else { continue }
-                    let q = to.project(eye + hit.distance * d)
-                    guard q.depth > 1e-6, q.x >= 0, q.x < Double(to.width), q.y >= 0, q.y < Double(to.height),
-                          let seen = surfaceAt(scene, camera: to, eye: eyeTo, x: q.x, y: q.y, view: viewTo),
-                          abs(seen.depth - q.depth) <= 1e-4 * q.depth else { continue }
-                    count += 1
-                }
-            }
-            return Double(count) / Double(rows * samples)
-        }
-        return min(covisible(a, .a, b, .b), covisible(b, .b, a, .a))
+        let rows = max(1, samples * a.height / a.width)
+        func covisible(_ field: WarpField) -> Double { field.certainty.reduce(0) { $0 + Double($1) } / Double(field.certainty.count) }
+        return min(covisible(warp(scene, from: a, .a, to: b, .b, gridWidth: samples, gridHeight: rows)),
+                   covisible(warp(scene, from: b, .b, to: a, .a, gridWidth: samples, gridHeight: rows)))
     }
 }
