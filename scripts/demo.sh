@@ -8,7 +8,7 @@ roma="$1"; shared="$2"; out="$3"
 pairs="${DEMO_PAIRS:-8}"
 # The difficulty level of the synthetic set (docs/evaluation.md): on the classic set
 # every method scores ~100; this level separates matchers while the oracle stays ~100.
-level="${DEMO_LEVEL:-medium}"
+level="${DEMO_LEVEL:-hard}"
 bench="synthetic-$level"
 mkdir -p "$out"
 
