@@ -14,7 +14,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev libjpeg62-turbo-dev
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv fuzz bench-peak
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv fuzz bench-peak bench-synthetic
 .PHONY: install uninstall test-install bench-startup
 
 help:
@@ -26,8 +26,9 @@ help:
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout)"
 	@echo "make bench-peak      this machine's measured vector peak (AVX2/AVX-512 FMA, AVX512-BF16)"
+	@echo "make bench-synthetic synthetic benchmark per difficulty level: oracle, degraded oracle, SIFT; ours vs OpenCV"
 	@echo "make fuzz            fuzz every reader through roma for FUZZ_SECONDS (docs/bad-input.md)"
-	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift|tiny|h5 [SHARD=i/n]: benchmark run (h5: FEATURES=… MATCHES=…)"
+	@echo "make eval            BENCH=synthetic[-easy|-medium|-hard]|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift|tiny|h5 [SHARD=i/n]: benchmark run (h5: FEATURES=… MATCHES=…)"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make compare         CONFIGS=\"<config folder> …\" [SEEDS=\"0 1 2\"]: one report comparing runs (paired bootstrap)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
@@ -95,6 +96,10 @@ bench-match: build
 
 bench-peak: build
 	$(ROMA_BENCH) peak
+
+# Synthetic benchmark per difficulty level: oracle, degraded oracle, SIFT; ours vs OpenCV.
+bench-synthetic: build
+	$(ROMA_BENCH) synthetic
 
 # Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
 weights: build

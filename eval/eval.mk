@@ -1,6 +1,6 @@
 # Benchmark runs with file dependencies. Included by the Makefile; see docs/evaluation.md.
 #
-#   make eval   BENCH=<synthetic|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift|tiny|h5>
+#   make eval   BENCH=<synthetic[-easy|-medium|-hard]|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift|tiny|h5>
 #               (h5: FEATURES=features.h5 MATCHES=matches.h5, hloc's files; docs/interop.md)
 #   make report BENCH=… MATCHER=…      (re-renders the report from existing artifacts)
 #
@@ -14,7 +14,7 @@
 #        r<k>/<pair>.pose.safetensors, results.safetensors, report/      roma estimate, evaluate, report
 #
 # Every stage writes atomically, so an interrupted run resumes where it stopped and
-# `make -j` is safe. The synthetic set lives in runs/synthetic-p<N>-s<SEED>[-w<WARP_SIZE>]/data/.
+# `make -j` is safe. The synthetic set lives in runs/synthetic[-<LEVEL>]-p<N>-s<SEED>[-w<WARP_SIZE>]/data/.
 # SHARD=i/n runs only shard i's pairs (for eval/slurm; see docs/scale-out.md).
 
 BENCH       ?= synthetic
@@ -29,10 +29,22 @@ RUNS        ?= runs
 DATASETS    ?= datasets
 ROMA        ?= .build/release/roma
 
+# --- Synthetic difficulty levels (issue 17; docs/evaluation.md) ----------------------
+# BENCH=synthetic-easy|-medium|-hard (or BENCH=synthetic SYNTH_LEVEL=…) renders with
+# `roma synth --difficulty LEVEL` into runs/synthetic-LEVEL-p<N>-s<SEED>/data/.
+SYNTH_LEVEL ?=
+ifneq ($(filter synthetic-%,$(BENCH)),)
+  override SYNTH_LEVEL := $(patsubst synthetic-%,%,$(BENCH))
+  override BENCH := synthetic
+endif
+EVAL_SYNTH_LEVEL := $(if $(SYNTH_LEVEL),-$(SYNTH_LEVEL))
+EVAL_SYNTH_ARGS  := $(if $(SYNTH_LEVEL),--difficulty $(SYNTH_LEVEL))
+# --- end of synthetic difficulty levels ----------------------------------------------
+
 # --- Where this run lives ----------------------------------------------------------
 
 ifeq ($(BENCH),synthetic)
-  EVAL_BENCH        := synthetic-p$(SYNTH_PAIRS)-s$(SYNTH_SEED)$(if $(filter-out 864,$(WARP_SIZE)),-w$(WARP_SIZE))
+  EVAL_BENCH        := synthetic$(EVAL_SYNTH_LEVEL)-p$(SYNTH_PAIRS)-s$(SYNTH_SEED)$(if $(filter-out 864,$(WARP_SIZE)),-w$(WARP_SIZE))
   EVAL_SYNTH_DIR    := $(RUNS)/$(EVAL_BENCH)/data
   EVAL_PAIR_LIST    := $(EVAL_SYNTH_DIR)/pairs.txt
   EVAL_PREPARE_ARGS := synthetic --data $(EVAL_SYNTH_DIR)
@@ -107,7 +119,7 @@ $(EVAL_EST_DIR)/pairs.mk: $(EVAL_PAIR_LIST)
 
 ifeq ($(BENCH),synthetic)
 $(EVAL_SYNTH_DIR)/pairs.txt:
-	$(ROMA) synth -o $(EVAL_SYNTH_DIR) --pairs $(SYNTH_PAIRS) --seed $(SYNTH_SEED) --warp-size $(WARP_SIZE)
+	$(ROMA) synth -o $(EVAL_SYNTH_DIR) --pairs $(SYNTH_PAIRS) --seed $(SYNTH_SEED) --warp-size $(WARP_SIZE) $(EVAL_SYNTH_ARGS)
 endif
 
 # `roma estimate` exits 3 after writing a `failed:` pose (too few matches, degenerate

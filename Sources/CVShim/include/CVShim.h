@@ -7,4 +7,5 @@
 #include "cv_sift.h"
 #include "cv_draw.h"
 #include "cv_pose.h"
+#include "cv_sensor.h"
 #endif

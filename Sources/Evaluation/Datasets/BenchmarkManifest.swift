@@ -24,6 +24,9 @@ public struct PreparedPair: Codable, Sendable, Equatable {
     public var estimateIntrinsicsB: [Double]
     /// Pixel threshold for `roma estimate --threshold`.
     public var estimateThreshold: Double
+    /// The pair's difficulty factors, when a `difficulty.json` lies beside the pair list
+    /// (sets rendered by `roma synth`); the report groups the AUC by them.
+    public var factors: [DifficultyFactor]? = nil
 
     /// The arguments `roma estimate` takes for this pair.
     public var estimateArguments: [String] {
@@ -73,6 +76,8 @@ public struct BenchmarkManifest: Codable, Sendable {
         guard thresholdPixels > 0, thresholdPixels.isFinite else { throw DatasetError("threshold must be a positive number of pixels") }
         let (list, folder) = try benchmark.pairListAndRoot(datasetsFolder: datasetsFolder, environment: environment, root: root)
         let records = try PairList.read(list)
+        let difficultyPath = URL(fileURLWithPath: list).deletingLastPathComponent().appendingPathComponent(DifficultyFile.fileName).path
+        let difficulty = FileManager.default.fileExists(atPath: difficultyPath) ? try DifficultyFile.read(difficultyPath) : nil
         let evaluationProtocol = benchmark.evaluationProtocol(thresholdPixels: thresholdPixels)
 
         func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : folder + "/" + path }
@@ -115,7 +120,8 @@ public struct BenchmarkManifest: Codable, Sendable {
                 estimateIntrinsicsA: EstimateParameters.intrinsics(r.intrinsicsA, scale: sA, shift: δ),
                 estimateIntrinsicsB: EstimateParameters.intrinsics(r.intrinsicsB, scale: sB, shift: δ),
                 estimateThreshold: EstimateParameters.threshold(thresholdPixels, intrinsicsA: r.intrinsicsA, scaleA: sA,
-                                                                intrinsicsB: r.intrinsicsB, scaleB: sB))
+                                                                intrinsicsB: r.intrinsicsB, scaleB: sB),
+                factors: difficulty?.pairs[r.id])
         }
         return BenchmarkManifest(bench: benchmark.name, evaluationProtocol: evaluationProtocol, pairList: list, root: folder, pairs: pairs)
     }

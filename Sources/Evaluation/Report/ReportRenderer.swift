@@ -71,6 +71,19 @@ public enum ReportRenderer {
         figures.append(inputs.output + "/curve.png")
         doc.image("curve.png", alt: "Cumulative pose error curve")
 
+        // AUC per difficulty factor and bin (synthetic sets with difficulty factors).
+        if let manifest, let breakdown = FactorBreakdown(results: results, manifest: manifest) {
+            doc.heading("Accuracy by difficulty factor")
+            doc.table(["factor", "bin", "pairs"] + degrees.map { "AUC@" + $0 },
+                      breakdown.rows.map { [$0.factor, $0.bin, String($0.pairs)] + $0.auc.map { pct($0) } })
+            doc.paragraph("Each pair's factors were drawn or measured by `roma synth` (difficulty.json): rotation = angle of the relative "
+                + "rotation (°), overlap = covisible fraction of the smaller view from the ground-truth warp, scale = mean scale change, "
+                + "in_plane = extra camera roll (°), light = turn of the light direction (°), exposure (stops), white_balance = "
+                + "per-channel gain change, weak_texture = image share of repeated or near-uniform surfaces, noise σ (8-bit levels), "
+                + "blur σ (px), jpeg_quality (worse view; 100 = PNG), occluders = objects present in one view only. "
+                + "AUC over all repetitions of the pairs in each bin; a bin of few pairs is a rough figure.")
+        }
+
         // Dense warp quality (synthetic set).
         if let quality = results.warpQuality {
             doc.heading("Dense warp against the ground truth")

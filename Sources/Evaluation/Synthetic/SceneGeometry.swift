@@ -18,6 +18,16 @@ enum Shape: Sendable {
     case room(min: Vector3, max: Vector3)
 }
 
+/// Which view of a pair a primitive exists in: both, or one only (an occluder that
+/// moved between the shots). Bit 0 = view A, bit 1 = view B.
+struct ViewMask: OptionSet, Sendable {
+    let rawValue: UInt8
+    static let a = ViewMask(rawValue: 1)
+    static let b = ViewMask(rawValue: 2)
+    static let both: ViewMask = [.a, .b]
+    static func view(_ index: Int) -> ViewMask { index == 0 ? .a : .b }
+}
+
 struct Primitive: Sendable {
     var shape: Shape
     /// Texture parameters: each object looks different, the texture lives in 3D so
@@ -25,6 +35,10 @@ struct Primitive: Sendable {
     var tint: Vector3
     var textureSeed: UInt64
     var textureScale: Double
+    var texture: SolidTexture.Kind = .natural
+    var views: ViewMask = .both
+    /// The room receives shadows but casts none (light enters as through a skylight).
+    var castsShadow = true
 }
 
 struct Scene: Sendable {
@@ -32,10 +46,11 @@ struct Scene: Sendable {
     /// Direction towards the light (unit).
     var light: Vector3
 
-    /// Nearest hit along origin + s·direction, s > ε.
-    func intersect(origin: Vector3, direction: Vector3) -> Hit? {
+    /// Nearest hit along origin + s·direction, s > ε, among the primitives `view` holds.
+    func intersect(origin: Vector3, direction: Vector3, view: ViewMask, shadowCastersOnly: Bool = false) -> Hit? {
         var best: Hit?
-        for (index, primitive) in primitives.enumerated() {
+        for (index, primitive) in primitives.enumerated() where primitive.views.isSuperset(of: view) {
+            if shadowCastersOnly && !primitive.castsShadow { continue }
             guard let (s, n) = Scene.intersect(primitive.shape, origin: origin, direction: direction) else { continue }
             if best == nil || s < best!.distance { best = Hit(distance: s, normal: n, primitive: index) }
         }

@@ -4,6 +4,13 @@ import Parallel
 /// blotches with edges, give structure from a few pixels to a third of the image:
 /// detail that dense and sparse matchers can lock on to at any scale.
 enum SolidTexture {
+    /// What a surface looks like. `repeated` and `low` defeat local descriptors: one
+    /// motif tiled without variation (every keypoint has many lookalikes, so the
+    /// ratio test rejects its matches), or a nearly uniform colour (few keypoints).
+    enum Kind: String, Sendable {
+        case natural, repeated, low
+    }
+
     @inline(__always)
     static func lattice(_ x: Int, _ y: Int, _ z: Int, _ seed: UInt64) -> Double {
         let key = UInt64(bitPattern: Int64(x)) &* 0x9E37_79B9_7F4A_7C15
@@ -47,6 +54,13 @@ enum SolidTexture {
     static func color(at point: Vector3, of primitive: Primitive) -> Vector3 {
         let p = point * primitive.textureScale
         let seed = primitive.textureSeed
+        switch primitive.texture {
+        case .natural: break
+        case .repeated: return tiles(p * 1.6, tint: primitive.tint)
+        case .low:
+            // Paint with a faint, slow variation: gradients far below what a detector keeps.
+            return primitive.tint * (0.8 + 0.12 * fractal(p * 0.35, seed, octaves: 2))
+        }
         let blotches = smoothstep(0.38, 0.62, fractal(p, seed, octaves: 5))
         let spots = smoothstep(0.55, 0.6, fractal(p * 2.7 + Vector3(17, 3, 11), seed &+ 101, octaves: 3))
         let grain = valueNoise(p * 9.0, seed &+ 202)
@@ -54,5 +68,20 @@ enum SolidTexture {
         var c = primitive.tint * (0.25 + 0.75 * blotches) + complement * (0.7 * spots)
         c *= 0.8 + 0.4 * (grain - 0.5)
         return c.clamped(lowerBound: Vector3(0, 0, 0), upperBound: Vector3(1, 1, 1))
+    }
+
+    /// Identical dots on a body-centred cubic lattice: any plane through it shows a
+    /// periodic grid of discs (the nearest lattice point is ≤ ¼ cell off any plane),
+    /// each ringed darker, on a plain ground.
+    static func tiles(_ p: Vector3, tint: Vector3) -> Vector3 {
+        func offset(_ q: Vector3) -> Double {
+            let f = q - q.rounded(.down) - Vector3(0.5, 0.5, 0.5)
+            return dot(f, f).squareRoot()
+        }
+        let d = min(offset(p), offset(p + Vector3(0.5, 0.5, 0.5)))
+        let disc = 1 - smoothstep(0.3, 0.34, d)
+        let ring = smoothstep(0.3, 0.34, d) * (1 - smoothstep(0.38, 0.42, d))
+        let ground = tint * 0.85, accent = Vector3(1, 1, 1) - tint * 0.7
+        return ground * (1 - disc - 0.6 * ring) + accent * disc
     }
 }
