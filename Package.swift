@@ -66,7 +66,7 @@ let package = Package(
 
         .executableTarget(
             name: "roma-bench",
-            dependencies: ["Artifacts", "ImageIO", "Evaluation", "RoMa", "Sampling", "Geometry", "NN", "Checkpoint", "Parallel", "CLinearAlgebra", "CKernels",
+            dependencies: ["Artifacts", "ImageIO", "Evaluation", "Baselines", "RoMa", "Sampling", "Geometry", "NN", "Checkpoint", "Parallel", "CLinearAlgebra", "CKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 

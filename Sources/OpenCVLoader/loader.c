@@ -124,6 +124,12 @@ FORWARD(int, cvshim_draw_resize, (const uint8_t *src, int src_width, int src_hei
 FORWARD(int, cvshim_draw_encode_png, (const uint8_t *rgb, int width, int height, uint8_t **png, size_t *length), (rgb, width, height, png, length))
 FORWARD(void, cvshim_draw_free, (void *p), (p))
 
+// cv_sensor.h
+FORWARD(int, cvshim_sensor_blur, (uint8_t *rgb, int width, int height, double sigma), (rgb, width, height, sigma))
+FORWARD(int, cvshim_sensor_encode_jpeg, (const uint8_t *rgb, int width, int height, int quality, uint8_t **bytes, size_t *length),
+        (rgb, width, height, quality, bytes, length))
+FORWARD(int, cvshim_sensor_decode, (const uint8_t *bytes, size_t length, uint8_t *rgb, int width, int height), (bytes, length, rgb, width, height))
+
 // cv_pose.h
 FORWARD(roma_cv_pose_status, roma_cv_essential_pose,
         (const double *pts_a, const double *pts_b, int n, double threshold, double prob, int max_iters, double *R, double *t,

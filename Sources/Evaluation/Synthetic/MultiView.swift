@@ -50,7 +50,9 @@ public enum MultiView {
         let params: [String: any Sendable] = ["views": views, "set_seed": options.seed, "width": options.width,
                                               "height": options.height, "warp_size": options.warpSize]
         for view in cameras {
-            let (rgb, depth) = Renderer.render(scene, camera: view.camera)
+            // One static scene: every primitive is in every view, lit alike.
+            let image = Renderer.render(scene, camera: view.camera, view: .a, lighting: .plain(scene))
+            let (rgb, depth) = (image.rgb, image.depth)
             try Canvas(width: options.width, height: options.height, rgb: rgb).writePNG(to: "\(folder)/\(view.name)")
             var artifact = Artifact(schema: Synthetic.depthSchema)
             artifact.put("depth", depth, shape: [options.height, options.width])
@@ -63,8 +65,8 @@ public enum MultiView {
         for i in 0..<views {
             for j in (i + 1)..<views {
                 let (a, b) = (cameras[i].camera, cameras[j].camera)
-                let ab = Renderer.warp(scene, from: a, to: b, gridWidth: n, gridHeight: n)
-                let ba = Renderer.warp(scene, from: b, to: a, gridWidth: n, gridHeight: n)
+                let ab = Renderer.warp(scene, from: a, .a, to: b, .a, gridWidth: n, gridHeight: n)
+                let ba = Renderer.warp(scene, from: b, .a, to: a, .a, gridWidth: n, gridHeight: n)
                 var warp = Warp(width: n, height: n, warpAB: ab.warp, warpBA: ba.warp, certaintyAB: ab.certainty, certaintyBA: ba.certainty,
                                 widthA: a.width, heightA: a.height, widthB: b.width, heightB: b.height).artifact
                 warp.metadata["ground_truth"] = "true"

@@ -1,4 +1,5 @@
 import Foundation
+import Geometry
 import Parallel
 
 /// The random choices that make a pair hard, drawn from a `Difficulty`: where the

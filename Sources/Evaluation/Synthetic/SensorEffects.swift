@@ -1,4 +1,4 @@
-import CVShim
+import OpenCVLoader
 import Foundation
 import Parallel
 

@@ -1,3 +1,4 @@
+import Geometry
 import Parallel
 /// Procedural colour defined on 3D points (a "solid" texture), so a surface point has
 /// the same colour in every view. Several octaves of value noise, sharpened into
