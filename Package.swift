@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Artifacts", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "CKernels", "Parallel", "Artifacts", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Parallel", "Checkpoint", "Artifacts", "TestSupport"]),
-        .testTarget(name: "RoMaTests", dependencies: ["RoMa", "NN", "Checkpoint", "Artifacts", "TestSupport"]),
+        .testTarget(name: "RoMaTests", dependencies: ["RoMa", "NN", "Checkpoint", "Artifacts", "TestSupport", "Pipeline", "ImageIO"]),
         .testTarget(name: "SamplingTests", dependencies: ["Parallel", "Sampling", "Artifacts", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Parallel", "Geometry", "Evaluation", "Artifacts", "TestSupport",
                                                           .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -31,42 +31,106 @@ public enum MatchStage {
     /// `progress`, when given, is made with the model's step count and advanced as it goes.
     public static func run(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), options: Options,
                            progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: Warp, params: [String: any Sendable]) {
-        guard a.coarse.width == b.coarse.width, a.coarse.height == b.coarse.height else {
-            throw ArtifactError(file: names.1, "decoded at coarse size \(b.coarse.width)x\(b.coarse.height), but \(names.0) at \(a.coarse.width)x\(a.coarse.height): decode both with the same --coarse")
+        try Matcher(options: options).match(a, b, names: names, progress: makeProgress)
+    }
+
+    /// The warp artifact `roma match` writes: the warp, stamped with the parameters and
+    /// the two decoded inputs (by the paths given, as the command line spells them).
+    public static func artifact(_ warp: Warp, params: [String: any Sendable], inputs: (String, String)) throws -> Artifact {
+        var artifact = warp.artifact
+        try artifact.stamp(stage: "match", params: params, inputs: [inputs.0, inputs.1])
+        return artifact
+    }
+
+    /// The weights, bound once, for any number of pairs (`roma match --batch`): a model
+    /// per decoded size, all sharing the layers of the first.
+    public final class Matcher: @unchecked Sendable {
+        public let options: Options
+        private let architecture: RoMaArchitecture
+        /// File names recorded in the warp's parameters.
+        private let weightNames: (roma: String, dinov2: String)
+        /// Released once the first model has bound it.
+        private var source: (any WeightSource)?
+        private var models: [RoMaModel] = []
+
+        /// Opens the checkpoints named by `options` (or the weights cache's); the model is
+        /// bound at the first pair.
+        public convenience init(options: Options) throws {
+            let files = try WeightFiles.resolve(weights: options.weights, dinov2: options.dinov2, indoor: options.indoor)
+            let source = CombinedWeights(roma: try WeightFiles.open(files.roma), dinov2: try WeightFiles.open(files.dinov2))
+            self.init(weights: source, architecture: .official, options: options,
+                      names: (URL(fileURLWithPath: files.roma).lastPathComponent, URL(fileURLWithPath: files.dinov2).lastPathComponent))
         }
-        var config = options.indoor ? RoMaConfig.indoor : RoMaConfig.outdoor
-        config.coarseResolution = (a.coarse.height, a.coarse.width)
-        config.upsample = options.upsample
-        config.symmetric = options.symmetric
-        if config.upsample {
-            guard let ua = a.upsampled else { throw ArtifactError(file: names.0, "has no upsampled image; decode with --upsampled or match without upsampling") }
-            guard let ub = b.upsampled else { throw ArtifactError(file: names.1, "has no upsampled image; decode with --upsampled or match without upsampling") }
-            guard ua.width == ub.width, ua.height == ub.height else {
-                throw ArtifactError(file: names.1, "decoded at a different upsampled size than \(names.0)")
+
+        /// Other weights and architecture (tests' reduced-width model, benchmarks' random weights).
+        public init(weights: any WeightSource, architecture: RoMaArchitecture, options: Options, names: (roma: String, dinov2: String)) {
+            self.options = options
+            self.architecture = architecture
+            self.source = weights
+            self.weightNames = names
+        }
+
+        /// The configuration matching `a` with `b` takes, from their decoded sizes.
+        public func config(_ a: DecodedImage, _ b: DecodedImage, names: (String, String)) throws -> RoMaConfig {
+            guard a.coarse.width == b.coarse.width, a.coarse.height == b.coarse.height else {
+                throw ArtifactError(file: names.1, "decoded at coarse size \(b.coarse.width)x\(b.coarse.height), but \(names.0) at \(a.coarse.width)x\(a.coarse.height): decode both with the same --coarse")
             }
-            config.upsampleResolution = (ua.height, ua.width)
-        }
-        let files = try WeightFiles.resolve(weights: options.weights, dinov2: options.dinov2, indoor: options.indoor)
-        let source = CombinedWeights(roma: try WeightFiles.open(files.roma), dinov2: try WeightFiles.open(files.dinov2))
-        let model = try RoMaModel(weights: source, config: config)
-        let meter = makeProgress?(model.steps)
-        if let meter {
-            model.progress = { step, finished in
-                if finished { meter.advance() } else { meter.setMetric(step) }
+            var config = options.indoor ? RoMaConfig.indoor : RoMaConfig.outdoor
+            config.architecture = architecture
+            config.coarseResolution = (a.coarse.height, a.coarse.width)
+            config.upsample = options.upsample
+            config.symmetric = options.symmetric
+            if config.upsample {
+                guard let ua = a.upsampled else { throw ArtifactError(file: names.0, "has no upsampled image; decode with --upsampled or match without upsampling") }
+                guard let ub = b.upsampled else { throw ArtifactError(file: names.1, "has no upsampled image; decode with --upsampled or match without upsampling") }
+                guard ua.width == ub.width, ua.height == ub.height else {
+                    throw ArtifactError(file: names.1, "decoded at a different upsampled size than \(names.0)")
+                }
+                config.upsampleResolution = (ua.height, ua.width)
             }
+            return config
         }
-        let warp = try model.match(a, b)
-        meter?.finish()
-        let params: [String: any Sendable] = [
-            "weights": URL(fileURLWithPath: files.roma).lastPathComponent,
-            "dinov2": URL(fileURLWithPath: files.dinov2).lastPathComponent,
-            "indoor": options.indoor,
-            "coarse_resolution": [config.coarseResolution.height, config.coarseResolution.width],
-            "upsample_resolution": config.upsample ? [config.upsampleResolution.height, config.upsampleResolution.width] : [Int](),
-            "symmetric": config.symmetric,
-            "attenuate_certainty": config.attenuateCertainty,
-            "reference": "romatch 0.1.2",
-        ]
-        return (warp, params)
+
+        private func model(_ config: RoMaConfig) throws -> RoMaModel {
+            if let model = models.first(where: { $0.config == config }) { return model }
+            let model: RoMaModel
+            if let first = models.first {
+                model = try RoMaModel(sharing: first, config: config)
+            } else {
+                guard let source else { preconditionFailure("weights released before the first model") }
+                model = try RoMaModel(weights: source, config: config)
+                self.source = nil
+            }
+            models.append(model)
+            return model
+        }
+
+        /// Matches one pair. With `cache`, encoder outputs are shared with other pairs,
+        /// keyed by `names` (the decoded files): the warp is the same bit for bit.
+        public func match(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), cache: EncoderCache? = nil,
+                          progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: Warp, params: [String: any Sendable]) {
+            let config = try config(a, b, names: names)
+            let model = try model(config)
+            let meter = makeProgress?(model.steps)
+            if let meter {
+                model.progress = { step, finished in
+                    if finished { meter.advance() } else { meter.setMetric(step) }
+                }
+            }
+            defer { model.progress = nil }
+            let warp = try model.match(a, b, cache: cache, ids: names)
+            meter?.finish()
+            let params: [String: any Sendable] = [
+                "weights": weightNames.roma,
+                "dinov2": weightNames.dinov2,
+                "indoor": options.indoor,
+                "coarse_resolution": [config.coarseResolution.height, config.coarseResolution.width],
+                "upsample_resolution": config.upsample ? [config.upsampleResolution.height, config.upsampleResolution.width] : [Int](),
+                "symmetric": config.symmetric,
+                "attenuate_certainty": config.attenuateCertainty,
+                "reference": "romatch 0.1.2",
+            ]
+            return (warp, params)
+        }
     }
 }

@@ -16,16 +16,30 @@ struct Match: ParsableCommand {
         cache ($ROMA_WEIGHTS, else ~/.cache/roma-swift), downloaded there when missing \
         (`make weights` does it ahead of time). Checkpoints may be torch .pth files or \
         safetensors.
+
+        With --batch LIST, matches many pairs in one process (see docs/batch.md): each line \
+        of LIST is `A.decoded.safetensors B.decoded.safetensors OUT.warp.safetensors` \
+        (`#` starts a comment). The weights are bound once, an image in several pairs is \
+        encoded once (up to --cache-mb of encoder outputs kept), each warp is written as \
+        soon as it is done, and pairs whose warp exists (and is newer than both inputs) \
+        are skipped, so a killed run resumes. Every warp is the one `roma match A B -o OUT` \
+        writes, bit for bit.
         """)
 
     @Argument(help: "Decoded image A (roma.decoded/1, from `roma decode`).")
-    var imageA: String
+    var imageA: String?
 
     @Argument(help: "Decoded image B (roma.decoded/1).")
-    var imageB: String
+    var imageB: String?
 
     @Option(name: .shortAndLong, help: "Output warp artifact (roma.warp/2).")
-    var output: String
+    var output: String?
+
+    @Option(help: "Match every pair of this list instead (lines `A.decoded B.decoded OUT.warp`).")
+    var batch: String?
+
+    @Option(help: "With --batch: megabytes of encoder outputs kept for images used again (full size: about 0.2 GB an image).")
+    var cacheMb = 4096
 
     @Option(help: "RoMa checkpoint (roma_outdoor.pth / roma_indoor.pth, or .safetensors). Default: the weights cache.")
     var weights: String?
@@ -48,16 +62,31 @@ struct Match: ParsableCommand {
     @Flag(help: "No progress display (it is shown only on a terminal, or with ROMA_PROGRESS=lines).")
     var quiet = false
 
+    func validate() throws {
+        if batch != nil {
+            guard imageA == nil, imageB == nil, output == nil else {
+                throw ValidationError("--batch takes its pairs and outputs from the list: give no images and no --output")
+            }
+            guard cacheMb >= 0 else { throw ValidationError("--cache-mb must not be negative") }
+        } else {
+            guard imageA != nil, imageB != nil else { throw ValidationError("give two decoded images, or --batch LIST") }
+            guard output != nil else { throw ValidationError("missing --output") }
+        }
+    }
+
+    var options: MatchStage.Options {
+        MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample, symmetric: !noSymmetric)
+    }
+
     func run() throws {
         Threads.configure(threads ?? Threads.count)
+        if let batch { return try runBatch(list: batch) }
+        let (imageA, imageB, output) = (imageA!, imageB!, output!)
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        let options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: !noUpsample, symmetric: !noSymmetric)
         let (warp, params) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
             ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
         }
-        var artifact = warp.artifact
-        try artifact.stamp(stage: "match", params: params, inputs: [imageA, imageB])
-        try artifact.write(to: output)
+        try MatchStage.artifact(warp, params: params, inputs: (imageA, imageB)).write(to: output)
         print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp)")
     }
 }
