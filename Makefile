@@ -14,7 +14,7 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match bench-eval weights
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory"
+	@echo "make bench-eval      benchmark matching: one process a pair vs roma match --batch"
 	@echo "make eval            BENCH=synthetic|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift [SHARD=i/n]: benchmark run"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
@@ -57,6 +58,9 @@ bench-ops: build
 
 bench-match: build
 	$(ROMA_BENCH) match
+
+bench-eval: build
+	$(ROMA_BENCH) eval
 
 # Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
 weights: build

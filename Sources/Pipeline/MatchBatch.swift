@@ -97,12 +97,15 @@ public enum MatchBatch {
         /// Encoder runs (one per image and pass) and reuses of cached ones.
         public var encodes = 0, reuses = 0
         public var peakCacheBytes = 0
+        /// Seconds binding the weights, and running the model (encoders, decoder, finishing the warp).
+        public var bindSeconds = 0.0, modelSeconds = 0.0
     }
 
     /// Matches every pair of `pairs` not yet done, in `plan` order. `matcher` is called
     /// once, and only when there is something to match (a finished list needs no weights).
     /// `done(pair, seconds)` is called after each warp is written.
     public static func run(_ pairs: [Pair], matcher makeMatcher: () throws -> MatchStage.Matcher, cacheBytes: Int,
+                           encoding: Warp.Encoding = .exact,
                            progress: ((_ total: Int) -> ProgressMeter)? = nil,
                            done: ((_ pair: Pair, _ seconds: Double) -> Void)? = nil) throws -> Summary {
         var summary = Summary()
@@ -123,8 +126,10 @@ public enum MatchBatch {
         for pair in todo {
             let start = ProgressMeter.monotonicSeconds()
             let a = try DecodedImage.read(pair.a), b = try DecodedImage.read(pair.b)
+            let modelStart = ProgressMeter.monotonicSeconds()
             let (warp, params) = try matcher.match(a, b, names: (pair.a, pair.b), cache: cache)
-            try MatchStage.artifact(warp, params: params, inputs: (pair.a, pair.b)).write(to: pair.output)
+            summary.modelSeconds += ProgressMeter.monotonicSeconds() - modelStart
+            try MatchStage.artifact(warp, params: params, inputs: (pair.a, pair.b), encoding: encoding).write(to: pair.output)
             cache.finished(pair.a)
             cache.finished(pair.b)
             summary.matched += 1
@@ -135,6 +140,8 @@ public enum MatchBatch {
         summary.encodes = cache.misses
         summary.reuses = cache.hits
         summary.peakCacheBytes = cache.peakBytes
+        summary.bindSeconds = matcher.bindSeconds
+        summary.modelSeconds -= matcher.bindSeconds
         return summary
     }
 }

@@ -36,8 +36,12 @@ public enum MatchStage {
 
     /// The warp artifact `roma match` writes: the warp, stamped with the parameters and
     /// the two decoded inputs (by the paths given, as the command line spells them).
-    public static func artifact(_ warp: Warp, params: [String: any Sendable], inputs: (String, String)) throws -> Artifact {
-        var artifact = warp.artifact
+    /// A compact encoding is recorded in the parameters (an exact warp's are as they were).
+    public static func artifact(_ warp: Warp, params: [String: any Sendable], inputs: (String, String),
+                                encoding: Warp.Encoding = .exact) throws -> Artifact {
+        var artifact = warp.artifact(encoding: encoding)
+        var params = params
+        if encoding != .exact { params["warp_encoding"] = encoding.rawValue }
         try artifact.stamp(stage: "match", params: params, inputs: [inputs.0, inputs.1])
         return artifact
     }
@@ -52,6 +56,8 @@ public enum MatchStage {
         /// Released once the first model has bound it.
         private var source: (any WeightSource)?
         private var models: [RoMaModel] = []
+        /// Seconds spent binding weights (reading and converting the checkpoints), for benchmarks.
+        public private(set) var bindSeconds = 0.0
 
         /// Opens the checkpoints named by `options` (or the weights cache's); the model is
         /// bound at the first pair.
@@ -93,6 +99,8 @@ public enum MatchStage {
 
         private func model(_ config: RoMaConfig) throws -> RoMaModel {
             if let model = models.first(where: { $0.config == config }) { return model }
+            let start = ProgressMeter.monotonicSeconds()
+            defer { bindSeconds += ProgressMeter.monotonicSeconds() - start }
             let model: RoMaModel
             if let first = models.first {
                 model = try RoMaModel(sharing: first, config: config)

@@ -5,7 +5,7 @@ struct RomaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roma-bench",
         abstract: "Speed and accuracy benchmarks (run through `make bench-…`; never part of the test suite).",
-        subcommands: [GeometryBench.self, SamplingBench.self, OpsBench.self, MatchBench.self]
+        subcommands: [GeometryBench.self, SamplingBench.self, OpsBench.self, MatchBench.self, EvalBench.self]
     )
 }
 

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Artifacts
+
+extension Warp.Encoding: ExpressibleByArgument {}
 import Console
 import Foundation
 import Parallel
@@ -56,6 +58,9 @@ struct Match: ParsableCommand {
     @Flag(help: "Match A→B only (the reference's symmetric=False): about half the decoder time; warp_ba is then empty, with zero certainty.")
     var noSymmetric = false
 
+    @Option(help: "How warps are stored: exact (float32) or compact (16-bit fixed point, 40 % smaller, error ≤ 1/65535 of the half-width; see docs/batch.md).")
+    var warpEncoding: Warp.Encoding = .exact
+
     @Option(help: "Threads for our loops and OpenBLAS (default: ROMA_THREADS or all cores).")
     var threads: Int?
 
@@ -86,7 +91,7 @@ struct Match: ParsableCommand {
         let (warp, params) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
             ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
         }
-        try MatchStage.artifact(warp, params: params, inputs: (imageA, imageB)).write(to: output)
+        try MatchStage.artifact(warp, params: params, inputs: (imageA, imageB), encoding: warpEncoding).write(to: output)
         print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp)")
     }
 }
