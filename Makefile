@@ -14,12 +14,13 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev pkg-config
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match bench-eval weights
+.PHONY: help deps build test test-slurm demo clean bench-geometry bench-sample bench-ops bench-match bench-eval weights
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
 	@echo "make test            build and run the whole test suite"
 	@echo "make build           build the roma and roma-bench executables"
+	@echo "make test-slurm      eval/slurm on a local single-node Slurm (make test runs it)"
 	@echo "make bench-geometry  RANSAC ours vs OpenCV on synthetic problems"
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
@@ -43,6 +44,11 @@ build: deps
 test: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 	$(SWIFT) test $(SWIFTFLAGS)
+	@$(MAKE) --no-print-directory test-slurm
+
+# The Slurm path (eval/slurm) on a real single-node cluster the script starts and stops.
+test-slurm:
+	eval/slurm/test-local.sh
 
 demo: build
 	@bash scripts/demo.sh "$(ROMA)" "$(SHARED)" "$(DEMO_DIR)"

@@ -90,7 +90,7 @@ eval-watch:
 	  $(if $(filter roma,$(MATCHER)),--warps $(EVAL_WARP_DIR)) $(if $(SHARD),--shard $(SHARD)); \
 	status=$$(cat $(EVAL_LOG).status); rm -f $(EVAL_LOG).status; \
 	if [ "$$status" != 0 ]; then tail -n 20 $(EVAL_LOG) >&2; echo "make eval failed (exit $$status); the full log is $(EVAL_LOG)" >&2; \
-	else grep -E '^(evaluate|report|shard):' $(EVAL_LOG) || true; fi; exit $$status
+	else grep -E '^(evaluate|report|shard)[ :]' $(EVAL_LOG) || true; fi; exit $$status
 
 report: build
 	@$(MAKE) --no-print-directory report-run
