@@ -26,12 +26,16 @@ struct EvalBench: ParsableCommand {
     @Option(help: "Python interpreter for the prepare step.")
     var python = "python3"
 
+    @Flag(help: "Only measure the warp encodings, on the warps of an earlier run.")
+    var encodingsOnly = false
+
     /// Six images: the four photos and mirror images of two, as decoded artifacts.
     static let pairs = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (1, 5), (2, 3), (2, 4), (3, 5), (4, 5), (1, 3), (0, 5)]
 
     func run() throws {
         let fm = FileManager.default
         let roma = Bundle.main.bundleURL.appendingPathComponent("roma").path
+        if encodingsOnly { return try measureEncodings(work: dir + "/eval-bench", roma: roma) }
         let shared = self.shared ?? ProcessInfo.processInfo.environment["ROMA_SHARED"] ?? "../shared"
         let weights = ["--weights", dir + "/roma_random.safetensors", "--dinov2", dir + "/dinov2_random.safetensors"]
         if !fm.fileExists(atPath: weights[1]) || !fm.fileExists(atPath: weights[3]) {
@@ -101,6 +105,50 @@ struct EvalBench: ParsableCommand {
         print("warps byte-identical to the one-process runs: \(identical) of \(singleSeconds.count)")
         let after = try String(contentsOfFile: "/proc/loadavg", encoding: .utf8).split(separator: " ").prefix(3).joined(separator: " ")
         print("load average after: \(after)")
+        try measureEncodings(work: work, roma: roma)
+    }
+
+    /// WARPS=keep|drop|compact on the batch's warps: bytes a pair (and for MegaDepth-1500's
+    /// 1500 pairs), the compact encoding's largest coordinate error in pixels of the original
+    /// images, and what it changes in `roma sample`'s matches (same seed).
+    func measureEncodings(work: String, roma: String) throws {
+        let size = { (p: String) in Double(try FileManager.default.attributesOfItem(atPath: p)[.size] as? Int ?? 0) }
+        var exactBytes = 0.0, compactBytes = 0.0, maxPixels = 0.0, maxMatchPixels = 0.0, samplesBytes = 0.0
+        var sameIndices = true
+        for n in Self.pairs.indices {
+            let exactPath = "\(work)/batch/\(n).warp.safetensors", compactPath = "\(work)/batch/\(n).compact.warp.safetensors"
+            let exact = try Warp.read(exactPath)
+            var artifact = try Artifact.read(exactPath)
+            let stamped = artifact.metadata
+            artifact = exact.artifact(encoding: .compact)
+            artifact.metadata.merge(stamped) { new, _ in new }
+            try artifact.write(to: compactPath)
+            exactBytes += try size(exactPath)
+            compactBytes += try size(compactPath)
+            let compact = try Warp.read(compactPath)
+            // A→B coordinates are in B's pixels, B→A in A's; x at even, y at odd indices.
+            for (e, c, w, h) in [(exact.warpAB, compact.warpAB, exact.widthB, exact.heightB), (exact.warpBA, compact.warpBA, exact.widthA, exact.heightA)] {
+                for i in e.indices { maxPixels = max(maxPixels, Double(abs(e[i] - c[i])) * Double(i % 2 == 0 ? w : h) / 2) }
+            }
+            guard n < 2 else { continue }
+            for (path, out) in [(exactPath, "\(work)/batch/\(n).exact.matches"), (compactPath, "\(work)/batch/\(n).compact.matches")] {
+                let r = try MatchBench().spawn(roma, ["sample", path, "--num", "5000", "--seed", "0", "-o", out])
+                guard r.status == 0 else { throw ValidationError("roma sample failed:\n\(r.output)") }
+            }
+            let a = try Matches.read("\(work)/batch/\(n).exact.matches"), b = try Matches.read("\(work)/batch/\(n).compact.matches")
+            samplesBytes = try size("\(work)/batch/\(n).exact.matches")
+            sameIndices = sameIndices && a.count == b.count
+            for (x, y) in zip(a.pointsA + a.pointsB, b.pointsA + b.pointsB) { maxMatchPixels = max(maxMatchPixels, abs(x - y)) }
+        }
+        let pairs = Double(Self.pairs.count)
+        print("warps on disk (a pair; × 1500 for MegaDepth-1500):")
+        print(String(format: "  keep:    %.2f MB (%.1f GB)", exactBytes / pairs / 1e6, 1500 * exactBytes / pairs / 1e9))
+        print(String(format: "  compact: %.2f MB (%.1f GB): largest coordinate error %.4f px of the original images", compactBytes / pairs / 1e6,
+                     1500 * compactBytes / pairs / 1e9, maxPixels))
+        print(String(format: "  drop:    0 once sampled; a sample of 5000 matches is %.2f MB (%.2f GB for 1500 × 5 repetitions)",
+                     samplesBytes / 1e6, 7500 * samplesBytes / 1e9))
+        print(String(format: "  roma sample on compact vs exact warps (2 pairs, --num 5000 --seed 0): same match count %@, largest match difference %.4f px",
+                     sameIndices ? "yes" : "no", maxMatchPixels))
     }
 
     /// `weights 6.1 s, model 250.3 s` → ["weights": 6.1, "model": 250.3].
