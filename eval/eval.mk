@@ -157,9 +157,10 @@ endef
 
 # All of this run's warps come from one `roma match --batch` (a grouped target: one
 # recipe makes them all). It skips warps newer than their inputs, so, as with one
-# rule a pair, only missing or stale warps are computed. With WARPS=drop a warp is
-# deleted once its samples exist (.SECONDARY: a missing one is then not remade) and
-# the list leaves out pairs whose samples all exist.
+# rule a pair, only missing or stale warps are computed. (Make starts it again, to
+# find nothing to do, while a warp is older than some other pair's decoded image.)
+# With WARPS=drop a warp is deleted once its samples exist (.SECONDARY: a missing
+# one is then not remade) and the list leaves out pairs whose samples all exist.
 eval_decoded   = $(EVAL_DIR)/decoded/$(1).decoded.safetensors
 eval_warp      = $(EVAL_WARP_DIR)/$(1).warp.safetensors
 eval_samples   = $(foreach k,$(sort $(foreach r,$(EVAL_REPETITIONS),$(call eval_sample_rep,$(r)))),$(EVAL_SAMPLE_DIR)/r$(k)/$(1).matches.safetensors)
@@ -185,7 +186,14 @@ eval_seed = $(if $(filter 0,$(SEED)),$(1),$(SEED)00$(1))
 define EVAL_SAMPLE_RULE
 $(EVAL_SAMPLE_DIR)/r$(2)/$(1).matches.safetensors: $(EVAL_WARP_DIR)/$(1).warp.safetensors
 	$(ROMA) sample $$< --num $(NUM) --seed $(call eval_seed,$(2)) -o $$@
-	$(if $(EVAL_DROP),@for f in $(call eval_samples,$(1)); do [ -f $$$$f ] || exit 0; done; rm -f $$<)
+endef
+
+# WARPS=drop: <pair>.dropped records that the pair's warp was deleted, once all its
+# samples were (re)made. Listed before the poses, so even `make -j1` drops each warp
+# as soon as its pair is sampled.
+define EVAL_DROP_RULE
+$(EVAL_WARP_DIR)/$(1).dropped: $(call eval_samples,$(1))
+	@rm -f $(call eval_warp,$(1)) && touch $$@
 endef
 
 define EVAL_ESTIMATE_RULE
@@ -206,6 +214,10 @@ else
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(if $(filter $(k),$(call eval_sample_rep,$(k))),$(eval $(call EVAL_SAMPLE_RULE,$(p),$(k))))))
 endif
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(eval $(call EVAL_ESTIMATE_RULE,$(p),$(k)))))
+ifneq ($(EVAL_DROP),)
+$(foreach p,$(EVAL_RUN_PAIRS),$(eval $(call EVAL_DROP_RULE,$(p))))
+EVAL_DROPPED := $(foreach p,$(EVAL_RUN_PAIRS),$(EVAL_WARP_DIR)/$(p).dropped)
+endif
 
 EVAL_POSES := $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
 
@@ -219,7 +231,7 @@ endif
 endif
 endif
 
-$(EVAL_RESULTS): $(EVAL_POSES) $(EVAL_WARPS) $(EVAL_EST_DIR)/pairs.mk
+$(EVAL_RESULTS): $(EVAL_DROPPED) $(EVAL_POSES) $(EVAL_WARPS) $(EVAL_EST_DIR)/pairs.mk
 	$(ROMA) evaluate --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --config $(EVAL_CONFIG) $(EVAL_WARP_ARGS) -o $@
 
 ifeq ($(SHARD),)
@@ -230,7 +242,7 @@ else
 # then only evaluates and reports.
 EVAL_SHARD_POSES := $(foreach p,$(EVAL_SHARD_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
 
-eval-run: $(EVAL_SHARD_POSES)
+eval-run: $(EVAL_DROPPED) $(EVAL_SHARD_POSES)
 	@echo "shard $(SHARD): $(words $(EVAL_SHARD_PAIRS)) pairs done in $(EVAL_EST_DIR); run make eval without SHARD to evaluate"
 endif
 
