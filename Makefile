@@ -14,17 +14,19 @@ APT_PACKAGES := libopenblas-dev liblapacke-dev libopencv-dev libjpeg62-turbo-dev
 SHARED     ?= ../shared
 DEMO_DIR   ?= runs/demo
 
-.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv fuzz bench-peak bench-synthetic
-.PHONY: install uninstall test-install bench-startup
+.PHONY: help deps build test demo clean bench-geometry bench-sample bench-ops bench-match weights interop-venv fuzz bench-peak bench-synthetic bench-eval
+.PHONY: install uninstall test-install bench-startup test-slurm
 
 help:
 	@echo "make demo            build and run the pipeline end to end on bundled/synthetic data"
 	@echo "make test            build and run the whole test suite"
 	@echo "make build           build the roma and roma-bench executables"
+	@echo "make test-slurm      eval/slurm on a local single-node Slurm (make test runs it)"
 	@echo "make bench-geometry  RANSAC ours vs OpenCV on synthetic problems"
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout)"
+	@echo "make bench-eval      benchmark matching: one process a pair vs roma match --batch"
 	@echo "make bench-peak      this machine's measured vector peak (AVX2/AVX-512 FMA, AVX512-BF16)"
 	@echo "make bench-synthetic synthetic benchmark per difficulty level: oracle, degraded oracle, SIFT; ours vs OpenCV"
 	@echo "make fuzz            fuzz every reader through roma for FUZZ_SECONDS (docs/bad-input.md)"
@@ -57,6 +59,11 @@ test: deps interop-venv
 	ROMA_REQUIRE_BROWSER=1 ROMA_INTEROP_REQUIRED=1 $(SWIFT) test $(SWIFTFLAGS)
 	$(ROMA_BENCH) fuzz --seconds $(TEST_FUZZ_SECONDS) --seed $(FUZZ_SEED)
 	@$(MAKE) --no-print-directory test-install
+	@$(MAKE) --no-print-directory test-slurm
+
+# The Slurm path (eval/slurm) on a real single-node cluster the script starts and stops.
+test-slurm:
+	eval/slurm/test-local.sh
 
 # The real clients the interop tests run (h5py, pycolmap; docs/interop.md), from PyPI
 # into .venv. Without PyPI the tests skip and say why (.venv/UNAVAILABLE holds pip's output).
@@ -100,6 +107,9 @@ bench-peak: build
 # Synthetic benchmark per difficulty level: oracle, degraded oracle, SIFT; ours vs OpenCV.
 bench-synthetic: build
 	$(ROMA_BENCH) synthetic
+
+bench-eval: build
+	$(ROMA_BENCH) eval
 
 # Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
 weights: build

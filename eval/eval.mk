@@ -8,7 +8,7 @@
 # its contents (as hloc does), so changing a parameter reruns only the stages below it:
 #
 #   runs/<bench>/decoded/<image>.decoded.safetensors                     roma decode
-#   runs/<bench>/roma/warps/<pair>.warp.safetensors                      roma match
+#   runs/<bench>/roma/warps[-compact]/<pair>.warp.safetensors            roma match --batch
 #   runs/<bench>/<matcher>/n<NUM>-seed<SEED>/r<k>/<pair>.matches…        roma sample (sift: roma sift)
 #   runs/<bench>/<matcher>/n…/ransac-t<THRESHOLD>-seed<SEED>/            pairs.json, pairs.mk,
 #        r<k>/<pair>.pose.safetensors, results.safetensors, report/      roma estimate, evaluate, report
@@ -16,6 +16,10 @@
 # Every stage writes atomically, so an interrupted run resumes where it stopped and
 # `make -j` is safe. The synthetic set lives in runs/synthetic[-<LEVEL>]-p<N>-s<SEED>[-w<WARP_SIZE>]/data/.
 # SHARD=i/n runs only shard i's pairs (for eval/slurm; see docs/scale-out.md).
+# MATCHER=roma matches all pairs in one `roma match --batch` process (weights bound
+# once, shared images encoded once; see docs/batch.md). WARPS=keep|drop|compact: keep
+# the exact warps, delete each once its samples exist, or store them in 16-bit fixed
+# point (their own folder, warps-compact). CACHE_MB sets the batch's encoder cache.
 
 BENCH       ?= synthetic
 MATCHER     ?= oracle
@@ -28,6 +32,8 @@ WARP_SIZE   ?= 864
 RUNS        ?= runs
 DATASETS    ?= datasets
 ROMA        ?= .build/release/roma
+WARPS       ?= keep
+CACHE_MB    ?= 4096
 
 # --- Synthetic difficulty levels (issue 17; docs/evaluation.md) ----------------------
 # BENCH=synthetic-easy|-medium|-hard (or BENCH=synthetic SYNTH_LEVEL=…) renders with
@@ -75,8 +81,10 @@ EVAL_CONFIG    := $(patsubst $(EVAL_DIR)/%,%,$(EVAL_EST_DIR))
 EVAL_RESULTS   := $(EVAL_EST_DIR)/results.safetensors
 EVAL_REPORT    := $(EVAL_EST_DIR)/report
 
+# WARPS=drop applies to RoMa's warps (the oracle's are the synthetic set's truth).
+EVAL_DROP := $(and $(filter drop,$(WARPS)),$(filter roma,$(MATCHER)))
 ifeq ($(MATCHER),roma)
-  EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
+  EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps$(if $(filter compact,$(WARPS)),-compact)
 else ifeq ($(MATCHER),oracle)
   EVAL_WARP_DIR := $(EVAL_SYNTH_DIR)
 endif
@@ -84,10 +92,26 @@ ifeq ($(MATCHER),tiny)
   EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
 endif
 
-.PHONY: eval report eval-run report-run eval-where
+.PHONY: eval report eval-run eval-watch report-run eval-where eval-prepare
 
 eval: build
-	@$(MAKE) --no-print-directory $(if $(SEEDS),eval-seeds,eval-run)
+	@$(MAKE) --no-print-directory $(if $(SEEDS),eval-seeds,eval-watch)
+
+# eval-run with one progress line for the whole run (`roma evaluate watch`) on a
+# terminal or with ROMA_PROGRESS=lines (a Slurm log); make's own command log then
+# goes to make.log in the run folder, and its last lines are shown when make fails.
+# Elsewhere (a pipe, ROMA_PROGRESS=off) it is eval-run as it is.
+EVAL_LOG := $(EVAL_EST_DIR)/make$(if $(SHARD),-$(subst /,of,$(SHARD))).log
+eval-watch:
+	@if [ "$$ROMA_PROGRESS" = off ] || { [ "$$ROMA_PROGRESS" != lines ] && [ ! -t 2 ]; }; then \
+	  exec $(MAKE) --no-print-directory eval-run; fi; \
+	mkdir -p $(EVAL_EST_DIR); \
+	( ROMA_PROGRESS=off $(MAKE) --no-print-directory eval-run >$(EVAL_LOG) 2>&1; echo $$? >$(EVAL_LOG).status ) | \
+	  $(ROMA) evaluate watch --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --samples $(EVAL_SAMPLE_DIR) \
+	  $(if $(filter roma,$(MATCHER)),--warps $(EVAL_WARP_DIR)) $(if $(SHARD),--shard $(SHARD)); \
+	status=$$(cat $(EVAL_LOG).status); rm -f $(EVAL_LOG).status; \
+	if [ "$$status" != 0 ]; then tail -n 20 $(EVAL_LOG) >&2; echo "make eval failed (exit $$status); the full log is $(EVAL_LOG)" >&2; \
+	else grep -E '^(evaluate|report|shard)[ :]' $(EVAL_LOG) || true; fi; exit $$status
 
 report: build
 	@$(MAKE) --no-print-directory report-run
@@ -98,8 +122,11 @@ eval-where:
 
 # --- The pipeline (only parsed for eval-run, so `make report` never renders or matches) --
 
-ifneq ($(filter eval-run,$(MAKECMDGOALS)),)
+ifneq ($(filter eval-run eval-prepare,$(MAKECMDGOALS)),)
 
+ifeq ($(filter $(WARPS),keep drop compact),)
+  $(error WARPS=$(WARPS) is not one of keep, drop, compact)
+endif
 ifeq ($(filter $(MATCHER),roma oracle sift tiny h5),)
   $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift, tiny, h5)
 endif
@@ -112,6 +139,23 @@ endif
 # pairs.mk lists the pairs, their images and per-pair `roma estimate` arguments (the
 # protocol's intrinsics rescaling, keypoint shift and threshold). Make rebuilds it first.
 include $(EVAL_EST_DIR)/pairs.mk
+
+# Making pairs.mk (above) renders the synthetic set and writes the manifest: done
+# once before shards are submitted, so they only run (eval/slurm/submit.sh).
+eval-prepare:
+	@echo "prepared $(EVAL_EST_DIR)/pairs.mk ($(words $(EVAL_PAIRS)) pairs)"
+
+# SHARD=i/n (1-based) keeps the pairs at list positions k with k mod n = i − 1
+# (round-robin, as docs/scale-out.md specifies).
+ifneq ($(SHARD),)
+EVAL_SHARD_I := $(word 1,$(subst /, ,$(SHARD)))
+EVAL_SHARD_N := $(word 2,$(subst /, ,$(SHARD)))
+ifneq ($(shell echo '$(SHARD)' | grep -Ex '[1-9][0-9]*/[1-9][0-9]*' >/dev/null && [ $(EVAL_SHARD_I) -le $(EVAL_SHARD_N) ] && echo ok),ok)
+  $(error SHARD=$(SHARD) must be i/n with 1 <= i <= n, e.g. SHARD=2/8)
+endif
+EVAL_SHARD_PAIRS := $(shell printf '%s\n' $(EVAL_PAIRS) | awk -v i=$(EVAL_SHARD_I) -v n=$(EVAL_SHARD_N) '(NR-1) % n == i-1')
+endif
+EVAL_RUN_PAIRS := $(if $(SHARD),$(EVAL_SHARD_PAIRS),$(EVAL_PAIRS))
 
 $(EVAL_EST_DIR)/pairs.mk: $(EVAL_PAIR_LIST)
 	$(ROMA) evaluate prepare $(EVAL_PREPARE_ARGS) --datasets $(DATASETS) --threshold $(THRESHOLD) \
@@ -132,10 +176,25 @@ $(EVAL_DIR)/decoded/$(1).decoded.safetensors: $(EVAL_IMAGE_$(1))
 	$(ROMA) decode $$< -o $$@
 endef
 
-define EVAL_MATCH_RULE
-$(EVAL_WARP_DIR)/$(1).warp.safetensors: $(EVAL_DIR)/decoded/$(EVAL_A_$(1)).decoded.safetensors $(EVAL_DIR)/decoded/$(EVAL_B_$(1)).decoded.safetensors
-	$(ROMA) match $$^ -o $$@
+# All of this run's warps come from one `roma match --batch` (a grouped target: one
+# recipe makes them all). It skips warps newer than their inputs, so, as with one
+# rule a pair, only missing or stale warps are computed. (Make starts it again, to
+# find nothing to do, while a warp is older than some other pair's decoded image.)
+# With WARPS=drop a warp is deleted once its samples exist (.SECONDARY: a missing
+# one is then not remade) and the list leaves out pairs whose samples all exist.
+eval_decoded   = $(EVAL_DIR)/decoded/$(1).decoded.safetensors
+eval_warp      = $(EVAL_WARP_DIR)/$(1).warp.safetensors
+eval_samples   = $(foreach k,$(sort $(foreach r,$(EVAL_REPETITIONS),$(call eval_sample_rep,$(r)))),$(EVAL_SAMPLE_DIR)/r$(k)/$(1).matches.safetensors)
+eval_unsampled = $(foreach p,$(1),$(if $(filter-out $(wildcard $(call eval_samples,$(p))),$(call eval_samples,$(p))),$(p)))
+define EVAL_NEWLINE
+
+
 endef
+EVAL_MATCH_LIST := $(EVAL_WARP_DIR)/batch$(if $(SHARD),-$(EVAL_SHARD_I)of$(EVAL_SHARD_N)).txt
+EVAL_RUN_WARPS  := $(foreach p,$(EVAL_RUN_PAIRS),$(call eval_warp,$(p)))
+ifneq ($(EVAL_DROP),)
+.SECONDARY: $(EVAL_RUN_WARPS)
+endif
 
 define EVAL_SIFT_RULE
 $(EVAL_SAMPLE_DIR)/r0/$(1).matches.safetensors: $(EVAL_IMAGE_$(EVAL_A_$(1))) $(EVAL_IMAGE_$(EVAL_B_$(1)))
@@ -150,6 +209,14 @@ $(EVAL_SAMPLE_DIR)/r$(2)/$(1).matches.safetensors: $(EVAL_WARP_DIR)/$(1).warp.sa
 	$(ROMA) sample $$< --num $(NUM) --seed $(call eval_seed,$(2)) -o $$@
 endef
 
+# WARPS=drop: <pair>.dropped records that the pair's warp was deleted, once all its
+# samples were (re)made. Listed before the poses, so even `make -j1` drops each warp
+# as soon as its pair is sampled.
+define EVAL_DROP_RULE
+$(EVAL_WARP_DIR)/$(1).dropped: $(call eval_samples,$(1))
+	@rm -f $(call eval_warp,$(1)) && touch $$@
+endef
+
 define EVAL_ESTIMATE_RULE
 $(EVAL_EST_DIR)/r$(2)/$(1).pose.safetensors: $(EVAL_SAMPLE_DIR)/r$(call eval_sample_rep,$(2))/$(1).matches.safetensors
 	$(ROMA) estimate $$< $(EVAL_ESTIMATE_ARGS_$(1)) --seed $(call eval_seed,$(2)) $(if $(filter opencv,$(SOLVER)),--solver opencv) -o $$@ || [ $$$$? -eq 3 ]
@@ -157,7 +224,9 @@ endef
 
 ifeq ($(MATCHER),roma)
 $(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_DECODE_RULE,$(i))))
-$(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_MATCH_RULE,$(p))))
+$(EVAL_RUN_WARPS) &: $(sort $(foreach p,$(EVAL_RUN_PAIRS),$(call eval_decoded,$(EVAL_A_$(p))) $(call eval_decoded,$(EVAL_B_$(p)))))
+	$(shell mkdir -p $(EVAL_WARP_DIR))$(file >$(EVAL_MATCH_LIST),$(foreach p,$(if $(EVAL_DROP),$(call eval_unsampled,$(EVAL_RUN_PAIRS)),$(EVAL_RUN_PAIRS)),$(call eval_decoded,$(EVAL_A_$(p))) $(call eval_decoded,$(EVAL_B_$(p))) $(call eval_warp,$(p))$(EVAL_NEWLINE)))
+	$(ROMA) match --batch $(EVAL_MATCH_LIST) --cache-mb $(CACHE_MB) $(if $(filter compact,$(WARPS)),--warp-encoding compact) $(ROMA_MATCH_ARGS)
 endif
 # --- Tiny RoMa (MATCHER=tiny): images decoded at their own size, as romatch's TinyRoMa
 # reads them, into decoded-tiny/; `roma match --model tiny` (TINY_WEIGHTS: another
@@ -185,6 +254,10 @@ else ifneq ($(MATCHER),h5)
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(if $(filter $(k),$(call eval_sample_rep,$(k))),$(eval $(call EVAL_SAMPLE_RULE,$(p),$(k))))))
 endif
 $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(eval $(call EVAL_ESTIMATE_RULE,$(p),$(k)))))
+ifneq ($(EVAL_DROP),)
+$(foreach p,$(EVAL_RUN_PAIRS),$(eval $(call EVAL_DROP_RULE,$(p))))
+EVAL_DROPPED := $(foreach p,$(EVAL_RUN_PAIRS),$(EVAL_WARP_DIR)/$(p).dropped)
+endif
 
 # --- MATCHER=h5: one `roma import hloc` writes every pair's matches (docs/interop.md) --
 # FEATURES (hloc's features.h5, for its sparse layout) and MATCHES (matches.h5); image
@@ -206,30 +279,25 @@ EVAL_POSES := $(foreach p,$(EVAL_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_E
 # Dense-warp quality where a predicted warp and the ground truth both exist.
 ifeq ($(BENCH),synthetic)
 ifneq ($(EVAL_WARP_DIR),)
+ifeq ($(EVAL_DROP),)
   EVAL_WARPS     := $(foreach p,$(EVAL_PAIRS),$(EVAL_WARP_DIR)/$(p).warp.safetensors)
   EVAL_WARP_ARGS := --warps $(EVAL_WARP_DIR) --truth-warps $(EVAL_SYNTH_DIR)
 endif
 endif
+endif
 
-$(EVAL_RESULTS): $(EVAL_POSES) $(EVAL_WARPS) $(EVAL_EST_DIR)/pairs.mk
+$(EVAL_RESULTS): $(EVAL_DROPPED) $(EVAL_POSES) $(EVAL_WARPS) $(EVAL_EST_DIR)/pairs.mk
 	$(ROMA) evaluate --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --config $(EVAL_CONFIG) $(EVAL_WARP_ARGS) -o $@
 
 ifeq ($(SHARD),)
 eval-run: $(EVAL_RESULTS)
 	@$(MAKE) --no-print-directory report-run
 else
-# SHARD=i/n (1-based) makes only the per-pair artifacts of pairs at list positions k
-# with k mod n = i − 1 (round-robin, as docs/scale-out.md specifies); a later
-# `make eval` without SHARD then only evaluates and reports.
-EVAL_SHARD_I := $(word 1,$(subst /, ,$(SHARD)))
-EVAL_SHARD_N := $(word 2,$(subst /, ,$(SHARD)))
-ifneq ($(shell echo '$(SHARD)' | grep -Ex '[1-9][0-9]*/[1-9][0-9]*' >/dev/null && [ $(EVAL_SHARD_I) -le $(EVAL_SHARD_N) ] && echo ok),ok)
-  $(error SHARD=$(SHARD) must be i/n with 1 <= i <= n, e.g. SHARD=2/8)
-endif
-EVAL_SHARD_PAIRS := $(shell printf '%s\n' $(EVAL_PAIRS) | awk -v i=$(EVAL_SHARD_I) -v n=$(EVAL_SHARD_N) '(NR-1) % n == i-1')
+# With SHARD, only the shard's per-pair artifacts; a later `make eval` without SHARD
+# then only evaluates and reports.
 EVAL_SHARD_POSES := $(foreach p,$(EVAL_SHARD_PAIRS),$(foreach k,$(EVAL_REPETITIONS),$(EVAL_EST_DIR)/r$(k)/$(p).pose.safetensors))
 
-eval-run: $(EVAL_SHARD_POSES)
+eval-run: $(EVAL_DROPPED) $(EVAL_SHARD_POSES)
 	@echo "shard $(SHARD): $(words $(EVAL_SHARD_PAIRS)) pairs done in $(EVAL_EST_DIR); run make eval without SHARD to evaluate"
 endif
 
@@ -240,7 +308,7 @@ endif
 report-run:
 	@test -f $(EVAL_RESULTS) || { echo "make report: $(EVAL_RESULTS) does not exist; run make eval with the same BENCH, MATCHER, NUM, SEED, THRESHOLD first" >&2; exit 1; }
 	$(ROMA) report $(EVAL_RESULTS) --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --matches $(EVAL_SAMPLE_DIR) \
-	  $(if $(EVAL_WARP_DIR),--warps $(EVAL_WARP_DIR)) -o $(EVAL_REPORT)
+	  $(if $(and $(EVAL_WARP_DIR),$(if $(EVAL_DROP),,keep)),--warps $(EVAL_WARP_DIR)) -o $(EVAL_REPORT)
 
 # --- Repeated seeds, solver choice, run comparison (docs/evaluation.md, "Comparing runs") --
 #

@@ -18,6 +18,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 roma_dir="${ROMA_DIR:-$(cd "$here/../.." && pwd)}"
 export ROMA_DIR="$roma_dir" BENCH="$bench" MATCHER="$matcher" SHARDS="$shards" MAKE_VARS="${MAKE_VARS:-}"
 
+# Build once and prepare the run (manifest; the synthetic set's rendering) here, so the
+# shards only run: n shards starting n `swift build`s or renderings of one set would
+# queue on SwiftPM's lock or redo the same work.
+# shellcheck disable=SC2086
+if [[ -z "${DRY_RUN:-}" ]]; then
+  make -C "$roma_dir" -s build >&2
+  make -C "$roma_dir" -s eval-prepare BENCH="$bench" MATCHER="$matcher" ${MAKE_VARS:-} >&2
+fi
+
 submit() {
   if [[ -n "${DRY_RUN:-}" ]]; then
     echo "sbatch $*" >&2

@@ -41,32 +41,53 @@ public final class RoMaModel: @unchecked Sendable {
         decoder = try MultiScaleDecoder(root("decoder"), architecture: arch)
     }
 
-    /// Dense warps and certainties both ways, at `config.outputResolution`.
-    public func match(_ a: DecodedImage, _ b: DecodedImage) throws -> Warp {
-        let inputs = try [a, b].map { image -> (Tensor, Tensor?) in
-            let name = image.sourcePath.isEmpty ? "decoded image" : image.sourcePath
-            let (ch, cw) = config.coarseResolution
-            guard image.coarse.height == ch, image.coarse.width == cw else {
-                throw RoMaError("\(name): coarse input is \(image.coarse.width)x\(image.coarse.height), the model expects \(cw)x\(ch) (re-run `roma decode` with matching sizes)")
-            }
-            var fine: Tensor? = nil
-            if config.upsample {
-                let (uh, uw) = config.upsampleResolution
-                guard let up = image.upsampled else {
-                    throw RoMaError("\(name): has no upsampled input; the model needs one at \(uw)x\(uh)")
-                }
-                guard up.height == uh, up.width == uw else {
-                    throw RoMaError("\(name): upsampled input is \(up.width)x\(up.height), the model expects \(uw)x\(uh)")
-                }
-                fine = Self.normalise(up)
-            }
-            return (Self.normalise(image.coarse), fine)
+    /// A model with another configuration of the same architecture, sharing this one's
+    /// layers: a batch of pairs at several decoded sizes binds the weights once.
+    public init(sharing other: RoMaModel, config: RoMaConfig) throws {
+        try config.validate()
+        guard config.architecture == other.config.architecture else {
+            throw RoMaError("a model can only share the layers of one with the same architecture")
         }
-        let out = try run(coarseA: inputs[0].0, coarseB: inputs[1].0, fineA: inputs[0].1, fineB: inputs[1].1)
+        self.config = config
+        dinov2 = other.dinov2
+        vgg = other.vgg
+        decoder = other.decoder
+    }
+
+    /// Dense warps and certainties both ways, at `config.outputResolution`.
+    /// With `cache`, each image's encoder outputs are looked up there by `ids` (the
+    /// images' identities, e.g. their decoded files) and stored after computing.
+    public func match(_ a: DecodedImage, _ b: DecodedImage, cache: EncoderCache? = nil, ids: (String, String)? = nil) throws -> Warp {
+        try [a, b].forEach(checkSizes)
+        let images = [a, b], keys = [ids?.0, ids?.1]
+        let out = try run { side, coarse in
+            let image = images[side]
+            let compute = { try self.encode(Self.normalise(coarse ? image.coarse : image.upsampled!), coarse: coarse) }
+            guard let cache, let id = keys[side] else { return try compute() }
+            return try cache.features(EncoderCache.Key(image: id, coarse: coarse, resolution: coarse ? self.config.coarseResolution : self.config.upsampleResolution),
+                                      compute: compute)
+        }
         return Warp(width: out.width, height: out.height, warpAB: out.warpAB, warpBA: out.warpBA,
                     certaintyAB: out.certaintyAB, certaintyBA: out.certaintyBA,
                     widthA: a.originalWidth, heightA: a.originalHeight, widthB: b.originalWidth, heightB: b.originalHeight)
             .withStoredCertainty()
+    }
+
+    private func checkSizes(_ image: DecodedImage) throws {
+        let name = image.sourcePath.isEmpty ? "decoded image" : image.sourcePath
+        let (ch, cw) = config.coarseResolution
+        guard image.coarse.height == ch, image.coarse.width == cw else {
+            throw RoMaError("\(name): coarse input is \(image.coarse.width)x\(image.coarse.height), the model expects \(cw)x\(ch) (re-run `roma decode` with matching sizes)")
+        }
+        if config.upsample {
+            let (uh, uw) = config.upsampleResolution
+            guard let up = image.upsampled else {
+                throw RoMaError("\(name): has no upsampled input; the model needs one at \(uw)x\(uh)")
+            }
+            guard up.height == uh, up.width == uw else {
+                throw RoMaError("\(name): upsampled input is \(up.width)x\(up.height), the model expects \(uw)x\(uh)")
+            }
+        }
     }
 
     /// RGB bytes to the network input: `/255` then ImageNet mean/std, as the reference's test transform.
@@ -100,13 +121,15 @@ public final class RoMaModel: @unchecked Sendable {
         var warpAB: [Float], warpBA: [Float], certaintyAB: [Float], certaintyBA: [Float]
     }
 
-    /// The matcher proper on normalised inputs. With `trace`, records every intermediate.
-    func run(coarseA: Tensor, coarseB: Tensor, fineA: Tensor?, fineB: Tensor?, trace: Trace? = nil) throws -> Output {
+    /// The matcher proper, asking `features(side, coarse)` for image A's (side 0) or B's
+    /// (side 1) projected pyramid of the coarse or the upsampled pass, each when first needed
+    /// (so a pair holds no more features at once than it must).
+    func run(trace: Trace? = nil, features: (_ side: Int, _ coarse: Bool) throws -> [Int: Tensor]) throws -> Output {
         let (ch, cw) = config.coarseResolution
         // The reference's scale factors are relative to its training resolution, 560×560.
         let coarseFactor = (Double(ch * cw) / (560.0 * 560.0)).squareRoot()
-        let pa = try step("coarse features A") { try encode(coarseA, coarse: true, trace: trace, tag: "coarse.0.") }
-        let pb = try step("coarse features B") { try encode(coarseB, coarse: true, trace: trace, tag: "coarse.1.") }
+        let pa = try step("coarse features A") { try features(0, true) }
+        let pb = try step("coarse features B") { try features(1, true) }
         let directions = config.symmetric ? [(pa, pb), (pb, pa)] : [(pa, pb)]
         let names = ["A→B", "B→A"]
         var coarse = try directions.enumerated().map { i, d in
@@ -116,11 +139,11 @@ public final class RoMaModel: @unchecked Sendable {
         }
         var finest = coarse.map { $0[1]! }
         let (oh, ow) = config.outputResolution
-        if config.upsample, let fineA, let fineB {
+        if config.upsample {
             let (uh, uw) = config.upsampleResolution
             let fineFactor = (Double(uh * uw) / (560.0 * 560.0)).squareRoot()
-            let fa = try step("fine features A") { try encode(fineA, coarse: false, trace: trace, tag: "fine.0.") }
-            let fb = try step("fine features B") { try encode(fineB, coarse: false, trace: trace, tag: "fine.1.") }
+            let fa = try step("fine features A") { try features(0, false) }
+            let fb = try step("fine features B") { try features(1, false) }
             let fineDirections = config.symmetric ? [(fa, fb), (fb, fa)] : [(fa, fb)]
             finest = try fineDirections.enumerated().map { i, d in
                 try step("refinement \(names[i])") {

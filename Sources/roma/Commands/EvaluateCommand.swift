@@ -14,7 +14,7 @@ struct Evaluate: ParsableCommand {
         reads DIR/r<k>/<pair>.pose.safetensors for every pair and repetition. \
         eval/eval.mk runs both; see docs/evaluation.md.
         """,
-        subcommands: [Score.self, Prepare.self],
+        subcommands: [Score.self, Prepare.self, Watch.self],
         defaultSubcommand: Score.self
     )
 }

@@ -4,6 +4,8 @@ import Console
 import Foundation
 import Pipeline
 
+extension Warp.Encoding: ExpressibleByArgument {}
+
 struct Match: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "match",
@@ -16,16 +18,30 @@ struct Match: ParsableCommand {
         (`make weights` does it ahead of time). Checkpoints may be torch .pth files or \
         safetensors. --model tiny runs Tiny RoMa v1 instead (A→B, on images decoded with \
         `roma decode --preset tiny`; docs/tiny.md).
+
+        With --batch LIST, matches many pairs in one process (see docs/batch.md): each line \
+        of LIST is `A.decoded.safetensors B.decoded.safetensors OUT.warp.safetensors` \
+        (`#` starts a comment). The weights are bound once, an image in several pairs is \
+        encoded once (up to --cache-mb of encoder outputs kept), each warp is written as \
+        soon as it is done, and pairs whose warp exists (and is newer than both inputs) \
+        are skipped, so a killed run resumes. Every warp is the one `roma match A B -o OUT` \
+        writes, bit for bit.
         """)
 
     @Argument(help: "Decoded image A (roma.decoded/1, from `roma decode`).")
-    var imageA: String
+    var imageA: String?
 
     @Argument(help: "Decoded image B (roma.decoded/1).")
-    var imageB: String
+    var imageB: String?
 
     @Option(name: .shortAndLong, help: "Output warp artifact (roma.warp/2).")
-    var output: String
+    var output: String?
+
+    @Option(help: "Match every pair of this list instead (lines `A.decoded B.decoded OUT.warp`).")
+    var batch: String?
+
+    @Option(help: "With --batch: megabytes of encoder outputs kept for images used again (full size: about 0.2 GB an image).")
+    var cacheMb = 4096
 
     @OptionGroup var weightsOptions: WeightsOptions
 
@@ -41,6 +57,9 @@ struct Match: ParsableCommand {
     @Option(help: "With --model tiny: XFeat checkpoint (xfeat.pt), needed only when the Tiny RoMa checkpoint holds no XFeat weights.")
     var xfeat: String?
 
+    @Option(help: "How warps are stored: exact (float32) or compact (16-bit fixed point, 40 % smaller, error ≤ 1/65535 of the half-width; see docs/batch.md).")
+    var warpEncoding: Warp.Encoding = .exact
+
     @OptionGroup var threads: ThreadOptions
 
     @Flag(help: "No progress display (it is shown only on a terminal, or with ROMA_PROGRESS=lines).")
@@ -48,21 +67,37 @@ struct Match: ParsableCommand {
 
     func validate() throws {
         if model == .tiny {
-            let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample), ("--no-symmetric", noSymmetric)]
+            let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample),
+                            ("--no-symmetric", noSymmetric), ("--batch", batch != nil)]
             if let (flag, _) = romaOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(flag) applies to RoMa, not to --model tiny (one checkpoint, one pass, A→B only)")
             }
         } else if xfeat != nil {
             throw ValidationError("--xfeat applies to --model tiny only")
         }
+        if batch != nil {
+            guard imageA == nil, imageB == nil, output == nil else {
+                throw ValidationError("--batch takes its pairs and outputs from the list: give no images and no --output")
+            }
+            guard cacheMb >= 0 else { throw ValidationError("--cache-mb must not be negative") }
+        } else {
+            guard imageA != nil, imageB != nil else { throw ValidationError("give two decoded images, or --batch LIST") }
+            guard output != nil else { throw ValidationError("missing --output") }
+        }
+    }
+
+    var options: MatchStage.Options {
+        var options = weightsOptions.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric)
+        options.model = model
+        options.xfeat = xfeat
+        return options
     }
 
     func run() throws {
         threads.apply()
+        if let batch { return try runBatch(list: batch) }
+        let (imageA, imageB, output) = (imageA!, imageB!, output!)
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        var options = weightsOptions.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric)
-        options.model = model
-        options.xfeat = xfeat
         if model == .tiny {
             for (path, image) in [(imageA, a), (imageB, b)] where image.coarse.width != image.originalWidth || image.coarse.height != image.originalHeight {
                 FileHandle.standardError.write(Data("note: \(path) was resized to \(image.coarse.width)x\(image.coarse.height); romatch's Tiny RoMa takes images at their own size (`roma decode --preset tiny`)\n".utf8))
@@ -71,7 +106,7 @@ struct Match: ParsableCommand {
         let (warp, record) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
             ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
         }
-        try warp.artifact.write(to: output, record: record, inputs: [imageA, imageB])
+        try MatchStage.artifact(warp, record: record, inputs: (imageA, imageB), encoding: warpEncoding).write(to: output)
         print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp)")
     }
 }
