@@ -19,7 +19,8 @@ import TestSupport
                                     upsampled: (RoMaFixture.fineSide, RoMaFixture.fineSide))
         let images = sources.enumerated().map { i, source in
             let path = folder + "/image\(i).decoded.safetensors"
-            _ = try! DecodeStage.run(imagePath: TestPaths.fixture(source), output: path, options: options)
+            let decoded = try! DecodeStage.run(imagePath: TestPaths.fixture(source), options: options)
+            try! decoded.artifact.write(to: path, record: options.record, inputs: [TestPaths.fixture(source)])
             return path
         }
         return (folder, images, [(0, 1), (1, 2), (0, 2), (2, 3), (3, 0)])
