@@ -93,7 +93,11 @@ public struct BenchmarkManifest: Codable, Sendable {
         var keys: [String: String] = [:]
         var usedKeys = Set<String>()
         for p in unique {
-            let size = try ImageHeader.size(of: resolve(p))
+            let size: (width: Int, height: Int)
+            // The image's own message names the image; a user fixing a list needs the list too.
+            do { size = try ImageHeader.size(of: resolve(p)) } catch let error as ArtifactError {
+                throw DatasetError("\(list): names an image that cannot be used: \(error.description)")
+            }
             if let required = benchmark.requiredImageSize, size != required {
                 throw DatasetError("\(resolve(p)) is \(size.width)×\(size.height); \(benchmark.name)'s intrinsics are for "
                     + "\(required.width)×\(required.height) frames. \(benchmark.whereToGet)")
