@@ -3,6 +3,7 @@ import Artifacts
 import Evaluation
 import Foundation
 import Geometry
+import Parallel
 
 struct Estimate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,6 +79,9 @@ struct Estimate: ParsableCommand {
     }
 
     func run() throws {
+        // The estimator is sequential and its LAPACK calls are on ≤ 10×10
+        // matrices: OpenBLAS worker threads only add wake-ups (docs/geometry.md).
+        Threads.configure(1)
         var intrinsicsA = try kA.map { try parseIntrinsics($0, option: "--K-a") }
         var intrinsicsB = try kB.map { try parseIntrinsics($0, option: "--K-b") }
         var threshold = self.threshold ?? 0.5
