@@ -46,6 +46,11 @@ struct GeometryBench: ParsableCommand {
     @Flag(help: "Also print every problem's pose error in degrees (ours, OpenCV) and scene, to diagnose a setting.")
     var perProblem = false
 
+    // The setting of issue 13 (5000 matches, 1 px, 50 % outliers): whole processes,
+    // start-up included, ours vs an OpenCV process (GeometryProcessBench).
+    @Option(help: "Problems for the process-level timing at σ 1 px, 50 % outliers (roma estimate vs python3 + cv2); 0 skips it.")
+    var processProblems = 12
+
     @Option(help: "Where to write the Markdown table.")
     var output = "runs/bench/geometry.md"
 
@@ -102,6 +107,22 @@ struct GeometryBench: ParsableCommand {
                 let ms = times.map(median)
                 emit("| \(sigma) | \(ratio) | " + [auc[0][0], auc[1][0], auc[0][1], auc[1][1], auc[0][2], auc[1][2]].map { f1(100 * $0) }.joined(separator: " | ")
                      + " | \(f1(ms[0])) | \(f1(ms[1])) | \(failures[0]) | \(failures[1]) |")
+            }
+        }
+        if processProblems > 0 {
+            let bench = GeometryProcessBench(problems: processProblems, matches: matches, noise: 1, outlierRatio: 0.5,
+                                             threshold: threshold, seed: seed, scenes: scenes)
+            let rows = try bench.run()
+            emit("")
+            emit("## Per estimate, process start included (σ 1 px, 50 % outliers, \(processProblems) problems, \(matches) matches)")
+            emit("")
+            emit("Each problem written to disk, then one process per estimate, interleaved; median wall time of the whole process.")
+            emit("")
+            emit("| process | median ms | AUC@5 | AUC@10 | AUC@20 | fail |")
+            emit("| --- | ---: | ---: | ---: | ---: | ---: |")
+            for row in rows {
+                let auc = row.errors.isEmpty ? "– | – | –" : poseAUC(row.errors, thresholds: [5, 10, 20]).map { f1(100 * $0) }.joined(separator: " | ")
+                emit("| \(row.label) | \(f1(median(row.milliseconds))) | \(auc) | \(row.errors.isEmpty ? "–" : String(row.failures)) |")
             }
         }
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: output)
