@@ -138,63 +138,71 @@ public enum FivePointEssential {
         return (b, determinant)
     }
 
-    /// Two Gauss–Newton steps on the ten cubic constraints (rows of the 10×20
-    /// `coefficients`) at (x, y, z); each kept only if the residual shrinks.
+    /// Up to two Gauss–Newton steps on the ten cubic constraints (rows of the
+    /// 10×20 `coefficients`) at (x, y, z); each kept only if the residual shrinks.
     static func polish(_ coefficients: [Double], _ x0: Double, _ y0: Double, _ z0: Double) -> (Double, Double, Double) {
-        var p = SIMD3(x0, y0, z0)
-        func residual(_ p: SIMD3<Double>) -> (r: [Double], norm2: Double) {
-            let m = monomials(p)
-            var r = [Double](repeating: 0, count: 10)
-            var norm2 = 0.0
-            for i in 0..<10 {
-                var s = 0.0
-                for k in 0..<20 { s += coefficients[i * 20 + k] * m[k] }
-                r[i] = s
-                norm2 += s * s
+        coefficients.withUnsafeBufferPointer { c in
+            let rows = UnsafeRawPointer(c.baseAddress!)
+            // Row i as 16 + 4 lanes, against the monomials split the same way.
+            func row(_ i: Int) -> (SIMD16<Double>, SIMD4<Double>) {
+                (rows.loadUnaligned(fromByteOffset: i * 160, as: SIMD16<Double>.self),
+                 rows.loadUnaligned(fromByteOffset: i * 160 + 128, as: SIMD4<Double>.self))
             }
-            return (r, norm2)
-        }
-        var (r, norm2) = residual(p)
-        for _ in 0..<8 where norm2 > 0 {
-            let (dx, dy, dz) = monomialGradients(p)
-            var jtj = [Double](repeating: 0, count: 9)
-            var jtr = SIMD3<Double>()
-            for i in 0..<10 {
-                var j = SIMD3<Double>()
-                for k in 0..<20 {
-                    let c = coefficients[i * 20 + k]
-                    j += c * SIMD3(dx[k], dy[k], dz[k])
+            func residualNorm2(_ p: SIMD3<Double>) -> Double {
+                let (m, n) = monomials(p)
+                var norm2 = 0.0
+                for i in 0..<10 {
+                    let (a, b) = row(i)
+                    let r = (a * m).sum() + (b * n).sum()
+                    norm2 += r * r
                 }
-                jtr += j * r[i]
-                for a in 0..<3 { for b in 0..<3 { jtj[a * 3 + b] += j[a] * j[b] } }
+                return norm2
             }
-            let h = Mat3(jtj)
-            let det = h.determinant
-            guard det.isFinite, abs(det) > 0 else { break }
-            // Cramer's rule on the 3×3 normal equations.
-            let adjugateTimesJtr = cross(h.r1, h.r2) * jtr.x + cross(h.r2, h.r0) * jtr.y + cross(h.r0, h.r1) * jtr.z
-            let step = -adjugateTimesJtr / det
-            let candidate = p + step
-            let next = residual(candidate)
-            guard next.norm2 < norm2 else { break }
-            (p, r, norm2) = (candidate, next.r, next.norm2)
+            var p = SIMD3(x0, y0, z0)
+            var norm2 = residualNorm2(p)
+            for _ in 0..<2 where norm2 > 0 {
+                let (m, n) = monomials(p)
+                let (gx, gy, gz) = monomialGradients(p)
+                var h = Mat3(rows: .zero, .zero, .zero)
+                var jtr = SIMD3<Double>()
+                for i in 0..<10 {
+                    let (a, b) = row(i)
+                    let r = (a * m).sum() + (b * n).sum()
+                    let j = SIMD3((a * gx.0).sum() + (b * gx.1).sum(), (a * gy.0).sum() + (b * gy.1).sum(),
+                                  (a * gz.0).sum() + (b * gz.1).sum())
+                    jtr += j * r
+                    h.r0 += j * j.x
+                    h.r1 += j * j.y
+                    h.r2 += j * j.z
+                }
+                let det = h.determinant
+                guard det.isFinite, abs(det) > 0 else { break }
+                // Cramer's rule on the 3×3 normal equations (adjugate · Jᵀr / det).
+                let step = -(cross(h.r1, h.r2) * jtr.x + cross(h.r2, h.r0) * jtr.y + cross(h.r0, h.r1) * jtr.z) / det
+                let candidate = p + step
+                let next = residualNorm2(candidate)
+                guard next < norm2 else { break }
+                (p, norm2) = (candidate, next)
+                if dot(step, step) <= 1e-28 * max(1, dot(p, p)) { break }
+            }
+            return (p.x, p.y, p.z)
         }
-        return (p.x, p.y, p.z)
     }
 
-    /// The twenty monomials in `EssentialConstraints`' order at (x, y, z).
-    static func monomials(_ p: SIMD3<Double>) -> [Double] {
+    /// The twenty monomials in `EssentialConstraints`' order at (x, y, z), as 16 + 4 lanes.
+    @inline(__always) static func monomials(_ p: SIMD3<Double>) -> (SIMD16<Double>, SIMD4<Double>) {
         let (x, y, z) = (p.x, p.y, p.z)
-        return [x * x * x, x * x * y, x * x * z, x * y * y, x * y * z, x * z * z, y * y * y, y * y * z, y * z * z, z * z * z,
-                x * x, x * y, x * z, y * y, y * z, z * z, x, y, z, 1]
+        return (SIMD16(x * x * x, x * x * y, x * x * z, x * y * y, x * y * z, x * z * z, y * y * y, y * y * z, y * z * z, z * z * z,
+                       x * x, x * y, x * z, y * y, y * z, z * z), SIMD4(x, y, z, 1))
     }
 
     /// Their partial derivatives in x, y and z.
-    static func monomialGradients(_ p: SIMD3<Double>) -> ([Double], [Double], [Double]) {
+    @inline(__always)
+    static func monomialGradients(_ p: SIMD3<Double>) -> ((SIMD16<Double>, SIMD4<Double>), (SIMD16<Double>, SIMD4<Double>), (SIMD16<Double>, SIMD4<Double>)) {
         let (x, y, z) = (p.x, p.y, p.z)
-        let dx = [3 * x * x, 2 * x * y, 2 * x * z, y * y, y * z, z * z, 0, 0, 0, 0, 2 * x, y, z, 0, 0, 0, 1, 0, 0, 0]
-        let dy = [0, x * x, 0, 2 * x * y, x * z, 0, 3 * y * y, 2 * y * z, z * z, 0, 0, x, 0, 2 * y, z, 0, 0, 1, 0, 0]
-        let dz = [0, 0, x * x, 0, x * y, 2 * x * z, 0, y * y, 2 * y * z, 3 * z * z, 0, 0, x, 0, y, 2 * z, 0, 0, 1, 0]
+        let dx = (SIMD16(3 * x * x, 2 * x * y, 2 * x * z, y * y, y * z, z * z, 0, 0, 0, 0, 2 * x, y, z, 0, 0, 0), SIMD4<Double>(1, 0, 0, 0))
+        let dy = (SIMD16(0, x * x, 0, 2 * x * y, x * z, 0, 3 * y * y, 2 * y * z, z * z, 0, 0, x, 0, 2 * y, z, 0), SIMD4<Double>(0, 1, 0, 0))
+        let dz = (SIMD16(0, 0, x * x, 0, x * y, 2 * x * z, 0, y * y, 2 * y * z, 3 * z * z, 0, 0, x, 0, y, 2 * z), SIMD4<Double>(0, 0, 1, 0))
         return (dx, dy, dz)
     }
 
