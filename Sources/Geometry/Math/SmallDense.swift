@@ -56,26 +56,29 @@ enum SmallDense {
         var scale = 0.0
         for v in a { scale = max(scale, abs(v)) }
         guard scale > 0, scale.isFinite else { return false }
-        for k in 0..<n {
-            var pivot = k
-            for i in (k + 1)..<n where abs(a[i * n + k]) > abs(a[pivot * n + k]) { pivot = i }
-            guard abs(a[pivot * n + k]) > 1e-14 * scale else { return false }
-            if pivot != k {
-                for j in 0..<n { a.swapAt(k * n + j, pivot * n + j) }
-                for j in 0..<nrhs { b.swapAt(k * nrhs + j, pivot * nrhs + j) }
+        return a.withUnsafeMutableBufferPointer { ab in b.withUnsafeMutableBufferPointer { bb in
+            let a = ab.baseAddress!, b = bb.baseAddress!
+            for k in 0..<n {
+                var pivot = k
+                for i in (k + 1)..<n where abs(a[i * n + k]) > abs(a[pivot * n + k]) { pivot = i }
+                guard abs(a[pivot * n + k]) > 1e-14 * scale else { return false }
+                if pivot != k {
+                    for j in 0..<n { swap(&a[k * n + j], &a[pivot * n + j]) }
+                    for j in 0..<nrhs { swap(&b[k * nrhs + j], &b[pivot * nrhs + j]) }
+                }
+                let inv = 1 / a[k * n + k]
+                for i in 0..<n where i != k {
+                    let f = a[i * n + k] * inv
+                    if f == 0 { continue }
+                    for j in k..<n { a[i * n + j] -= f * a[k * n + j] }
+                    for j in 0..<nrhs { b[i * nrhs + j] -= f * b[k * nrhs + j] }
+                }
             }
-            let inv = 1 / a[k * n + k]
-            for i in 0..<n where i != k {
-                let f = a[i * n + k] * inv
-                if f == 0 { continue }
-                for j in k..<n { a[i * n + j] -= f * a[k * n + j] }
-                for j in 0..<nrhs { b[i * nrhs + j] -= f * b[k * nrhs + j] }
+            for i in 0..<n {
+                let inv = 1 / a[i * n + i]
+                for j in 0..<nrhs { b[i * nrhs + j] *= inv }
             }
-        }
-        for i in 0..<n {
-            let inv = 1 / a[i * n + i]
-            for j in 0..<nrhs { b[i * nrhs + j] *= inv }
-        }
-        return true
+            return true
+        }}
     }
 }

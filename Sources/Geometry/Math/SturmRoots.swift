@@ -108,7 +108,9 @@ enum SturmRoots {
     /// they stay inside the bracket and at least halve the step (far from a root a
     /// degree-10 Newton step shrinks the distance by only ~1/10), bisection
     /// otherwise.
-    static func polish(_ p: [Double], _ lo0: Double, _ hi0: Double) -> Double? {
+    /// Stops at a relative step of `tolerance` (the five-point solver polishes its
+    /// roots further on the original equations).
+    static func polish(_ p: [Double], _ lo0: Double, _ hi0: Double, tolerance: Double = 1e-12) -> Double? {
         var lo = lo0, hi = hi0
         let flo = evaluate(p, lo), fhi = evaluate(p, hi)
         if fhi == 0 { return hi }
@@ -131,7 +133,7 @@ enum SturmRoots {
                 step = f / d
                 x = newton
             }
-            if abs(step) <= 1e-15 * max(1, abs(x)) { return x }
+            if abs(step) <= tolerance * max(1, abs(x)) { return x }
             f = evaluate(p, x)
             if f == 0 { return x }
             d = evaluate(dp, x)
