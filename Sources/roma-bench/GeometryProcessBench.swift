@@ -81,6 +81,18 @@ struct GeometryProcessBench {
         return [ours, cv, oursStart, cvStart]
     }
 
+    /// The Markdown section of `rows`.
+    func table(_ rows: [Row]) -> [String] {
+        var lines = ["## Per estimate, process start included (σ \(noise) px, \(outlierRatio) outliers, \(problems) problems, \(matches) matches)", "",
+                     "Each problem written to disk, then one process per estimate, interleaved; median wall time of the whole process.", "",
+                     "| process | median ms | AUC@5 | AUC@10 | AUC@20 | fail |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for row in rows {
+            let auc = row.errors.isEmpty ? "– | – | –" : poseAUC(row.errors, thresholds: [5, 10, 20]).map { f1(100 * $0) }.joined(separator: " | ")
+            lines.append("| \(row.label) | \(f1(median(row.milliseconds))) | \(auc) | \(row.errors.isEmpty ? "–" : String(row.failures)) |")
+        }
+        return lines
+    }
+
     /// The problem as raw float64 for the Python side (layout in its docstring).
     private func raw(_ pair: SyntheticPair) -> Data {
         let a = pair.intrinsicsA, b = pair.intrinsicsB
