@@ -56,7 +56,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Interop", dependencies: ["CHDF5", "CSQLite", "Artifacts", "Evaluation", "ImageIO"]),
-        .target(name: "Pipeline", dependencies: ["Console", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
+        .target(name: "Pipeline", dependencies: ["Console", "Parallel", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
         .executableTarget(
             name: "roma",

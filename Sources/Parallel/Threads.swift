@@ -28,6 +28,17 @@ public enum Threads {
     /// Sets the thread count for our loops and for OpenBLAS. The first call also
     /// restarts OpenBLAS's workers (`BLASSpin`), so call it at start-up, before
     /// other threads run BLAS work.
+    /// Runs `body` with OpenBLAS on one thread. The pose estimator's LAPACK calls are
+    /// small, and OpenBLAS's threaded paths round differently from its serial ones, so
+    /// an estimate made with 1 or 2 BLAS threads differed in its last bits; on one thread
+    /// `roma estimate` and `roma pose` agree whatever the thread setting (and no worker
+    /// wake-ups are paid for 10×10 matrices).
+    public static func withSerialBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(count)) }
+        return try body()
+    }
+
     public static func configure(_ n: Int) {
         let value = max(1, n)
         lock.lock()

@@ -1,6 +1,7 @@
 import Artifacts
 import Evaluation
 import Geometry
+import Parallel
 
 /// `roma estimate` as a function: matches → relative pose (with intrinsics) or
 /// fundamental matrix (without). Shared by `roma estimate` and `roma pose`.
@@ -62,8 +63,10 @@ public enum EstimateStage {
     /// Throws only for unusable options (the message names the option).
     public static func run(_ matches: Matches, options: Options) throws -> PoseResult {
         if let problem = options.estimation.problem { throw EstimateOptionsError(description: problem) }
-        return estimateRelativePose(matches, intrinsicsA: options.intrinsicsA, intrinsicsB: options.intrinsicsB,
-                                    options: options.estimation)
+        return Threads.withSerialBLAS {
+            estimateRelativePose(matches, intrinsicsA: options.intrinsicsA, intrinsicsB: options.intrinsicsB,
+                                 options: options.estimation)
+        }
     }
 }
 

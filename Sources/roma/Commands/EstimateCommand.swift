@@ -2,7 +2,6 @@ import ArgumentParser
 import Artifacts
 import Foundation
 import Geometry
-import Parallel
 import Pipeline
 
 struct Estimate: ParsableCommand {
@@ -71,9 +70,6 @@ struct Estimate: ParsableCommand {
     }
 
     func run() throws {
-        // The estimator is sequential and its LAPACK calls are on ≤ 10×10
-        // matrices: OpenBLAS worker threads only add wake-ups (docs/geometry.md).
-        Threads.configure(1)
         let estimation = EstimationOptions(threshold: threshold ?? 0.5, confidence: confidence, maxIterations: maxIterations,
                                            seed: seed.seed, solver: solver)
         if let problem = estimation.problem { throw ValidationError(problem) }
