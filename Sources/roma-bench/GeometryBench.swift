@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Evaluation
 import Foundation
 import Geometry
 import Parallel
@@ -103,7 +104,7 @@ struct GeometryBench: ParsableCommand {
                               + "ours \(String(format: "%.2f", errors[0][p]))°, cv \(String(format: "%.2f", errors[1][p]))°")
                     }
                 }
-                let auc = errors.map { poseAUC($0, thresholds: [5, 10, 20]) }
+                let auc = errors.map { PoseAUC.auc($0) }
                 let ms = times.map(median)
                 emit("| \(sigma) | \(ratio) | " + [auc[0][0], auc[1][0], auc[0][1], auc[1][1], auc[0][2], auc[1][2]].map { f1(100 * $0) }.joined(separator: " | ")
                      + " | \(f1(ms[0])) | \(f1(ms[1])) | \(failures[0]) | \(failures[1]) |")
@@ -124,25 +125,6 @@ struct GeometryBench: ParsableCommand {
         let values = text.split(separator: ",").map { DecimalNumber.parse($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { throw ValidationError("\(flag) '\(text)' is not a list of numbers") }
         return values.map { $0! }
-    }
-}
-
-/// Area under the recall–error curve up to each threshold, normalised by the
-/// threshold: the `pose_auc` of the LoFTR/RoMa benchmarks.
-func poseAUC(_ errors: [Double], thresholds: [Double]) -> [Double] {
-    let sorted = errors.sorted()
-    let n = Double(sorted.count)
-    return thresholds.map { t in
-        var area = 0.0
-        var previousError = 0.0, previousRecall = 0.0
-        for (i, e) in sorted.enumerated() where e < t {
-            let recall = Double(i + 1) / n
-            area += (e - previousError) * (previousRecall + recall) / 2   // trapezoid, as np.trapz
-            previousError = e
-            previousRecall = recall
-        }
-        area += (t - previousError) * previousRecall
-        return area / t
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Evaluation
 import Foundation
 import Geometry
 
@@ -87,7 +88,7 @@ struct GeometryProcessBench {
                      "Each problem written to disk, then one process per estimate, interleaved; median wall time of the whole process.", "",
                      "| process | median ms | AUC@5 | AUC@10 | AUC@20 | fail |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for row in rows {
-            let auc = row.errors.isEmpty ? "– | – | –" : poseAUC(row.errors, thresholds: [5, 10, 20]).map { f1(100 * $0) }.joined(separator: " | ")
+            let auc = row.errors.isEmpty ? "– | – | –" : PoseAUC.auc(row.errors).map { f1(100 * $0) }.joined(separator: " | ")
             lines.append("| \(row.label) | \(f1(median(row.milliseconds))) | \(auc) | \(row.errors.isEmpty ? "–" : String(row.failures)) |")
         }
         return lines
