@@ -6,6 +6,8 @@ let openCVLibraries = ["opencv_core", "opencv_imgcodecs", "opencv_imgproc", "ope
 // The codecs OpenCV itself decodes with, driven directly to check files strictly
 // (Sources/CVShim/cv_image_check.cpp): libjpeg62-turbo-dev, libpng-dev.
 let codecLibraries = ["jpeg", "png16"]
+// HDF5 headers of Debian's serial build (libhdf5-dev; `pkg-config --cflags hdf5-serial`).
+let hdf5Headers = ["-I/usr/include/hdf5/serial"]
 
 let package = Package(
     name: "roma-swift",
@@ -52,10 +54,13 @@ let package = Package(
         .target(name: "Baselines", dependencies: ["Artifacts", "OpenCVLoader", "CLinearAlgebra", "Parallel"]),
         .target(name: "Evaluation", dependencies: ["Console", "Artifacts", "OpenCVLoader", "Geometry", "ImageIO", "Parallel"]),
         // hloc's HDF5 files and COLMAP's SQLite database (docs/interop.md), through
-        // Debian's libhdf5-dev and libsqlite3-dev.
-        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        // Debian's libhdf5-dev and libsqlite3-dev. HDF5 is not linked: HDF5Loader's stubs
+        // dlopen it on first use (its dependencies would slow every start-up); only its
+        // headers are used, from the folder pkg-config hdf5-serial names.
+        .target(name: "HDF5Loader", path: "Sources/HDF5Loader", cSettings: [.unsafeFlags(hdf5Headers)], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "Interop", dependencies: ["CHDF5", "CSQLite", "Artifacts", "Evaluation", "ImageIO"]),
+        .target(name: "Interop", dependencies: ["HDF5Loader", "CSQLite", "Artifacts", "Evaluation", "ImageIO"],
+                swiftSettings: [.unsafeFlags(["-Xcc"] + hdf5Headers)]),
         .target(name: "Pipeline", dependencies: ["Console", "Parallel", "Artifacts", "ImageIO", "RoMa", "Sampling", "Geometry", "Baselines", "Evaluation", "Checkpoint"]),
 
         .executableTarget(

@@ -90,4 +90,22 @@ struct InteropUnitTests {
                                                             status: "ok", iterations: 1, score: 0), swapped: false)
         #expect(fundamental.config == 3 && fundamental.F == E && fundamental.qvec == nil)
     }
+
+    @Test("HDF5 is loaded on first use only: roma starts without it, and a missing library is named (exit 1)", .enabled(if: RomaCLI.isBuilt))
+    func hdf5LoadedLazily() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LD_DEBUG"] = "libs"
+        let start = try RomaCLI.run(["--version"], environment: environment)
+        #expect(start.status == 0 && start.stderr.contains("libc.so") && !start.stderr.contains("libhdf5"), "\(start.stderr.suffix(2000))")
+
+        let folder = TestPaths.scratch("h5lazy")
+        try "a.jpg b.jpg\n".write(toFile: folder + "/pairs.txt", atomically: true, encoding: .utf8)
+        try Data(HDF5File.signature).write(to: URL(fileURLWithPath: folder + "/matches.h5"))
+        environment = ProcessInfo.processInfo.environment
+        environment["ROMA_HDF5_LIBRARY"] = folder + "/missing/libhdf5.so"
+        let r = try RomaCLI.run(["import", "hloc", "--matches", folder + "/matches.h5", "--pairs", folder + "/pairs.txt", "-o", folder + "/out"],
+                                environment: environment)
+        #expect(r.status == 1 && r.stderr.contains("cannot load ROMA_HDF5_LIBRARY=" + folder + "/missing/libhdf5.so"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/out"))
+    }
 }

@@ -1,6 +1,6 @@
 import Artifacts
-import CHDF5
 import Foundation
+import HDF5Loader
 
 /// The part of HDF5 that hloc's files use: nested groups, and numeric datasets read
 /// as Double or Int64 whatever their stored width (hloc writes int16 or int32 matches,
@@ -31,8 +31,8 @@ public final class HDF5File {
     }
 
     private static func initialise() {
-        _ = H5open()
-        _ = H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
+        _ = roma_h5_open()
+        _ = roma_h5_Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
     }
 
     /// Opens an existing file read-only.
@@ -40,7 +40,7 @@ public final class HDF5File {
         guard FileManager.default.fileExists(atPath: path) else { throw ArtifactError(file: path, "no such file") }
         return try locked {
             initialise()
-            let id = H5Fopen(path, roma_h5_read_only(), hid_t(H5P_DEFAULT))
+            let id = roma_h5_Fopen(path, roma_h5_read_only(), hid_t(H5P_DEFAULT))
             guard id >= 0 else {
                 let head = (FileHandle(forReadingAtPath: path)?.readData(ofLength: 8)).map { [UInt8]($0) } ?? []
                 if head != signature {
@@ -56,7 +56,7 @@ public final class HDF5File {
     public static func create(_ path: String) throws -> HDF5File {
         try locked {
             initialise()
-            let id = H5Fcreate(path, roma_h5_truncate(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+            let id = roma_h5_Fcreate(path, roma_h5_truncate(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             guard id >= 0 else { throw ArtifactError(file: path, "cannot create an HDF5 file here") }
             return HDF5File(path: path, id: id)
         }
@@ -66,7 +66,7 @@ public final class HDF5File {
     public func finish() throws {
         let status = Self.locked { () -> herr_t in
             guard id >= 0 else { return 0 }
-            let s = H5Fclose(id)
+            let s = roma_h5_Fclose(id)
             id = -1
             return s
         }
@@ -75,7 +75,7 @@ public final class HDF5File {
 
     public func close() {
         Self.locked {
-            if id >= 0 { _ = H5Fclose(id) }
+            if id >= 0 { _ = roma_h5_Fclose(id) }
             id = -1
         }
     }
@@ -91,7 +91,7 @@ public final class HDF5File {
         var prefix = ""
         for part in objectPath.split(separator: "/") {
             prefix += (prefix.isEmpty ? "" : "/") + part
-            guard H5Lexists(id, prefix, hid_t(H5P_DEFAULT)) > 0 else { return false }
+            guard roma_h5_Lexists(id, prefix, hid_t(H5P_DEFAULT)) > 0 else { return false }
         }
         return !prefix.isEmpty
     }
@@ -101,7 +101,7 @@ public final class HDF5File {
         Self.locked {
             guard existsUnlocked(objectPath) else { return false }
             var info = H5O_info_t()
-            guard H5Oget_info_by_name2(id, objectPath, &info, UInt32(H5O_INFO_BASIC), hid_t(H5P_DEFAULT)) >= 0 else { return false }
+            guard roma_h5_Oget_info_by_name2(id, objectPath, &info, UInt32(H5O_INFO_BASIC), hid_t(H5P_DEFAULT)) >= 0 else { return false }
             return info.type == H5O_TYPE_GROUP
         }
     }
@@ -110,17 +110,17 @@ public final class HDF5File {
     public func members(of group: String) throws -> [String] {
         try Self.locked {
             let name = group.isEmpty ? "/" : group
-            let g = H5Gopen2(id, name, hid_t(H5P_DEFAULT))
+            let g = roma_h5_Gopen2(id, name, hid_t(H5P_DEFAULT))
             guard g >= 0 else { throw ArtifactError(file: path, "no group '\(group)'") }
-            defer { H5Gclose(g) }
+            defer { roma_h5_Gclose(g) }
             var info = H5G_info_t()
-            guard H5Gget_info(g, &info) >= 0 else { throw ArtifactError(file: path, "group '\(group)' cannot be listed") }
+            guard roma_h5_Gget_info(g, &info) >= 0 else { throw ArtifactError(file: path, "group '\(group)' cannot be listed") }
             var names: [String] = []
             for k in 0..<info.nlinks {
-                let length = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, nil, 0, hid_t(H5P_DEFAULT))
+                let length = roma_h5_Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, nil, 0, hid_t(H5P_DEFAULT))
                 guard length >= 0 else { continue }
                 var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-                _ = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, &buffer, buffer.count, hid_t(H5P_DEFAULT))
+                _ = roma_h5_Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, &buffer, buffer.count, hid_t(H5P_DEFAULT))
                 names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
             return names
@@ -150,24 +150,24 @@ public final class HDF5File {
 
     private func withDataset<T>(_ dataset: String, _ body: (hid_t) throws -> T) throws -> T {
         guard existsUnlocked(dataset) else { throw ArtifactError(file: path, "no dataset '\(dataset)'") }
-        let d = H5Dopen2(id, dataset, hid_t(H5P_DEFAULT))
+        let d = roma_h5_Dopen2(id, dataset, hid_t(H5P_DEFAULT))
         guard d >= 0 else { throw ArtifactError(file: path, "'\(dataset)' is not a dataset") }
-        defer { H5Dclose(d) }
+        defer { roma_h5_Dclose(d) }
         return try body(d)
     }
 
     private func infoUnlocked(_ d: hid_t, _ dataset: String) throws -> DatasetInfo {
-        let type = H5Dget_type(d)
-        defer { H5Tclose(type) }
-        let space = H5Dget_space(d)
-        defer { H5Sclose(space) }
-        let rank = H5Sget_simple_extent_ndims(space)
+        let type = roma_h5_Dget_type(d)
+        defer { roma_h5_Tclose(type) }
+        let space = roma_h5_Dget_space(d)
+        defer { roma_h5_Sclose(space) }
+        let rank = roma_h5_Sget_simple_extent_ndims(space)
         guard rank >= 0 else { throw ArtifactError(file: path, "dataset '\(dataset)' has an unreadable shape") }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
-        _ = H5Sget_simple_extent_dims(space, &dims, nil)
-        let typeClass = H5Tget_class(type)
+        _ = roma_h5_Sget_simple_extent_dims(space, &dims, nil)
+        let typeClass = roma_h5_Tget_class(type)
         let kind: DatasetInfo.Kind = typeClass == H5T_INTEGER ? .integer : typeClass == H5T_FLOAT ? .float : .other
-        return DatasetInfo(kind: kind, size: H5Tget_size(type), shape: dims.map { Int($0) })
+        return DatasetInfo(kind: kind, size: roma_h5_Tget_size(type), shape: dims.map { Int($0) })
     }
 
     /// A floating-point dataset (any width, float16 included) as Double, row-major.
@@ -189,7 +189,7 @@ public final class HDF5File {
                     throw ArtifactError(file: path, "dataset '\(dataset)' is \(info), expected \(kind == .float ? "floating point" : "integers")")
                 }
                 var values = [T](repeating: zero, count: info.shape.reduce(1, *))
-                let status = values.withUnsafeMutableBytes { H5Dread(d, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0.baseAddress) }
+                let status = values.withUnsafeMutableBytes { roma_h5_Dread(d, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0.baseAddress) }
                 guard status >= 0 else { throw ArtifactError(file: path, "dataset '\(dataset)' cannot be read (truncated file?)") }
                 return (values, info)
             }
@@ -212,16 +212,16 @@ public final class HDF5File {
 
     private func writeUnlocked(_ dataset: String, fileType: hid_t, memoryType: hid_t, shape: [Int], bytes: UnsafeRawPointer?) throws {
         var dims = shape.map { hsize_t($0) }
-        let space = H5Screate_simple(Int32(dims.count), &dims, nil)
-        defer { H5Sclose(space) }
-        let linkProperties = H5Pcreate(roma_h5_link_create())
-        defer { H5Pclose(linkProperties) }
-        _ = H5Pset_create_intermediate_group(linkProperties, 1)
-        let d = H5Dcreate2(id, dataset, fileType, space, linkProperties, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+        let space = roma_h5_Screate_simple(Int32(dims.count), &dims, nil)
+        defer { roma_h5_Sclose(space) }
+        let linkProperties = roma_h5_Pcreate(roma_h5_link_create())
+        defer { roma_h5_Pclose(linkProperties) }
+        _ = roma_h5_Pset_create_intermediate_group(linkProperties, 1)
+        let d = roma_h5_Dcreate2(id, dataset, fileType, space, linkProperties, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
         guard d >= 0 else { throw ArtifactError(file: path, "cannot create dataset '\(dataset)' (exists already?)") }
-        defer { H5Dclose(d) }
+        defer { roma_h5_Dclose(d) }
         // An empty dataset has no buffer to hand over; HDF5 needs no write then.
-        if shape.reduce(1, *) > 0, H5Dwrite(d, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), bytes) < 0 {
+        if shape.reduce(1, *) > 0, roma_h5_Dwrite(d, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), bytes) < 0 {
             throw ArtifactError(file: path, "cannot write dataset '\(dataset)'")
         }
     }
