@@ -4,7 +4,7 @@ import Parallel
 /// softmax(q·kᵀ · scale) · v per batch and head.
 /// q [B, H, N, D], k [B, H, M, D], v [B, H, M, Dv] → [B, H, N, Dv]; scale defaults to 1/√D.
 public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float? = nil,
-                                      into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+                                      into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32) throws(NNError) -> Tensor {
     try check(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention", "q, k, v must be [B, H, N, D], got \(q.shape), \(k.shape), \(v.shape)")
     let (b, h, n, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
     let m = k.shape[2], dv = v.shape[3]
@@ -16,7 +16,8 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
     for i in 0..<(b * h) {
         attendHead(q: q.pointer + i * n * d, ldq: d, k: k.pointer + i * m * d, ldk: d, v: v.pointer + i * m * dv, ldv: dv,
-                   out: out.pointer + i * n * dv, ldo: dv, n: n, m: m, d: d, dv: dv, scale: s, workspace: scores)
+                   out: out.pointer + i * n * dv, ldo: dv, n: n, m: m, d: d, dv: dv, scale: s, workspace: scores,
+                   precision: precision)
     }
     return out
 }
@@ -28,16 +29,17 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
 ///
 /// Heads are read straight out of the qkv matrix with leading dimension 3C and
 /// written straight into [B, N, C], so no permute copies are made.
+/// `precision: .bf16`: the two linears and both attention products in bf16 (Precision.swift).
 public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tensor?,
                                    projWeight: Tensor, projBias: Tensor?, heads: Int,
-                                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+                                   into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32) throws(NNError) -> Tensor {
     try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
     let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
     try check(heads >= 1 && c % heads == 0, "multiHeadSelfAttention", "width \(c) does not split into \(heads) heads")
     try check(qkvWeight.shape == [3 * c, c], "multiHeadSelfAttention", "qkv weight \(qkvWeight.shape), expected [\(3 * c), \(c)]")
     try check(projWeight.shape == [c, c], "multiHeadSelfAttention", "proj weight \(projWeight.shape), expected [\(c), \(c)]")
     let d = c / heads
-    let qkv = try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace)   // [B, N, 3C]
+    let qkv = try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace, precision: precision)   // [B, N, 3C]
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = 1 / Float(d).squareRoot()
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
@@ -45,11 +47,12 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
         let base = qkv.pointer + bi * n * 3 * c
         for hi in 0..<heads {
             attendHead(q: base + hi * d, ldq: 3 * c, k: base + c + hi * d, ldk: 3 * c, v: base + 2 * c + hi * d, ldv: 3 * c,
-                       out: mixed.pointer + bi * n * c + hi * d, ldo: c, n: n, m: n, d: d, dv: d, scale: scale, workspace: scores)
+                       out: mixed.pointer + bi * n * c + hi * d, ldo: c, n: n, m: n, d: d, dv: d, scale: scale, workspace: scores,
+                       precision: precision)
         }
     }
     workspace?.recycle(qkv)
-    let out = try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace)
+    let out = try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace, precision: precision)
     workspace?.recycle(mixed)
     return out
 }
@@ -62,7 +65,7 @@ private let scoreBudget = 1 << 21
 /// matrix stays bounded for long sequences.
 func attendHead(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMutablePointer<Float>, ldk: Int,
                 v: UnsafeMutablePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
-                n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?) {
+                n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?, precision: Precision = .fp32) {
     if n == 0 || dv == 0 { return }
     if m == 0 {
         for r in 0..<n { (out + r * ldo).update(repeating: .nan, count: dv) }   // softmax over nothing, as torch
@@ -75,9 +78,10 @@ func attendHead(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMutablePointe
     while row0 < n {
         let rows = min(block, n - row0)
         GEMM.sgemm(transB: true, m: rows, n: m, k: d, alpha: scale, a: q + row0 * ldq, lda: ldq, b: k, ldb: ldk,
-                   c: scores.base, ldc: m)
+                   c: scores.base, ldc: m, precision: precision)
         softmaxRows(SendablePointer(scores.base), SendablePointer(scores.base), rows: rows, columns: m, stride: m)
-        GEMM.sgemm(m: rows, n: dv, k: m, a: scores.base, lda: m, b: v, ldb: ldv, c: out + row0 * ldo, ldc: ldo)
+        GEMM.sgemm(m: rows, n: dv, k: m, a: scores.base, lda: m, b: v, ldb: ldv, c: out + row0 * ldo, ldc: ldo,
+                   precision: precision)
         row0 += rows
     }
 }

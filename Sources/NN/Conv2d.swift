@@ -12,13 +12,14 @@ import Parallel
 /// with enough channels (VGG's) run as Winograd F(2×2, 3×3) (Winograd.swift).
 ///
 /// `algorithm` overrides that choice for 3×3 convolutions (tests, benchmarks).
+/// `precision: .bf16` computes it as torch's CPU autocast does (Precision.swift, ConvBF16.swift).
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
                    into: Tensor? = nil, workspace: Workspace? = nil,
-                   algorithm: ConvAlgorithm = .automatic) throws(NNError) -> Tensor {
+                   algorithm: ConvAlgorithm = .automatic, precision: Precision = .fp32) throws(NNError) -> Tensor {
     try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
                into: into, workspace: workspace, columnBudget: defaultColumnBudget, minimumBandColumns: defaultMinimumBandColumns,
-               algorithm: algorithm)
+               algorithm: algorithm, precision: precision)
 }
 
 /// How `conv2d` computes a dense convolution.
@@ -35,7 +36,8 @@ public enum ConvAlgorithm: Sendable {
 /// and the Winograd band budget (floats of transformed input and product per band).
 func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
             into: Tensor?, workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int,
-            algorithm: ConvAlgorithm = .automatic, winogradBandBudget: Int = defaultWinogradBandBudget) throws(NNError) -> Tensor {
+            algorithm: ConvAlgorithm = .automatic, winogradBandBudget: Int = defaultWinogradBandBudget,
+            precision: Precision = .fp32, bf16Backend: BF16.Backend? = nil) throws(NNError) -> Tensor {
     let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     if algorithm == .winograd {
         try check(winogradSupports(g), "conv2d", "Winograd needs a dense 3×3 kernel, stride 1, dilation 1, groups 1; got "
@@ -44,7 +46,10 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: In
     let out = try makeOutput("conv2d", [g.batch, g.outChannels, g.outHeight, g.outWidth], into: into, workspace: workspace)
     try check(!out.overlaps(x), "conv2d", "output must not overlap the input")
     if out.count == 0 { return out }
-    if algorithm == .winograd || (algorithm == .automatic && winogradApplies(g)) {
+    if precision == .bf16 {
+        try bf16Conv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget, minimumBandColumns: minimumBandColumns,
+                       algorithm: algorithm, winogradBandBudget: winogradBandBudget, backend: bf16Backend ?? BF16.backend)
+    } else if algorithm == .winograd || (algorithm == .automatic && winogradApplies(g)) {
         winogradConv2d(x, weight, bias, g, out, workspace, bandBudget: winogradBandBudget)
     } else if g.inChannelsPerGroup == 1 && groups > 1 {
         depthwiseConv2d(x, weight, bias, g, out)
@@ -92,7 +97,8 @@ let defaultColumnBudget = 1 << 20  // floats per column band (4 MB)
 /// ...but at least this many columns per band: a thinner GEMM (small N) runs well below peak.
 let defaultMinimumBandColumns = 1024
 
-private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int) {
+func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, _ workspace: Workspace?,
+                columnBudget: Int, minimumBandColumns: Int, precision: Precision = .fp32) {
     let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup
     let kdim = cinG * g.kernelH * g.kernelW
     let plane = g.outHeight * g.outWidth
@@ -121,7 +127,7 @@ private func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: Con
                     b = input
                 }
                 GEMM.sgemm(m: coutG, n: columns, k: kdim, a: w, lda: kdim, b: b, ldb: columns,
-                           beta: bias == nil ? 0 : 1, c: y + row0 * g.outWidth, ldc: plane)
+                           beta: bias == nil ? 0 : 1, c: y + row0 * g.outWidth, ldc: plane, precision: precision)
                 row0 += rows
             }
         }
@@ -175,7 +181,7 @@ private func im2col(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, cha
 /// Stride 1 (RoMa's refiners) copies each input plane into a zero-padded buffer so
 /// the tap loop needs no bounds checks, and accumulates a vector of outputs in
 /// registers over all kh·kw taps before storing it once.
-private func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor) {
+func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor) {
     let planes = g.batch * g.outChannels
     let workers = min(max(1, Threads.count), planes)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), wp = SendablePointer(weight.pointer)

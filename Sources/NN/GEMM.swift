@@ -42,12 +42,17 @@ public enum GEMM {
     /// the leading dimensions of A, B, C as stored. `backend` overrides the process's
     /// choice (tests and benches); an unavailable one falls back to OpenBLAS.
     /// Runs on `Threads.count` threads; never call it from inside `parallelFor`.
+    /// `precision: .bf16` takes the bf16 path (Precision.swift): operands and C rounded to bf16.
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
-                             backend: Backend? = nil) {
+                             backend: Backend? = nil, precision: Precision = .fp32) {
         if m <= 0 || n <= 0 { return }
+        if precision == .bf16 {
+            return bf16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c, ldc: ldc)
+        }
         // k = 0 means C = β·C: oneDNN 2.6 leaves C unscaled there, OpenBLAS follows BLAS.
         switch k > 0 ? backend ?? self.backend : .openblas {
         case .onednn:

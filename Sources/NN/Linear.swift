@@ -1,7 +1,8 @@
 /// torch.nn.functional.linear: y = x·Wᵀ + b over the last dimension.
 /// x [..., in], weight [out, in] (torch's storage order), bias [out] → y [..., out].
+/// `precision: .bf16` computes it as torch's CPU autocast does (Precision.swift).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
-                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+                   into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32) throws(NNError) -> Tensor {
     try check(x.rank >= 1, "linear", "input must have at least one dimension, got \(x.shape)")
     try check(weight.rank == 2 && weight.shape[1] == x.dim(-1), "linear",
               "weight \(weight.shape) does not match input \(x.shape) (expected [out, \(x.dim(-1))])")
@@ -10,10 +11,13 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     let rows = x.count / max(1, inFeatures)
     let out = try makeOutput("linear", Array(x.shape.dropLast()) + [outFeatures], into: into, workspace: workspace)
     try check(!out.overlaps(x), "linear", "output must not overlap the input")
-    fillRows(out.pointer, rows: rows, columns: outFeatures, with: bias)
+    fillRows(out.pointer, rows: rows, columns: outFeatures, with: precision == .bf16 ? try bias.map { b throws(NNError) in try BF16.round(b) } : bias)
     if rows > 0 && outFeatures > 0 && inFeatures > 0 {
         GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
-                   b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.pointer, ldc: outFeatures)
+                   b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out.pointer, ldc: outFeatures,
+                   precision: precision)
+    } else if precision == .bf16 {
+        _ = try BF16.round(out, into: out)   // a bias alone (K = 0) is still a bf16 result
     }
     return out
 }
@@ -22,7 +26,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 /// `transposeB` b given as [B, N, K] (a·bᵀ). Either operand may be rank 2 (or have
 /// B = 1) and is then shared by every batch entry. `alpha` scales the product.
 public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, alpha: Float = 1,
-                   into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
+                   into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32) throws(NNError) -> Tensor {
     try check((2...3).contains(a.rank) && (2...3).contains(b.rank), "matmul", "operands must be rank 2 or 3, got \(a.shape) and \(b.shape)")
     let batchA = a.rank == 3 ? a.shape[0] : 1, batchB = b.rank == 3 ? b.shape[0] : 1
     try check(batchA == batchB || batchA == 1 || batchB == 1, "matmul", "batch sizes of \(a.shape) and \(b.shape) differ")
@@ -40,7 +44,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, alpha: Fl
         let pa = a.pointer + (batchA == 1 ? 0 : i * m * k)
         let pb = b.pointer + (batchB == 1 ? 0 : i * k * n)
         GEMM.sgemm(transB: transposeB, m: m, n: n, k: k, alpha: alpha, a: pa, lda: k, b: pb, ldb: transposeB ? k : n,
-                   c: out.pointer + i * m * n, ldc: n)
+                   c: out.pointer + i * m * n, ldc: n, precision: precision)
     }
     return out
 }

@@ -5,6 +5,7 @@
 #define ROMA_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Which instruction set the kernels use here: 0 baseline, 1 AVX2 + FMA, 2 AVX-512F.
 /// ROMA_KERNELS=baseline|avx2|avx512 caps it (for tests and comparisons).
@@ -49,5 +50,20 @@ int roma_sgemm_avx512(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdif
 /// Not capped by ROMA_KERNELS: it measures the machine.
 enum { ROMA_PEAK_FMA_AVX2 = 0, ROMA_PEAK_FMA_AVX512 = 1, ROMA_PEAK_DOT_BF16 = 2 };
 double roma_peak_loop(int kind, long iterations, float *sink);
+
+/// bfloat16 (docs/runtime.md, "Precision"). roma_bf16_round: each float rounded to the
+/// nearest bf16 value (ties to even, subnormals kept, NaN stays NaN), as torch's
+/// float → bfloat16 conversion, stored back as float (dst may be src).
+/// roma_bf16_pack: the same rounding, stored as bf16 bit patterns.
+void roma_bf16_round(const float *src, float *dst, ptrdiff_t n);
+void roma_bf16_pack(const float *src, uint16_t *dst, ptrdiff_t n);
+
+/// oneDNN's bf16 GEMM (bf16 operands, fp32 accumulation and C), row-major, same
+/// contract as roma_onednn_sgemm. Available only on AVX512-BF16 CPUs at kernels
+/// level 2 with oneDNN present; returns −1 elsewhere.
+int roma_bf16_hardware_available(void);
+int roma_onednn_gemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                          const uint16_t *a, ptrdiff_t lda, const uint16_t *b, ptrdiff_t ldb, float beta,
+                          float *c, ptrdiff_t ldc, int threads);
 
 #endif
