@@ -71,6 +71,20 @@ ifeq ($(MATCHER),h5)
   EVAL_MATCH_DIR := $(EVAL_DIR)/h5-$(basename $(notdir $(MATCHES)))
 endif
 # --- end MATCHER=h5 -------------------------------------------------------------------
+# --- PRECISION=bf16: RoMa under bf16 autocast (docs/runtime.md, "Precision") --------
+# Its warps, samples and estimates live under roma-bf16/, beside fp32's roma/.
+PRECISION ?= fp32
+ifeq ($(filter $(PRECISION),fp32 bf16),)
+  $(error PRECISION=$(PRECISION) is not one of fp32, bf16)
+endif
+ifeq ($(PRECISION),bf16)
+  ifneq ($(MATCHER),roma)
+    $(error PRECISION=bf16 applies to MATCHER=roma only)
+  endif
+  EVAL_MATCH_DIR := $(EVAL_DIR)/roma-bf16
+  ROMA_MATCH_ARGS += --precision bf16
+endif
+# --- end PRECISION ---------------------------------------------------------------------
 ifneq ($(filter $(MATCHER),sift h5),)
   EVAL_SAMPLE_DIR := $(EVAL_MATCH_DIR)/native
 else

@@ -2,6 +2,7 @@ import Artifacts
 import Checkpoint
 import Console
 import Foundation
+import NN
 import RoMa
 
 /// `roma match` as a function: builds the RoMa model for two decoded images and
@@ -20,6 +21,8 @@ public enum MatchStage {
         /// RoMa or Tiny RoMa (TinyMatchStage.swift); `xfeat` is Tiny RoMa's optional XFeat checkpoint.
         public var model: MatchModel = .roma
         public var xfeat: String?
+        /// RoMa's arithmetic: fp32, or bf16 as torch's CPU autocast (docs/runtime.md, "Precision").
+        public var precision: Precision = .fp32
 
         public init(weights: String? = nil, dinov2: String? = nil, indoor: Bool = false, upsample: Bool = true, symmetric: Bool = true) {
             self.weights = weights
@@ -49,6 +52,7 @@ public enum MatchStage {
             "upsample_resolution": config.upsample ? [config.upsampleResolution.height, config.upsampleResolution.width] : [Int](),
             "symmetric": config.symmetric,
             "attenuate_certainty": config.attenuateCertainty,
+            "precision": config.precision.rawValue,
             "reference": "romatch 0.1.2",
         ])
     }
@@ -105,6 +109,7 @@ public enum MatchStage {
             config.coarseResolution = (a.coarse.height, a.coarse.width)
             config.upsample = options.upsample
             config.symmetric = options.symmetric
+            config.precision = options.precision
             if config.upsample {
                 guard let ua = a.upsampled else { throw ArtifactError(file: names.0, "has no upsampled image; decode with --upsampled or match without upsampling") }
                 guard let ub = b.upsampled else { throw ArtifactError(file: names.1, "has no upsampled image; decode with --upsampled or match without upsampling") }

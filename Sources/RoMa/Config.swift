@@ -1,3 +1,5 @@
+import NN
+
 /// Layer widths of a RoMa model. `official` is romatch 0.1.2's `roma_model`
 /// (shared by `roma_outdoor` and `roma_indoor`, which differ only in weights);
 /// the tests build a narrow one to compare against a reduced reference.
@@ -88,6 +90,9 @@ public struct RoMaConfig: Sendable, Equatable {
     public var symmetric: Bool
     /// Lower the final certainty where the coarse (stride 16) certainty is negative.
     public var attenuateCertainty: Bool
+    /// `.bf16` runs DINOv2's linears and attention products and the encoders', projections'
+    /// and refiners' convolutions as torch's CPU autocast to bfloat16 (docs/runtime.md).
+    public var precision: Precision = .fp32
 
     public init(architecture: RoMaArchitecture = .official, coarseResolution: (height: Int, width: Int) = (560, 560),
                 upsampleResolution: (height: Int, width: Int) = (864, 864), upsample: Bool = true,
@@ -110,7 +115,7 @@ public struct RoMaConfig: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.architecture == b.architecture && a.coarseResolution == b.coarseResolution
             && a.upsampleResolution == b.upsampleResolution && a.upsample == b.upsample
-            && a.symmetric == b.symmetric && a.attenuateCertainty == b.attenuateCertainty
+            && a.symmetric == b.symmetric && a.attenuateCertainty == b.attenuateCertainty && a.precision == b.precision
     }
 
     /// Checks sizes the network cannot take, with a message saying why.

@@ -29,6 +29,9 @@ struct MatchBench: ParsableCommand {
     @Flag(help: "Measure ours only (no reference run, no parity).")
     var skipReference = false
 
+    @Flag(help: "No bf16 run (by default the bf16 precision mode runs after fp32, PrecisionBench.swift).")
+    var skipBF16 = false
+
     @Option(help: "Folder holding images/sacre_coeur_A.jpg for the prepare step (default ../shared or ROMA_SHARED).")
     var shared: String?
 
@@ -94,6 +97,9 @@ struct MatchBench: ParsableCommand {
             print(String(format: "    %-28@ %6.1f s", stage as NSString, s))
         }
         print(String(format: "warp artifact: %.2f MB (%d bytes) for a %d×%d grid", Double(warpBytes) / 1e6, warpBytes, warp.width, warp.height))
+        if !skipBF16 {
+            try compareBF16(dir: dir, a, b, fp32: warp, fp32Seconds: oursMatch, fp32CPU: oursCPU, peak: machine)
+        }
         guard !skipReference else { return }
 
         let (json, refMatch, refCPU, refRSS) = try runReference(["scripts/reference/full_size_reference.py", "run", "--out", dir, "--threads", String(n)])

@@ -75,6 +75,7 @@ struct OpsBench: ParsableCommand {
         }
         try compareConvAlgorithms()
         try compareGemmBackends(machine: machine)
+        try compareBF16(machine: machine)
     }
 
     struct Case {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Geometry
+import NN
 import Parallel
 import Pipeline
 
@@ -54,8 +55,13 @@ struct WeightsOptions: ParsableArguments {
     @Flag(help: "Use the indoor checkpoint (roma_indoor.pth) when --weights is not given.")
     var indoor = false
 
+    @Option(help: "RoMa's arithmetic: fp32, or bf16 (DINOv2 and the convolutions as torch's CPU autocast to bfloat16; faster on AVX512-BF16 CPUs, see docs/runtime.md).")
+    var precision: Precision = .fp32
+
     func matchOptions(upsample: Bool = true, symmetric: Bool = true) -> MatchStage.Options {
-        MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: upsample, symmetric: symmetric)
+        var options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: upsample, symmetric: symmetric)
+        options.precision = precision
+        return options
     }
 }
 
@@ -65,3 +71,4 @@ struct SeedOption: ParsableArguments {
 }
 
 extension PoseSolver: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

@@ -16,18 +16,24 @@ struct ConvRefiner: Sendable {
     let outConv: Conv2d
     let displacementEmbedding: Conv2d
 
-    init(_ r: LayerReader, shape: RoMaArchitecture.Refiner, hiddenBlocks: Int, kernel: Int) throws {
+    /// `precision` applies to every convolution of the refiner.
+    init(_ r: LayerReader, shape: RoMaArchitecture.Refiner, hiddenBlocks: Int, kernel: Int, precision: Precision = .fp32) throws {
         self.shape = shape
         let w = shape.width
         func block(_ b: LayerReader) throws -> Block {
             var dw = try b("0").conv(out: w, in: w, kernel: kernel, padding: kernel / 2, groups: w)
+            dw.precision = precision
             try dw.fold(try b("1").batchNorm(w))
             dw.fusedReLU = true
-            return Block(depthwise: dw, pointwise: try b("3").conv(out: w, in: w, kernel: 1))
+            var pw = try b("3").conv(out: w, in: w, kernel: 1)
+            pw.precision = precision
+            return Block(depthwise: dw, pointwise: pw)
         }
         blocks = try [block(r("block1"))] + (0..<hiddenBlocks).map { try block(r("hidden_blocks")("\($0)")) }
-        outConv = try r("out_conv").conv(out: 3, in: w, kernel: 1)
-        displacementEmbedding = try r("disp_emb").conv(out: shape.displacementDim, in: 2, kernel: 1)
+        var outConv = try r("out_conv").conv(out: 3, in: w, kernel: 1)
+        var displacementEmbedding = try r("disp_emb").conv(out: shape.displacementDim, in: 2, kernel: 1)
+        (outConv.precision, displacementEmbedding.precision) = (precision, precision)
+        (self.outConv, self.displacementEmbedding) = (outConv, displacementEmbedding)
     }
 
     /// a, b `[1, C, h, w]`, flow `[1, 2, h, w]` (normalised x, y in B) →

@@ -25,10 +25,13 @@ struct MultiScaleDecoder: Sendable {
     let matchDecoder: MatchDecoder
     let refiners: [Int: ConvRefiner]
 
-    init(_ r: LayerReader, architecture arch: RoMaArchitecture) throws {
+    /// `precision` applies to the projections and the refiners; the GP and the match
+    /// decoder stay fp32 (docs/runtime.md, "Precision").
+    init(_ r: LayerReader, architecture arch: RoMaArchitecture, precision: Precision = .fp32) throws {
         var projections: [Int: Conv2d] = [:]
         for (scale, (inC, outC)) in arch.projections {
             var conv = try r("proj")("\(scale)")("0").conv(out: outC, in: inC, kernel: 1)
+            conv.precision = precision
             try conv.fold(try r("proj")("\(scale)")("1").batchNorm(outC))
             projections[scale] = conv
         }
@@ -39,7 +42,7 @@ struct MultiScaleDecoder: Sendable {
         var refiners: [Int: ConvRefiner] = [:]
         for (scale, shape) in arch.refiners {
             refiners[scale] = try ConvRefiner(r("conv_refiner")("\(scale)"), shape: shape,
-                                              hiddenBlocks: arch.refinerHiddenBlocks, kernel: arch.refinerKernel)
+                                              hiddenBlocks: arch.refinerHiddenBlocks, kernel: arch.refinerKernel, precision: precision)
         }
         self.refiners = refiners
     }

@@ -14,14 +14,18 @@ struct DINOv2Encoder: Sendable {
     let blocks: [TransformerBlock]
     let norm: LayerNorm
 
-    init(_ r: LayerReader, shape: RoMaArchitecture.ViT) throws {
+    /// `precision` applies to the patch embedding and the blocks' linears and attention products.
+    init(_ r: LayerReader, shape: RoMaArchitecture.ViT, precision: Precision = .fp32) throws {
         self.shape = shape
         let d = shape.embedDim, g = shape.positionGrid
-        patchEmbed = try r("patch_embed")("proj").conv(out: d, in: 3, kernel: shape.patch, stride: shape.patch)
+        var patchEmbed = try r("patch_embed")("proj").conv(out: d, in: 3, kernel: shape.patch, stride: shape.patch)
+        patchEmbed.precision = precision
+        self.patchEmbed = patchEmbed
         classToken = Tensor(try r.tensor("cls_token", [1, 1, d]), shape: [1, 1, d])
         positionEmbedding = Tensor(try r.tensor("pos_embed", [1, 1 + g * g, d]), shape: [1, 1 + g * g, d])
         blocks = try (0..<shape.depth).map {
-            try TransformerBlock(r("blocks")("\($0)"), dim: d, heads: shape.heads, qkvBias: true, layerScale: true, eps: 1e-6)
+            try TransformerBlock(r("blocks")("\($0)"), dim: d, heads: shape.heads, qkvBias: true, layerScale: true, eps: 1e-6,
+                                 precision: precision)
         }
         norm = try r("norm").layerNorm(d, eps: 1e-6)
     }

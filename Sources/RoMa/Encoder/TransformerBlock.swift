@@ -8,17 +8,21 @@ struct TransformerBlock: Sendable {
     let heads: Int
     let norm1: LayerNorm, norm2: LayerNorm
     let qkv: Linear, proj: Linear
-    let fc1: Linear, fc2: Linear
+    var fc1: Linear, fc2: Linear
     let layerScale1: Tensor?, layerScale2: Tensor?
+    /// The four linears and both attention products; norms, GELU and residuals stay fp32.
+    let precision: Precision
 
-    init(_ r: LayerReader, dim: Int, heads: Int, qkvBias: Bool, layerScale: Bool, eps: Float) throws {
+    init(_ r: LayerReader, dim: Int, heads: Int, qkvBias: Bool, layerScale: Bool, eps: Float, precision: Precision = .fp32) throws {
         self.heads = heads
+        self.precision = precision
         norm1 = try r("norm1").layerNorm(dim, eps: eps)
         norm2 = try r("norm2").layerNorm(dim, eps: eps)
         qkv = try r("attn")("qkv").linear(out: 3 * dim, in: dim, bias: qkvBias)
         proj = try r("attn")("proj").linear(out: dim, in: dim)
         fc1 = try r("mlp")("fc1").linear(out: 4 * dim, in: dim)
         fc2 = try r("mlp")("fc2").linear(out: dim, in: 4 * dim)
+        (fc1.precision, fc2.precision) = (precision, precision)
         layerScale1 = layerScale ? Tensor(try r("ls1").tensor("gamma", [dim]), shape: [dim]) : nil
         layerScale2 = layerScale ? Tensor(try r("ls2").tensor("gamma", [dim]), shape: [dim]) : nil
     }
@@ -32,7 +36,8 @@ struct TransformerBlock: Sendable {
         let attended = try StageClock.measure("block: attention") {
             FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
             return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias,
-                                              projWeight: proj.weight, projBias: proj.bias, heads: heads, workspace: workspace)
+                                              projWeight: proj.weight, projBias: proj.bias, heads: heads, workspace: workspace,
+                                              precision: precision)
         }
         workspace.recycle(n1)
         try addResidual(x, attended, gamma: layerScale1)

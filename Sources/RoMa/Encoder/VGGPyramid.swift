@@ -7,7 +7,8 @@ struct VGGPyramid: Sendable {
     /// Convolutions per block, batch norm folded in.
     let stages: [[Conv2d]]
 
-    init(_ r: LayerReader, widths: [Int]) throws {
+    /// At `.bf16` the batch norms stay apart from the convs (`Conv2d.fold`).
+    init(_ r: LayerReader, widths: [Int], precision: Precision = .fp32) throws {
         precondition(widths.count == 4)
         var stages: [[Conv2d]] = []
         var index = 0, inC = 3
@@ -15,6 +16,7 @@ struct VGGPyramid: Sendable {
             var convs: [Conv2d] = []
             for _ in 0..<count {
                 var conv = try r("\(index)").conv(out: width, in: inC, kernel: 3, padding: 1)
+                conv.precision = precision
                 try conv.fold(try r("\(index + 1)").batchNorm(width))
                 // The ReLU after each conv + BN, applied in place on the conv's output.
                 conv.fusedReLU = true

@@ -15,6 +15,12 @@ struct Conv2d: Sendable {
     var bias: Tensor
     /// ReLU after the convolution (the refiners' depthwise conv + BN + ReLU).
     var fusedReLU = false
+    /// `.bf16`: the convolution as torch's CPU autocast runs it (NN's `Precision`). Set
+    /// before `fold`: at bf16 the batch norm is kept apart, as torch applies it to the
+    /// conv's bf16 output (folding would round other weights).
+    var precision: Precision = .fp32
+    /// The batch norm after a bf16 convolution; its output is a bf16 tensor in torch.
+    var batchNorm: BatchNorm?
 
     init(outChannels: Int, inChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
          weight: [Float], bias: [Float]?) {
@@ -26,13 +32,21 @@ struct Conv2d: Sendable {
     }
 
     mutating func fold(_ bn: BatchNorm) throws {
-        (weight, bias) = try foldBatchNorm(weight: weight, bias: bias, bn)
+        if precision == .bf16 {
+            batchNorm = bn
+        } else {
+            (weight, bias) = try foldBatchNorm(weight: weight, bias: bias, bn)
+        }
     }
 
     /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`; output and scratch from `workspace` when given.
     func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
-        let y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, workspace: workspace)
+        var y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, workspace: workspace,
+                           precision: precision)
         FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
+        if let batchNorm {
+            y = try BF16.round(NN.batchNorm(y, batchNorm, into: y), into: y)
+        }
         return fusedReLU ? try relu(y, into: y) : y
     }
 }
@@ -52,6 +66,8 @@ extension BatchNormParameters {
 struct Linear: Sendable {
     let weight: Tensor
     let bias: Tensor?
+    /// `.bf16`: as torch's CPU autocast runs it (NN's `Precision`).
+    var precision: Precision = .fp32
 
     init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?) {
         self.weight = Tensor(weight, shape: [outFeatures, inFeatures])
@@ -61,7 +77,7 @@ struct Linear: Sendable {
     /// x `[..., in]` → `[..., out]`.
     func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
         FlopCounter.add(2 * Double(x.count) * Double(weight.shape[0]))
-        return try linear(x, weight: weight, bias: bias, workspace: workspace)
+        return try linear(x, weight: weight, bias: bias, workspace: workspace, precision: precision)
     }
 }
 

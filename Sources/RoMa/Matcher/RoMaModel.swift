@@ -36,17 +36,17 @@ public final class RoMaModel: @unchecked Sendable {
         self.config = config
         let arch = config.architecture
         let root = LayerReader(weights)
-        dinov2 = try DINOv2Encoder(root("dinov2"), shape: arch.vit)
-        vgg = try VGGPyramid(root("encoder")("cnn")("layers"), widths: arch.vggWidths)
-        decoder = try MultiScaleDecoder(root("decoder"), architecture: arch)
+        dinov2 = try DINOv2Encoder(root("dinov2"), shape: arch.vit, precision: config.precision)
+        vgg = try VGGPyramid(root("encoder")("cnn")("layers"), widths: arch.vggWidths, precision: config.precision)
+        decoder = try MultiScaleDecoder(root("decoder"), architecture: arch, precision: config.precision)
     }
 
     /// A model with another configuration of the same architecture, sharing this one's
     /// layers: a batch of pairs at several decoded sizes binds the weights once.
     public init(sharing other: RoMaModel, config: RoMaConfig) throws {
         try config.validate()
-        guard config.architecture == other.config.architecture else {
-            throw RoMaError("a model can only share the layers of one with the same architecture")
+        guard config.architecture == other.config.architecture, config.precision == other.config.precision else {
+            throw RoMaError("a model can only share the layers of one with the same architecture and precision")
         }
         self.config = config
         dinov2 = other.dinov2

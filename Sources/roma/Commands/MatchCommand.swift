@@ -68,7 +68,8 @@ struct Match: ParsableCommand {
     func validate() throws {
         if model == .tiny {
             let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample),
-                            ("--no-symmetric", noSymmetric), ("--batch", batch != nil)]
+                            ("--no-symmetric", noSymmetric), ("--batch", batch != nil),
+                            ("--precision bf16", weightsOptions.precision == .bf16)]
             if let (flag, _) = romaOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(flag) applies to RoMa, not to --model tiny (one checkpoint, one pass, A→B only)")
             }

@@ -56,6 +56,7 @@ struct Pose: ParsableCommand {
 
     func validate() throws {
         guard num > 0 else { throw ValidationError("--num must be at least 1") }
+        if model.precision == .bf16 && matcher != .roma { throw ValidationError("--precision bf16 applies to --matcher roma only") }
     }
 
     func run() throws {
