@@ -144,6 +144,7 @@ struct BF16Tests {
             let bound = 2 * Self.uBF16 * abs(e) + 2 * gamma * magnitude[i] * (1 + 2 * Self.uBF16)
             worst = max(worst, abs(a - e) / bound)
         }
+        print("\(label): \(equal) of \(y.count) elements equal torch's bits; worst difference \(worst) of its bound")
         #expect(worst <= 1, "\(label): worst difference from torch is \(worst)× its bound")
         #expect(Double(equal) >= 0.98 * Double(y.count), "\(label): only \(equal) of \(y.count) elements equal torch's bits")
     }
