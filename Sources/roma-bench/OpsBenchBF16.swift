@@ -18,11 +18,11 @@ extension OpsBench {
         }
         conv("conv1x1 refiner16 1377→1377 @35×35", c: 1377, o: 1377, h: 35, w: 35, k: 1)
         conv("conv1x1 refiner4 569→569 @140×140", c: 569, o: 569, h: 140, w: 140, k: 1)
-        // VGG's 3×3 layers: fp32 runs Winograd; bf16 im2col on the bf16 GEMM, and bf16 as
-        // Winograd in fp32 on rounded operands (the emulation's route), to choose between them.
+        // VGG's 3×3 layers run Winograd at both precisions (bf16: in fp32 on rounded operands);
+        // the im2col rows (bf16: on the bf16 GEMM) show the alternative that lost.
         for (c, h) in [(64, 280), (256, 140)] {
-            conv("conv3x3 vgg \(c)→\(c) @\(h)×\(h)", c: c, o: c, h: h, w: h, k: 3)
-            conv("conv3x3 vgg \(c)→\(c) @\(h)×\(h) winograd", c: c, o: c, h: h, w: h, k: 3, algorithm: .winograd)
+            conv("conv3x3 vgg \(c)→\(c) @\(h)×\(h) winograd", c: c, o: c, h: h, w: h, k: 3)
+            conv("conv3x3 vgg \(c)→\(c) @\(h)×\(h) im2col", c: c, o: c, h: h, w: h, k: 3, algorithm: .im2col)
         }
         conv("dw5x5 refiner4 569 @140×140", c: 569, o: 569, h: 140, w: 140, k: 5, groups: 569)
         let tokens = 1601, width = 1024, heads = 16
