@@ -15,6 +15,12 @@ static inline uint32_t round_bits(uint32_t u) {
     return (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
 }
 
+static inline uint32_t round_float(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return round_bits(u);
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -40,11 +46,7 @@ __attribute__((target("avx512f"))) static void pack_avx512(const float *src, uin
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16)
         _mm256_storeu_si256((__m256i *)(dst + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_vec(_mm512_loadu_ps(src + i)), 16)));
-    for (; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, src + i, 4);
-        dst[i] = (uint16_t)(round_bits(u) >> 16);
-    }
+    for (; i < n; i++) dst[i] = (uint16_t)(round_float(src[i]) >> 16);
 }
 #endif
 
@@ -53,9 +55,7 @@ void roma_bf16_round(const float *src, float *dst, ptrdiff_t n) {
     if (roma_kernels_level() >= 2) { round_avx512(src, dst, n); return; }
 #endif
     for (ptrdiff_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, src + i, 4);
-        u = round_bits(u);
+        const uint32_t u = round_float(src[i]);
         memcpy(dst + i, &u, 4);
     }
 }
@@ -64,11 +64,7 @@ void roma_bf16_pack(const float *src, uint16_t *dst, ptrdiff_t n) {
 #if defined(__x86_64__)
     if (roma_kernels_level() >= 2) { pack_avx512(src, dst, n); return; }
 #endif
-    for (ptrdiff_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, src + i, 4);
-        dst[i] = (uint16_t)(round_bits(u) >> 16);
-    }
+    for (ptrdiff_t i = 0; i < n; i++) dst[i] = (uint16_t)(round_float(src[i]) >> 16);
 }
 
 // oneDNN's dnnl_gemm_bf16bf16f32: exported by libdnnl.so.2 but not in Debian's 2.6

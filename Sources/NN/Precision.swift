@@ -61,34 +61,31 @@ public enum BF16 {
     static func roundRows(_ src: UnsafePointer<Float>, ld: Int, rows: Int, columns: Int,
                           into dst: UnsafeMutablePointer<Float>, ldOut: Int) {
         let s = SendablePointer(UnsafeMutablePointer(mutating: src)), d = SendablePointer(dst)
-        if ld == columns && ldOut == columns {
-            let n = rows * columns
-            let parts = n < parallelElements ? 1 : Threads.count
-            parallelFor(parts, threads: parts) { p in
-                let lo = n * p / parts, hi = n * (p + 1) / parts
-                roma_bf16_round(s.base + lo, d.base + lo, hi - lo)
-            }
-            return
-        }
-        parallelFor(rows, threads: rows * columns < parallelElements ? 1 : Threads.count) { r in
-            roma_bf16_round(s.base + r * ld, d.base + r * ldOut, columns)
+        forEachRun(rows: rows, columns: columns, ld: ld, ldOut: ldOut) { from, to, count in
+            roma_bf16_round(s.base + from, d.base + to, count)
         }
     }
 
     /// Rows of a strided matrix rounded to contiguous bf16 bit patterns.
     static func packRows(_ src: UnsafePointer<Float>, ld: Int, rows: Int, columns: Int, into dst: UnsafeMutablePointer<UInt16>) {
         let s = SendablePointer(UnsafeMutablePointer(mutating: src)), d = SendablePointer(dst)
-        if ld == columns {
-            let n = rows * columns
-            let parts = n < parallelElements ? 1 : Threads.count
-            parallelFor(parts, threads: parts) { p in
-                let lo = n * p / parts, hi = n * (p + 1) / parts
-                roma_bf16_pack(s.base + lo, d.base + lo, hi - lo)
-            }
-            return
+        forEachRun(rows: rows, columns: columns, ld: ld, ldOut: columns) { from, to, count in
+            roma_bf16_pack(s.base + from, d.base + to, count)
         }
-        parallelFor(rows, threads: rows * columns < parallelElements ? 1 : Threads.count) { r in
-            roma_bf16_pack(s.base + r * ld, d.base + r * columns, columns)
+    }
+
+    /// `body(source offset, destination offset, count)` over the runs of a rows × columns
+    /// matrix stored with leading dimensions ld and ldOut, on `Threads.count` threads when
+    /// large: one run per thread when both are dense, else one per row.
+    private static func forEachRun(rows: Int, columns: Int, ld: Int, ldOut: Int, _ body: @Sendable (Int, Int, Int) -> Void) {
+        let n = rows * columns, threads = n < parallelElements ? 1 : Threads.count
+        if ld == columns && ldOut == columns {
+            parallelFor(threads, threads: threads) { p in
+                let lo = n * p / threads, hi = n * (p + 1) / threads
+                body(lo, lo, hi - lo)
+            }
+        } else {
+            parallelFor(rows, threads: threads) { r in body(r * ld, r * ldOut, columns) }
         }
     }
 }
