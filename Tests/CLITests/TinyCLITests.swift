@@ -36,6 +36,10 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/x.warp"))
         run = try RomaCLI.run(["match", "\(dir)/a.dec", "\(dir)/a.dec", "--model", "tiny", "--indoor", "-o", "\(dir)/x.warp"])
         #expect(run.status == 64 && run.stderr.contains("--indoor applies to RoMa"))
+        run = try RomaCLI.run(["match", "\(dir)/a.dec", "\(dir)/a.dec", "--model", "tiny", "--precision", "bf16", "-o", "\(dir)/x.warp"])
+        #expect(run.status == 64 && run.stderr.contains("--precision bf16 applies to RoMa"), "\(run.stderr)")
+        run = try RomaCLI.run(["match", "\(dir)/a.dec", "\(dir)/a.dec", "--precision", "fp16", "-o", "\(dir)/x.warp"])
+        #expect(run.status == 64 && run.stderr.contains("fp16"), "\(run.stderr)")
         run = try RomaCLI.run(["decode", TestPaths.fixture("decode/small.png"), "--preset", "huge", "-o", "\(dir)/b.dec"])
         #expect(run.status == 64 && run.stderr.contains("--preset 'huge'"))
     }
