@@ -55,17 +55,7 @@ public enum HalfKernelDensity {
             packed[(tile * 5 + 4) * tileSize + lane] = norms[source]
         }
         let cutoff = cutoffDistance(std: std)
-        var neighbours = [[Int]](repeating: [], count: tiles)
-        for a in 0..<tiles {
-            for b in 0..<tiles {
-                var gap2: Float = 0
-                for d in 0..<4 {
-                    let gap = max(0, lower[b * 4 + d] - upper[a * 4 + d], lower[a * 4 + d] - upper[b * 4 + d])
-                    gap2 += gap * gap
-                }
-                if gap2 <= cutoff * cutoff { neighbours[a].append(b) }
-            }
-        }
+        let neighbours = KernelDensity.neighbouringTiles(lower: lower, upper: upper, tiles: tiles, cutoff: cutoff)
 
         var sorted = [Float](repeating: 0, count: tiles * tileSize)
         packed.withUnsafeBufferPointer { input in

@@ -79,13 +79,7 @@ public struct PrecisionWarp: Sendable, Equatable {
             throw ArtifactError(file: artifact.source, "has \(present.joined(separator: ", ")) but not \(absent.joined(separator: ", ")): "
                                 + "a two-way warp needs all three B→A tensors, a one-way warp none")
         }
-        widthA = try artifact.metaInt("width_a")
-        heightA = try artifact.metaInt("height_a")
-        widthB = try artifact.metaInt("width_b")
-        heightB = try artifact.metaInt("height_b")
-        guard [widthA, heightA, widthB, heightB].allSatisfy({ $0 > 0 }) else {
-            throw ArtifactError(file: artifact.source, "image sizes in metadata must be positive")
-        }
+        (widthA, heightA, widthB, heightB) = try Warp.imageSizes(artifact)
         if let text = artifact.metadata[Self.overlapThresholdKey] {
             guard let t = Float(text), t.isFinite, t >= 0 else {
                 throw ArtifactError(file: artifact.source, "metadata '\(Self.overlapThresholdKey)' = '\(ArtifactError.excerpt(text))' is not a finite number ≥ 0")
