@@ -61,17 +61,7 @@ public enum KernelDensity {
 
         // Which tiles each tile must visit: bounding-box distance within the cutoff.
         let cutoff = cutoffDistance(std: std)
-        var neighbours = [[Int]](repeating: [], count: tiles)
-        for a in 0..<tiles {
-            for b in 0..<tiles {
-                var gap2: Float = 0
-                for d in 0..<4 {
-                    let gap = max(0, lower[b * 4 + d] - upper[a * 4 + d], lower[a * 4 + d] - upper[b * 4 + d])
-                    gap2 += gap * gap
-                }
-                if gap2 <= cutoff * cutoff { neighbours[a].append(b) }
-            }
-        }
+        let neighbours = neighbouringTiles(lower: lower, upper: upper, tiles: tiles, cutoff: cutoff)
 
         let scale = -1 / (2 * std * std)
         var sortedDensity = [Float](repeating: 0, count: tiles * tileSize)
@@ -89,6 +79,23 @@ public enum KernelDensity {
         var density = [Float](repeating: 0, count: n)
         for (slot, source) in order.enumerated() { density[source] = sortedDensity[slot] }
         return density
+    }
+
+    /// For each tile, the tiles whose bounding box (`lower`/`upper`, tile-major, 4 per
+    /// tile) lies within `cutoff` of its own, in index order.
+    static func neighbouringTiles(lower: [Float], upper: [Float], tiles: Int, cutoff: Float) -> [[Int]] {
+        var neighbours = [[Int]](repeating: [], count: tiles)
+        for a in 0..<tiles {
+            for b in 0..<tiles {
+                var gap2: Float = 0
+                for d in 0..<4 {
+                    let gap = max(0, lower[b * 4 + d] - upper[a * 4 + d], lower[a * 4 + d] - upper[b * 4 + d])
+                    gap2 += gap * gap
+                }
+                if gap2 <= cutoff * cutoff { neighbours[a].append(b) }
+            }
+        }
+        return neighbours
     }
 
     /// Sums the kernel for every row of tile `a` over the tiles in `neighbours`.

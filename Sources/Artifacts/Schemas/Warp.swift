@@ -39,6 +39,11 @@ public struct Warp: Sendable {
     }
 
     public init(_ artifact: Artifact) throws {
+        if artifact.schema == .warpOverlap {
+            // RoMa v2's warp, read through its validation; overlap stands in for certainty.
+            self = try PrecisionWarp(artifact).certaintyWarp
+            return
+        }
         if artifact.metadata["schema"] != Schema.warpFloat32Certainty.description { try artifact.require(.warp) }
         let t = try artifact.tensor("warp_ab", shape: [nil, nil, 2])
         height = t.shape[0]
@@ -48,13 +53,7 @@ public struct Warp: Sendable {
         warpBA = try Self.coordinates(artifact, "warp_ba", shape: [height, width, 2])
         certaintyAB = try Self.certainty(artifact, "certainty_ab", shape: [height, width])
         certaintyBA = try Self.certainty(artifact, "certainty_ba", shape: [height, width])
-        widthA = try artifact.metaInt("width_a")
-        heightA = try artifact.metaInt("height_a")
-        widthB = try artifact.metaInt("width_b")
-        heightB = try artifact.metaInt("height_b")
-        guard [widthA, heightA, widthB, heightB].allSatisfy({ $0 > 0 }) else {
-            throw ArtifactError(file: artifact.source, "image sizes in metadata must be positive")
-        }
+        (widthA, heightA, widthB, heightB) = try Self.imageSizes(artifact)
         for (name, values) in [("warp_ab", warpAB), ("warp_ba", warpBA), ("certainty_ab", certaintyAB), ("certainty_ba", certaintyBA)] {
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw ArtifactError(file: artifact.source, "tensor '\(name)' holds a non-finite value at element \(bad)")
@@ -72,6 +71,15 @@ public struct Warp: Sendable {
     /// [-1, 1], the synthetic ground truth marks points far outside at up to ±1000.
     /// Beyond it a value is garbage (1e30 would overflow pixel arithmetic downstream).
     public static let coordinateLimit: Float = 1000
+
+    /// The original images' sizes a warp's metadata records, all positive.
+    static func imageSizes(_ artifact: Artifact) throws -> (Int, Int, Int, Int) {
+        let sizes = try ["width_a", "height_a", "width_b", "height_b"].map { try artifact.metaInt($0) }
+        guard sizes.allSatisfy({ $0 > 0 }) else {
+            throw ArtifactError(file: artifact.source, "image sizes in metadata must be positive")
+        }
+        return (sizes[0], sizes[1], sizes[2], sizes[3])
+    }
 
     public static func read(_ path: String) throws -> Warp {
         try Warp(Artifact.read(path))
