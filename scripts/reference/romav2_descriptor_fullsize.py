@@ -11,8 +11,7 @@ Writes into --out (default runs/roma2_descriptor):
   io.safetensors       image [1, 3, 800, 800] and the reference's out.0 / out.1 [1, 50, 50, 1024]
 
 Then the Swift side (reads the same files, compares, prints the figures):
-  ROMA2_DESCRIPTOR_FULLSIZE=runs/roma2_descriptor swift test -c release -Xswiftc -enable-testing \
-      --filter DINOv3FullSizeTests
+  .build/release/roma-bench descriptor --dir runs/roma2_descriptor
 Both are memory-hungry enough to go under `flock /work/wt/notes/bigmem.lock` on a shared machine.
 """
 import argparse

@@ -1,3 +1,4 @@
+import Checkpoint
 import NN
 
 /// RoMa v2's frozen descriptor: DINOv3 ViT-L/16 as romav2 2.0.1 runs it (`features.Descriptor`
@@ -16,8 +17,8 @@ import NN
 /// in float32). romav2's default casts the descriptor's weights to bf16 and runs under bf16
 /// autocast; that mode belongs in `init` (weights) and `runBlocks` (the GEMMs), where a
 /// precision switch would plug in.
-struct DINOv3Descriptor: Sendable {
-    let shape: DINOv3Shape
+public struct DINOv3Descriptor: Sendable {
+    public let shape: DINOv3Shape
     let patchEmbed: Conv2d
     /// `[1, 1 + storageTokens, D]`: the class token then the storage tokens. (The reference
     /// adds `0 · mask_token` to the class token, which changes nothing for finite weights.)
@@ -44,10 +45,15 @@ struct DINOv3Descriptor: Sendable {
         norm = try r("norm").layerNorm(d, eps: shape.normEps)
     }
 
+    /// The descriptor from a whole romav2 state dict (`prefix` "f.") or a bare DINOv3 one ("").
+    public init(weights: any WeightSource, prefix: String = "f.", shape: DINOv3Shape = .vitl16) throws {
+        try self.init(LayerReader(weights, prefix), shape: shape)
+    }
+
     /// image `[1, 3, H, W]` in [0, 1] → one `[1, H/16, W/16, D]` map per selected layer
     /// (channels-last, as romav2). Sides not divisible by 16 lose their remainder, as the
     /// reference's stride-16 convolution does.
-    func callAsFunction(_ image: Tensor) throws -> [Tensor] {
+    public func callAsFunction(_ image: Tensor) throws -> [Tensor] {
         let (patches, rows, cols) = try patchTokens(Self.normalise(image))
         return try runBlocks(withPrefix(patches), rotary: rotary(rows: rows, cols: cols), rows: rows, cols: cols)
     }
