@@ -24,7 +24,10 @@ enum MappedPages {
     /// Bytes of released mappings kept at most. It bounds how much the peak resident
     /// size can grow over the live tensors' (RoMa's full-size match keeps about
     /// 2.3 GB live).
-    static let retainedLimit = 384 << 20
+    static let retainedLimit = (ProcessInfo.processInfo.environment["ROMA_MAPPED_KEEP_MB"].flatMap { Int($0) } ?? 384) << 20
+    /// A kept mapping serves a request down to this fraction of its size (the rest
+    /// stays resident but idle, as it was while kept).
+    static let reuseSlack = ProcessInfo.processInfo.environment["ROMA_MAPPED_SLACK"].flatMap { Double($0) } ?? 0.8
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var kept: [(base: UnsafeMutableRawPointer, bytes: Int)] = []
@@ -36,14 +39,18 @@ enum MappedPages {
 
     /// A mapping of at least `bytes` (page-rounded; the rounded size is what `release`
     /// expects), or nil when the system refuses one.
-    static func acquire(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    static func acquire(_ bytes: Int) -> (base: UnsafeMutableRawPointer, bytes: Int)? {
         let size = rounded(bytes)
         lock.lock()
-        if let i = kept.lastIndex(where: { $0.bytes == size }) {
+        var best: Int?
+        for (i, m) in kept.enumerated() where m.bytes >= size && Double(size) >= Double(m.bytes) * reuseSlack {
+            if best == nil || m.bytes < kept[best!].bytes || (m.bytes == kept[best!].bytes) { best = i }
+        }
+        if let i = best {
             let hit = kept.remove(at: i)
-            keptBytes -= size
+            keptBytes -= hit.bytes
             lock.unlock()
-            return hit.base
+            return hit
         }
         lock.unlock()
         guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
@@ -52,10 +59,10 @@ enum MappedPages {
         #if os(Linux)
         if size >= 2 << 20 { _ = madvise(p, size, hugePageAdvice) }
         #endif
-        return p
+        return (p, size)
     }
 
-    /// Hands a mapping from `acquire(bytes)` back: kept for reuse while under the limit.
+    /// Hands a mapping from `acquire` back (with the size it returned): kept for reuse while under the limit.
     static func release(_ base: UnsafeMutableRawPointer, bytes: Int) {
         let size = rounded(bytes)
         var evicted: [(base: UnsafeMutableRawPointer, bytes: Int)] = []
