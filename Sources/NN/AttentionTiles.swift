@@ -51,8 +51,9 @@ let attentionTileBudget = 1 << 17
 /// Query rows per tile at least, so the products keep a useful height for long keys.
 let attentionMinimumTileRows = 16
 
-/// `ROMA_ATTENTION=plain` keeps every head on the plain path (side-by-side comparisons).
-let attentionTilesEnabled = ProcessInfo.processInfo.environment["ROMA_ATTENTION"] != "plain"
+/// `ROMA_THREAD_TILES=off` keeps attention and Winograd on their shared paths (every
+/// step on all threads), for side-by-side comparisons.
+let threadTilesEnabled = ProcessInfo.processInfo.environment["ROMA_THREAD_TILES"] != "off"
 
 /// Pointers and leading dimensions of one head's q [n, d], k [m, d], v [m, dv] and out [n, dv].
 struct HeadOperands {
@@ -67,7 +68,7 @@ struct HeadOperands {
 func attendHeadsTiled(heads: Int, n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?,
                       tileBudget: Int = attentionTileBudget,
                       operands: @Sendable (Int) -> HeadOperands) -> Bool {
-    guard attentionTilesEnabled, GEMM.runsOnCallingThread, n > 0, m > 0, dv > 0 else { return false }
+    guard threadTilesEnabled, GEMM.runsOnCallingThread, n > 0, m > 0, dv > 0 else { return false }
     let rowsPerTile = min(n, max(attentionMinimumTileRows, tileBudget / m))
     let blocks = (n + rowsPerTile - 1) / rowsPerTile
     let jobs = heads * blocks
@@ -92,7 +93,7 @@ func attendHeadsTiled(heads: Int, n: Int, m: Int, d: Int, dv: Int, scale: Float,
 }
 
 /// Hands out job numbers 0, 1, … to whichever thread asks first.
-private final class JobCounter: @unchecked Sendable {
+final class JobCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     func take(below limit: Int) -> Int? {

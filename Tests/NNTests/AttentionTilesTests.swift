@@ -78,7 +78,7 @@ struct AttentionTilesTests {
             HeadOperands(q: pq.base + i * n * d, k: pk.base + i * m * d, v: pv.base + i * m * dv, out: po.base + i * n * dv,
                          ldq: d, ldk: d, ldv: dv, ldo: dv)
         }
-        #expect(tiled == (GEMM.runsOnCallingThread && attentionTilesEnabled))
+        #expect(tiled == (GEMM.runsOnCallingThread && threadTilesEnabled))
         guard tiled else { return }   // this machine's GEMM has no calling-thread path: the plain path runs (LinearAttentionTests)
         let viaOperator = try scaledDotProductAttention(q: q, k: k, v: v, scale: scale)
         for head in 0..<(b * h) {
