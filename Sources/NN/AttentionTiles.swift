@@ -2,6 +2,7 @@ import CKernels
 import CLinearAlgebra
 import Foundation
 import Parallel
+import Synchronization
 
 // Attention as independent tiles, one thread each: (head, block of query rows) jobs,
 // each computing its scores q·kᵀ, their row softmax and P·v on its own thread, in a
@@ -19,7 +20,21 @@ import Parallel
 extension GEMM {
     /// Whether `sgemmOnCallingThread` can run here (oneDNN or our AVX-512 kernel:
     /// OpenBLAS always uses its own thread pool).
-    static var runsOnCallingThread: Bool { backend != .openblas }
+    static var runsOnCallingThread: Bool { current != .openblas }
+
+    /// The backend calls without an explicit one use: `backend`, unless a benchmark
+    /// runs whole operators on another one (`withBackend`).
+    static var current: Backend { forcedBackend.withLock { $0 } ?? backend }
+    private static let forcedBackend = Mutex<Backend?>(nil)
+
+    /// Runs `body` with every GEMM of every operator on `forced` (falling back to
+    /// OpenBLAS where it is unavailable): `roma-bench ops` times each kernel path
+    /// through whole convolutions and attention. Not for concurrent use.
+    public static func withBackend<T>(_ forced: Backend, _ body: () throws -> T) rethrows -> T {
+        forcedBackend.withLock { $0 = isAvailable(forced) ? forced : .openblas }
+        defer { forcedBackend.withLock { $0 = nil } }
+        return try body()
+    }
 
     /// `sgemm` on the calling thread only, for loops that already give each thread its
     /// own product (inside `parallelFor`). Same contract as `sgemm`.
@@ -29,7 +44,7 @@ extension GEMM {
                                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m <= 0 || n <= 0 { return }
         if k > 0 {
-            switch backend {
+            switch current {
             case .onednn:
                 if roma_onednn_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1) == 0 { return }
             case .avx512:
@@ -90,16 +105,4 @@ func attendHeadsTiled(heads: Int, n: Int, m: Int, d: Int, dv: Int, scale: Float,
         }
     }
     return true
-}
-
-/// Hands out job numbers 0, 1, … to whichever thread asks first.
-final class JobCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func take(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
-    }
 }

@@ -12,7 +12,8 @@ import Foundation
 /// each afresh costs a page fault and a page clearing per 4 KiB: in RoMa's full-size
 /// match that was about 7 million faults and a fifth of all CPU time. Released
 /// mappings are therefore kept, up to `retainedLimit` bytes, and handed out again to
-/// a request of exactly the same rounded size (an exact match wastes no memory).
+/// a request of the same rounded size or down to `reuseSlack` of it (the smallest
+/// that fits), so activations whose sizes differ slightly between scales still reuse.
 /// When the limit is reached the oldest kept mapping is unmapped. The contents of a
 /// reused mapping are whatever its last owner left: tensors made this way are
 /// uninitialised by contract.
@@ -24,10 +25,10 @@ enum MappedPages {
     /// Bytes of released mappings kept at most. It bounds how much the peak resident
     /// size can grow over the live tensors' (RoMa's full-size match keeps about
     /// 2.3 GB live).
-    static let retainedLimit = (ProcessInfo.processInfo.environment["ROMA_MAPPED_KEEP_MB"].flatMap { Int($0) } ?? 384) << 20
+    static let retainedLimit = 384 << 20
     /// A kept mapping serves a request down to this fraction of its size (the rest
     /// stays resident but idle, as it was while kept).
-    static let reuseSlack = ProcessInfo.processInfo.environment["ROMA_MAPPED_SLACK"].flatMap { Double($0) } ?? 0.8
+    static let reuseSlack = 0.8
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var kept: [(base: UnsafeMutableRawPointer, bytes: Int)] = []
@@ -44,7 +45,7 @@ enum MappedPages {
         lock.lock()
         var best: Int?
         for (i, m) in kept.enumerated() where m.bytes >= size && Double(size) >= Double(m.bytes) * reuseSlack {
-            if best == nil || m.bytes < kept[best!].bytes || (m.bytes == kept[best!].bytes) { best = i }
+            if best == nil || m.bytes <= kept[best!].bytes { best = i }   // ties: the latest released
         }
         if let i = best {
             let hit = kept.remove(at: i)
