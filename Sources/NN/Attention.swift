@@ -14,7 +14,7 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
     try check(!out.overlaps(q) && !out.overlaps(k) && !out.overlaps(v), "attention", "output must not overlap q, k or v")
     let s = scale ?? 1 / Float(d).squareRoot()
     let (pq, pk, pv, po) = (SendablePointer(q.pointer), SendablePointer(k.pointer), SendablePointer(v.pointer), SendablePointer(out.pointer))
-    if attendHeadsTiled(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace, operands: { i in
+    if threadTilesEnabled, attendHeadsTiled(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace, operands: { i in
         HeadOperands(q: pq.base + i * n * d, k: pk.base + i * m * d, v: pv.base + i * m * dv, out: po.base + i * n * dv,
                      ldq: d, ldk: d, ldv: dv, ldo: dv)
     }) { return out }
@@ -46,7 +46,7 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = 1 / Float(d).squareRoot()
     let (pqkv, pmixed) = (SendablePointer(qkv.pointer), SendablePointer(mixed.pointer))
-    let tiled = attendHeadsTiled(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace) { i in
+    let tiled = threadTilesEnabled && attendHeadsTiled(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace) { i in
         let base = pqkv.base + (i / heads) * n * 3 * c + (i % heads) * d
         return HeadOperands(q: base, k: base + c, v: base + 2 * c, out: pmixed.base + (i / heads) * n * c + (i % heads) * d,
                             ldq: 3 * c, ldk: 3 * c, ldv: 3 * c, ldo: c)

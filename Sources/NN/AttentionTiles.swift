@@ -66,9 +66,10 @@ let attentionTileBudget = 1 << 17
 /// Query rows per tile at least, so the products keep a useful height for long keys.
 let attentionMinimumTileRows = 16
 
-/// `ROMA_THREAD_TILES=off` keeps attention and Winograd on their shared paths (every
-/// step on all threads), for side-by-side comparisons.
-let threadTilesEnabled = ProcessInfo.processInfo.environment["ROMA_THREAD_TILES"] != "off"
+/// Off by default: `ROMA_THREAD_TILES=on` runs attention and Winograd as per-thread
+/// tiles. On this shared, loaded 2-core machine the tiles measured slower in wall
+/// time (docs/runtime.md, "Per-thread tiles"), although Winograd's use less CPU.
+let threadTilesEnabled = ProcessInfo.processInfo.environment["ROMA_THREAD_TILES"] == "on"
 
 /// Pointers and leading dimensions of one head's q [n, d], k [m, d], v [m, dv] and out [n, dv].
 struct HeadOperands {
@@ -79,11 +80,12 @@ struct HeadOperands {
 /// softmax(q·kᵀ·scale)·v for `heads` heads, as tiles over (head, query-row block)
 /// handed out to `Threads.count` threads as they come free. Returns false (and does
 /// nothing) when this machine's GEMM cannot run on one thread at a time; the caller
-/// then runs `attendHead` per head. Call from outside any parallel loop.
+/// then runs `attendHead` per head. Call from outside any parallel loop. Callers take
+/// this path only when `threadTilesEnabled`.
 func attendHeadsTiled(heads: Int, n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?,
                       tileBudget: Int = attentionTileBudget,
                       operands: @Sendable (Int) -> HeadOperands) -> Bool {
-    guard threadTilesEnabled, GEMM.runsOnCallingThread, n > 0, m > 0, dv > 0 else { return false }
+    guard GEMM.runsOnCallingThread, n > 0, m > 0, dv > 0 else { return false }
     let rowsPerTile = min(n, max(attentionMinimumTileRows, tileBudget / m))
     let blocks = (n + rowsPerTile - 1) / rowsPerTile
     let jobs = heads * blocks

@@ -51,7 +51,7 @@ func winogradSupports(_ g: ConvGeometry) -> Bool {
 /// missing outputs are computed and dropped; taps outside the image read zeros.
 func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor,
                     _ workspace: Workspace?, bandBudget: Int = defaultWinogradBandBudget,
-                    minimumBandTiles: Int = winogradMinimumBandTiles) {
+                    minimumBandTiles: Int = winogradMinimumBandTiles, perThread: Bool = threadTilesEnabled) {
     precondition(winogradSupports(g), "winogradConv2d: unsupported geometry")
     let cin = g.inChannels, cout = g.outChannels
     let tilesH = (g.outHeight + 1) / 2, tilesW = (g.outWidth + 1) / 2
@@ -71,7 +71,7 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
     transformFilters(weight.pointer, into: u, outChannels: cout, inChannels: cin)
 
     let plane = g.outHeight * g.outWidth
-    if winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW, workspace) { return }
+    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW, workspace) { return }
     for n in 0..<g.batch {
         let input = x.pointer + n * cin * g.height * g.width
         let output = out.pointer + n * cout * plane

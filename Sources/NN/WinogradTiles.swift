@@ -15,7 +15,7 @@ func winogradBandsPerThread(_ x: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ o
     let bandsPerImage = (tilesH + bandRows - 1) / bandRows
     let jobs = g.batch * bandsPerImage
     let workers = min(Threads.count, jobs)
-    guard threadTilesEnabled, GEMM.runsOnCallingThread, workers > 1 else { return false }
+    guard GEMM.runsOnCallingThread, workers > 1 else { return false }
     let cin = g.inChannels, cout = g.outChannels
     let bandTiles = bandRows * tilesW
     let perWorker = 16 * (cin + cout) * bandTiles
