@@ -13,6 +13,11 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
     let out = try makeOutput("attention", [b, h, n, dv], into: into, workspace: workspace)
     try check(!out.overlaps(q) && !out.overlaps(k) && !out.overlaps(v), "attention", "output must not overlap q, k or v")
     let s = scale ?? 1 / Float(d).squareRoot()
+    let (pq, pk, pv, po) = (SendablePointer(q.pointer), SendablePointer(k.pointer), SendablePointer(v.pointer), SendablePointer(out.pointer))
+    if threadTilesEnabled, attendHeadsTiled(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace, operands: { i in
+        HeadOperands(q: pq.base + i * n * d, k: pk.base + i * m * d, v: pv.base + i * m * dv, out: po.base + i * n * dv,
+                     ldq: d, ldk: d, ldv: dv, ldo: dv)
+    }) { return out }
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
     for i in 0..<(b * h) {
         attendHead(q: q.pointer + i * n * d, ldq: d, k: k.pointer + i * m * d, ldk: d, v: v.pointer + i * m * dv, ldv: dv,
@@ -47,8 +52,14 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     if let rotary { try applyRotary(qkv, rotary, groups: 2 * heads) }
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = 1 / Float(d).squareRoot()
+    let (pqkv, pmixed) = (SendablePointer(qkv.pointer), SendablePointer(mixed.pointer))
+    let tiled = threadTilesEnabled && attendHeadsTiled(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace) { i in
+        let base = pqkv.base + (i / heads) * n * 3 * c + (i % heads) * d
+        return HeadOperands(q: base, k: base + c, v: base + 2 * c, out: pmixed.base + (i / heads) * n * c + (i % heads) * d,
+                            ldq: 3 * c, ldk: 3 * c, ldv: 3 * c, ldo: c)
+    }
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
-    for bi in 0..<b {
+    for bi in 0..<b where !tiled {
         let base = qkv.pointer + bi * n * 3 * c
         for hi in 0..<heads {
             attendHead(q: base + hi * d, ldq: 3 * c, k: base + c + hi * d, ldk: 3 * c, v: base + 2 * c + hi * d, ldv: 3 * c,

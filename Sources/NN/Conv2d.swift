@@ -188,12 +188,15 @@ func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGe
     let bp = bias.map { SendablePointer($0.pointer) }
     let multiplier = g.outChannels / g.inChannels
     let paddedH = g.height + 2 * g.padding, paddedW = g.width + 2 * g.padding
-    parallelFor(workers, threads: workers) { worker in
+    let next = JobCounter()
+    parallelFor(workers, threads: workers) { _ in
         // One padded buffer per worker, reused for all its planes.
         let padded = g.stride == 1 ? UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW) : nil
         defer { padded?.deallocate() }
         padded?.initialize(repeating: 0, count: paddedH * paddedW)
-        for job in (planes * worker / workers)..<(planes * (worker + 1) / workers) {
+        // Planes go to whichever thread is free (not a fixed half each): under load one
+        // thread may be descheduled for a while, and the other keeps going.
+        while let job = next.take(below: planes) {
             let n = job / g.outChannels, oc = job % g.outChannels
             let plane = src.base + (n * g.inChannels + oc / multiplier) * g.height * g.width
             let o = dst.base + job * g.outHeight * g.outWidth

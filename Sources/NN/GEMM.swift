@@ -54,7 +54,7 @@ public enum GEMM {
                         beta: beta, c: c, ldc: ldc)
         }
         // k = 0 means C = β·C: oneDNN 2.6 leaves C unscaled there, OpenBLAS follows BLAS.
-        switch k > 0 ? backend ?? self.backend : .openblas {
+        switch k > 0 ? backend ?? current : .openblas {
         case .onednn:
             if roma_onednn_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
                                  Int32(Threads.count)) == 0 { return }

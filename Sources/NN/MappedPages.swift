@@ -12,7 +12,8 @@ import Foundation
 /// each afresh costs a page fault and a page clearing per 4 KiB: in RoMa's full-size
 /// match that was about 7 million faults and a fifth of all CPU time. Released
 /// mappings are therefore kept, up to `retainedLimit` bytes, and handed out again to
-/// a request of exactly the same rounded size (an exact match wastes no memory).
+/// a request of the same rounded size or down to `reuseSlack` of it (the smallest
+/// that fits), so activations whose sizes differ slightly between scales still reuse.
 /// When the limit is reached the oldest kept mapping is unmapped. The contents of a
 /// reused mapping are whatever its last owner left: tensors made this way are
 /// uninitialised by contract.
@@ -25,6 +26,9 @@ enum MappedPages {
     /// size can grow over the live tensors' (RoMa's full-size match keeps about
     /// 2.3 GB live).
     static let retainedLimit = 384 << 20
+    /// A kept mapping serves a request down to this fraction of its size (the rest
+    /// stays resident but idle, as it was while kept).
+    static let reuseSlack = 0.8
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var kept: [(base: UnsafeMutableRawPointer, bytes: Int)] = []
@@ -36,14 +40,18 @@ enum MappedPages {
 
     /// A mapping of at least `bytes` (page-rounded; the rounded size is what `release`
     /// expects), or nil when the system refuses one.
-    static func acquire(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    static func acquire(_ bytes: Int) -> (base: UnsafeMutableRawPointer, bytes: Int)? {
         let size = rounded(bytes)
         lock.lock()
-        if let i = kept.lastIndex(where: { $0.bytes == size }) {
+        var best: Int?
+        for (i, m) in kept.enumerated() where m.bytes >= size && Double(size) >= Double(m.bytes) * reuseSlack {
+            if best == nil || m.bytes <= kept[best!].bytes { best = i }   // ties: the latest released
+        }
+        if let i = best {
             let hit = kept.remove(at: i)
-            keptBytes -= size
+            keptBytes -= hit.bytes
             lock.unlock()
-            return hit.base
+            return hit
         }
         lock.unlock()
         guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
@@ -52,10 +60,10 @@ enum MappedPages {
         #if os(Linux)
         if size >= 2 << 20 { _ = madvise(p, size, hugePageAdvice) }
         #endif
-        return p
+        return (p, size)
     }
 
-    /// Hands a mapping from `acquire(bytes)` back: kept for reuse while under the limit.
+    /// Hands a mapping from `acquire` back (with the size it returned): kept for reuse while under the limit.
     static func release(_ base: UnsafeMutableRawPointer, bytes: Int) {
         let size = rounded(bytes)
         var evicted: [(base: UnsafeMutableRawPointer, bytes: Int)] = []

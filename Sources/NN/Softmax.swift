@@ -15,9 +15,11 @@ public func softmax(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = ni
 }
 
 /// Row softmax of a [rows, columns] matrix whose rows are `stride` apart, in parallel
-/// over rows. `src` and `dst` may be the same memory.
-func softmaxRows(_ src: SendablePointer<Float>, _ dst: SendablePointer<Float>, rows: Int, columns c: Int, stride: Int) {
-    parallelChunks(rows, grain: max(1, elementwiseGrain / max(1, c))) { begin, end in
+/// over rows. `src` and `dst` may be the same memory. `serial`: on the calling thread
+/// only (fused attention's tiles, already one per thread).
+func softmaxRows(_ src: SendablePointer<Float>, _ dst: SendablePointer<Float>, rows: Int, columns c: Int, stride: Int,
+                 serial: Bool = false) {
+    let rowRange: @Sendable (Int, Int) -> Void = { begin, end in
         // 16-wide with FMA where the CPU has AVX-512 (same formulas), else the loop below.
         if roma_softmax_rows(src.base + begin * stride, dst.base + begin * stride, end - begin, c, stride) == 0 { return }
         for r in begin..<end {
@@ -48,5 +50,10 @@ func softmaxRows(_ src: SendablePointer<Float>, _ dst: SendablePointer<Float>, r
             let inv = 1 / sum
             for k in 0..<c { o[k] *= inv }
         }
+    }
+    if serial {
+        rowRange(0, rows)
+    } else {
+        parallelChunks(rows, grain: max(1, elementwiseGrain / max(1, c)), rowRange)
     }
 }

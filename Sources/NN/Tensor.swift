@@ -25,8 +25,8 @@ public final class TensorStorage: @unchecked Sendable {
     public init(capacity: Int) {
         self.capacity = capacity
         let bytes = max(1, capacity) * MemoryLayout<Float>.stride
-        if bytes >= Self.mappingThreshold, let p = MappedPages.acquire(bytes) {
-            mappedBytes = bytes
+        if bytes >= Self.mappingThreshold, let (p, size) = MappedPages.acquire(bytes) {
+            mappedBytes = size
             base = p.bindMemory(to: Float.self, capacity: max(1, capacity))
         } else {
             mappedBytes = 0

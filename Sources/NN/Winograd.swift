@@ -51,7 +51,7 @@ func winogradSupports(_ g: ConvGeometry) -> Bool {
 /// missing outputs are computed and dropped; taps outside the image read zeros.
 func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor,
                     _ workspace: Workspace?, bandBudget: Int = defaultWinogradBandBudget,
-                    minimumBandTiles: Int = winogradMinimumBandTiles) {
+                    minimumBandTiles: Int = winogradMinimumBandTiles, perThread: Bool = threadTilesEnabled) {
     precondition(winogradSupports(g), "winogradConv2d: unsupported geometry")
     let cin = g.inChannels, cout = g.outChannels
     let tilesH = (g.outHeight + 1) / 2, tilesW = (g.outWidth + 1) / 2
@@ -71,6 +71,7 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
     transformFilters(weight.pointer, into: u, outChannels: cout, inChannels: cin)
 
     let plane = g.outHeight * g.outWidth
+    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW, workspace) { return }
     for n in 0..<g.batch {
         let input = x.pointer + n * cin * g.height * g.width
         let output = out.pointer + n * cout * plane
@@ -121,8 +122,8 @@ private func transformFilters(_ weight: UnsafeMutablePointer<Float>, into u: Uns
 /// Per channel and tile row, the four input rows the tiles cover are copied into
 /// zero-padded lines (so padding and the partial last tile need no branches), Bᵀ
 /// combines the lines elementwise, and B then combines columns 2tx…2tx+3 per tile.
-private func transformInput(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, firstTileRow: Int, tileRows: Int,
-                            tilesW: Int, into v: UnsafeMutablePointer<Float>) {
+func transformInput(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, firstTileRow: Int, tileRows: Int,
+                    tilesW: Int, into v: UnsafeMutablePointer<Float>, threads: Int = Threads.count) {
     let src = SendablePointer(input), dst = SendablePointer(v)
     let H = g.height, W = g.width, pad = g.padding, cin = g.inChannels
     let lineLength = 2 * tilesW + 2
@@ -131,7 +132,7 @@ private func transformInput(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeome
     // Padded columns [firstColumn, lastColumn) hold input columns; the rest stay zero.
     let firstColumn = min(pad, lineLength), lastColumn = min(lineLength, W + pad)
     let jobs = cin * tileRows
-    let workers = min(max(1, Threads.count), jobs)
+    let workers = min(max(1, threads), jobs)
     parallelFor(workers, threads: workers) { worker in
         let lines = UnsafeMutablePointer<Float>.allocate(capacity: 4 * lineLength)
         defer { lines.deallocate() }
@@ -195,15 +196,15 @@ private func transformInput(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeome
 
 /// Output rows of the band: y = Aᵀ m A + bias per tile, with m gathered from the 16
 /// GEMM results M[e][co][t]; outputs past Ho or Wo (partial tiles) are dropped.
-private func transformOutput(_ m: UnsafeMutablePointer<Float>, _ bias: Tensor?, _ g: ConvGeometry, firstTileRow: Int,
-                             tileRows: Int, tilesW: Int, into output: UnsafeMutablePointer<Float>) {
+func transformOutput(_ m: UnsafeMutablePointer<Float>, _ bias: Tensor?, _ g: ConvGeometry, firstTileRow: Int,
+                     tileRows: Int, tilesW: Int, into output: UnsafeMutablePointer<Float>, threads: Int = Threads.count) {
     let src = SendablePointer(m), dst = SendablePointer(output)
     let bp = bias.map { SendablePointer($0.pointer) }
     let cout = g.outChannels, Ho = g.outHeight, Wo = g.outWidth
     let tiles = tileRows * tilesW
     let elementStride = cout * tiles
     let fullColumns = Wo / 2  // tiles whose both output columns exist
-    parallelFor(cout * tileRows) { job in
+    parallelFor(cout * tileRows, threads: threads) { job in
         let co = job / tileRows, r = job % tileRows
         let b = bp.map { $0[co] } ?? 0
         let mm = src.base + co * tiles + r * tilesW

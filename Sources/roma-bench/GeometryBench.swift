@@ -50,7 +50,10 @@ struct GeometryBench: ParsableCommand {
     // The setting of issue 13 (5000 matches, 1 px, 50 % outliers): whole processes,
     // start-up included, ours vs an OpenCV process (GeometryProcessBench).
     @Option(help: "Problems for the process-level timing at σ 1 px, 50 % outliers (roma estimate vs python3 + cv2); 0 skips it.")
-    var processProblems = 12
+    var processProblems = 60
+
+    @Option(help: "Pair list whose camera geometries (intrinsics, relative pose) the process-level timing uses, evenly spaced; \"\" for the synthetic scenes.")
+    var processPairs = "datasets/megadepth1500/pairs.txt"
 
     @Option(help: "Where to write the Markdown table.")
     var output = "runs/bench/geometry.md"
@@ -111,8 +114,19 @@ struct GeometryBench: ParsableCommand {
             }
         }
         if processProblems > 0 {
-            let bench = GeometryProcessBench(problems: processProblems, matches: matches, noise: 1, outlierRatio: 0.5,
+            var bench = GeometryProcessBench(problems: processProblems, matches: matches, noise: 1, outlierRatio: 0.5,
                                              threshold: threshold, seed: seed, scenes: scenes)
+            if !processPairs.isEmpty {
+                let pairs = try PairList.read(processPairs)
+                let picked = (0..<min(processProblems, pairs.count)).map { pairs[$0 * pairs.count / min(processProblems, pairs.count)] }
+                bench.geometries = picked.map { p in
+                    let r = p.rotation, t = p.translation
+                    return (CameraIntrinsics(fx: p.intrinsicsA[0], fy: p.intrinsicsA[4], cx: p.intrinsicsA[2], cy: p.intrinsicsA[5]),
+                            CameraIntrinsics(fx: p.intrinsicsB[0], fy: p.intrinsicsB[4], cx: p.intrinsicsB[2], cy: p.intrinsicsB[5]),
+                            RelativePose(rotation: Mat3(r), translation: SIMD3(t[0], t[1], t[2])))
+                }
+                bench.geometrySource = "\(processPairs) (\(picked.count) of \(pairs.count) pairs, evenly spaced)"
+            }
             emit("")
             // A machine without python3 + cv2 still gets the grid written.
             do { try bench.table(bench.run()).forEach(emit) } catch { emit("Process timing skipped: \(error)") }

@@ -18,6 +18,10 @@ struct GeometryProcessBench {
     var threshold: Double
     var seed: UInt64
     var scenes: [SyntheticPair.Scene]
+    /// Real camera geometries (intrinsics and relative pose) to use instead of `scenes`, cycled.
+    var geometries: [(a: CameraIntrinsics, b: CameraIntrinsics, pose: RelativePose)] = []
+    /// Where `geometries` came from, for the table's title.
+    var geometrySource = ""
 
     struct Row {
         var label: String
@@ -46,8 +50,18 @@ struct GeometryProcessBench {
         var oursStart = Row(label: "`roma --help` (start-up only)"), cvStart = Row(label: "python3 -c 'import cv2, numpy' (start-up only)")
         for p in 0..<problems {
             let problemSeed = seed &* 1_000_003 &+ UInt64(p) &+ UInt64(noise * 1000) &* 7919 &+ UInt64(outlierRatio * 1000) &* 104_729
-            let pair = SyntheticPair.make(scene: scenes[p % scenes.count], count: matches, noise: noise,
+            let pair: SyntheticPair
+            if geometries.isEmpty {
+                pair = SyntheticPair.make(scene: scenes[p % scenes.count], count: matches, noise: noise,
                                           outlierRatio: outlierRatio, seed: problemSeed)
+            } else {
+                let g = geometries[p % geometries.count]
+                guard let made = SyntheticPair.make(intrinsicsA: g.a, intrinsicsB: g.b, pose: g.pose, count: matches, noise: noise,
+                                                    outlierRatio: outlierRatio, seed: problemSeed) else {
+                    throw ValidationError("geometry \(p) of \(geometrySource): too little overlap for \(matches) matches")
+                }
+                pair = made
+            }
             let matchesPath = "\(folder)/\(p).matches.safetensors", posePath = "\(folder)/\(p).pose.safetensors"
             let rawPath = "\(folder)/\(p).f64"
             try pair.matches.artifact.write(to: matchesPath)
@@ -84,7 +98,8 @@ struct GeometryProcessBench {
 
     /// The Markdown section of `rows`.
     func table(_ rows: [Row]) -> [String] {
-        var lines = ["## Per estimate, process start included (σ \(noise) px, \(outlierRatio) outliers, \(problems) problems, \(matches) matches)", "",
+        let source = geometries.isEmpty ? "" : ", camera geometries of \(geometrySource)"
+        var lines = ["## Per estimate, process start included (σ \(noise) px, \(outlierRatio) outliers, \(problems) problems, \(matches) matches\(source))", "",
                      "Each problem written to disk, then one process per estimate, interleaved; median wall time of the whole process.", "",
                      "| process | median ms | AUC@5 | AUC@10 | AUC@20 | fail |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for row in rows {

@@ -30,6 +30,9 @@ struct OpsBench: ParsableCommand {
     @Flag(help: "Only the GEMM backends table (OpenBLAS, our AVX-512 kernel, oneDNN at RoMa's GEMM shapes).")
     var gemmOnly = false
 
+    @Flag(help: "Only the kernel paths table (whole convolutions and attention with their GEMMs on each backend).")
+    var pathsOnly = false
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard peakSize >= 64 else { throw ValidationError("--peak-size must be at least 64") }
@@ -42,6 +45,7 @@ struct OpsBench: ParsableCommand {
         let machine = MachinePeak.measure(threads: Threads.count, repeats: 40)
         print(machine.summary())
         if gemmOnly { return try compareGemmBackends(machine: machine) }
+        if pathsOnly { return try compareKernelPaths(machine: machine) }
         // On a shared machine the load changes from second to second, so each case is
         // timed in rounds that alternate with the peak GEMM: the case's best time is
         // compared with the best peak time taken beside it, not with a peak measured
@@ -75,6 +79,7 @@ struct OpsBench: ParsableCommand {
         }
         try compareConvAlgorithms()
         try compareGemmBackends(machine: machine)
+        try compareKernelPaths(machine: machine)
         try compareBF16(machine: machine)
     }
 

@@ -66,9 +66,13 @@ import Testing
         let reference = directConv(x, w, b, padding: s.padding)
         let g = try ConvGeometry(x: x, weight: w, bias: b, stride: 1, padding: s.padding, dilation: 1, groups: 1)
         let out = Tensor(uninitialized: [s.batch, s.outChannels, g.outHeight, g.outWidth])
-        winogradConv2d(x, w, b, g, out, nil, bandBudget: 1, minimumBandTiles: 1)
-        let error = relativeError(out, reference)
-        #expect(error <= Self.tolerance, "banded Winograd error \(error)·S")
+        // Both ways of running the bands: each step on all threads, and bands per thread
+        // (WinogradTiles.swift; where the GEMM has no calling-thread path it falls back).
+        for perThread in [false, true] {
+            winogradConv2d(x, w, b, g, out, nil, bandBudget: 1, minimumBandTiles: 1, perThread: perThread)
+            let error = relativeError(out, reference)
+            #expect(error <= Self.tolerance, "banded Winograd error \(error)·S (per thread: \(perThread))")
+        }
     }
 
     /// A VGG-like layer (64 channels, 40×37 input) through the automatic choice, which

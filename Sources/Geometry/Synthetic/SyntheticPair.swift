@@ -52,51 +52,89 @@ public struct SyntheticPair: Sendable {
             }
             // Scene scale: depths in baselines (the translation has unit length).
             let (near, far): (Double, Double) = scene == .smallBaseline ? (15, 25) : (2, 8)
+            // Drawn for every scene kind, so each kind's random stream stays as it was.
             let planeNormal = SIMD3(uniform(-0.3, 0.3), uniform(-0.3, 0.3), 1.0)
             let planeDepth = uniform(near + 1, far - 1)
-
-            var pa: [Double] = [], pb: [Double] = []
-            var attempts = 0
-            while pa.count < 2 * count && attempts < 200 * count {
-                attempts += 1
-                let (x, y) = (uniform(0, width), uniform(0, height))
-                let (u, v) = ka.normalize(x: x, y: y)
-                let ray = SIMD3(u, v, 1.0)
-                var depth = uniform(near, far)
-                if scene == .nearPlanar {
-                    // Intersect the ray with the plane n·X = planeDepth, then jitter 1 %.
-                    let along = dot(planeNormal, ray)
-                    guard along > 0 else { continue }
-                    depth = planeDepth / along * (1 + uniform(-0.02, 0.02))
-                }
-                let xb = pose.rotation * (ray * depth) + pose.translation
-                guard xb.z > 0.1 else { continue }
-                let (bx, by) = kb.project(u: xb.x / xb.z, v: xb.y / xb.z)
-                guard bx >= 0, bx < width, by >= 0, by < height else { continue }
-                pa += [x, y]
-                pb += [bx, by]
+            let plane = scene == .nearPlanar ? (normal: planeNormal, depth: planeDepth) : nil
+            if let pair = sample(ka, kb, pose, width: width, height: height, near: near, far: far, plane: plane, count: count,
+                                 noise: noise, outlierRatio: outlierRatio, rng: &rng) {
+                return pair
             }
-            guard pa.count == 2 * count else { continue }  // too little overlap: draw another pose
-
-            var inlier = [Bool](repeating: true, count: count)
-            let outliers = Int((Double(count) * outlierRatio).rounded())
-            var order = Array(0..<count)
-            for i in 0..<outliers {
-                let j = i + rng.index(below: count - i)
-                order.swapAt(i, j)
-                let k = order[i]
-                inlier[k] = false
-                pb[2 * k] = uniform(0, width)
-                pb[2 * k + 1] = uniform(0, height)
-            }
-            if noise > 0 {
-                for k in 0..<2 * count {
-                    pa[k] += noise * rng.gaussian()
-                    pb[k] += noise * rng.gaussian()
-                }
-            }
-            return SyntheticPair(matches: Matches(pointsA: pa, pointsB: pb), intrinsicsA: ka, intrinsicsB: kb, truth: pose, isInlier: inlier)
+            // too little overlap: draw another pose
         }
+    }
+
+    /// A problem on a given camera geometry (e.g. a MegaDepth-1500 pair's intrinsics
+    /// and relative pose, whose translation is in the reconstruction's own units):
+    /// images of 2·cx × 2·cy pixels, points at depths of 2–8 baselines, or 4–16, 8–32, …
+    /// until `count` of them are visible in both images (wide rotations need far points).
+    /// Nil when even 1024 baselines leave too little overlap.
+    public static func make(intrinsicsA ka: CameraIntrinsics, intrinsicsB kb: CameraIntrinsics, pose: RelativePose,
+                            count: Int, noise: Double, outlierRatio: Double, seed: UInt64) -> SyntheticPair? {
+        var rng = SplitMix64(seed: seed)
+        let baseline = length(pose.translation)
+        var near = 2.0
+        while near <= 256 {
+            if let pair = sample(ka, kb, pose, width: 2 * ka.cx, height: 2 * ka.cy, widthB: 2 * kb.cx, heightB: 2 * kb.cy,
+                                 near: near * baseline, far: 4 * near * baseline, plane: nil, count: count,
+                                 noise: noise, outlierRatio: outlierRatio, rng: &rng) {
+                return pair
+            }
+            near *= 2
+        }
+        return nil
+    }
+
+    /// `count` matches between two given cameras (image A `width`×`height`, B the same):
+    /// points at depths near…far (in A's frame, scene units) or on `plane` (n·X = depth,
+    /// jittered 2 %), visible in both; nil when too few are. Then outliers and noise.
+    static func sample(_ ka: CameraIntrinsics, _ kb: CameraIntrinsics, _ pose: RelativePose, width: Double, height: Double,
+                       widthB: Double? = nil, heightB: Double? = nil,
+                       near: Double, far: Double, plane: (normal: SIMD3<Double>, depth: Double)?, count: Int,
+                       noise: Double, outlierRatio: Double, rng: inout SplitMix64) -> SyntheticPair? {
+        func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * rng.unit() }
+        let widthB = widthB ?? width, heightB = heightB ?? height
+        var pa: [Double] = [], pb: [Double] = []
+        var attempts = 0
+        while pa.count < 2 * count && attempts < 200 * count {
+            attempts += 1
+            let (x, y) = (uniform(0, width), uniform(0, height))
+            let (u, v) = ka.normalize(x: x, y: y)
+            let ray = SIMD3(u, v, 1.0)
+            var depth = uniform(near, far)
+            if let plane {
+                // Intersect the ray with the plane n·X = depth, then jitter.
+                let along = dot(plane.normal, ray)
+                guard along > 0 else { continue }
+                depth = plane.depth / along * (1 + uniform(-0.02, 0.02))
+            }
+            let xb = pose.rotation * (ray * depth) + pose.translation
+            guard xb.z > 0.1 * length(pose.translation) else { continue }
+            let (bx, by) = kb.project(u: xb.x / xb.z, v: xb.y / xb.z)
+            guard bx >= 0, bx < widthB, by >= 0, by < heightB else { continue }
+            pa += [x, y]
+            pb += [bx, by]
+        }
+        guard pa.count == 2 * count else { return nil }
+
+        var inlier = [Bool](repeating: true, count: count)
+        let outliers = Int((Double(count) * outlierRatio).rounded())
+        var order = Array(0..<count)
+        for i in 0..<outliers {
+            let j = i + rng.index(below: count - i)
+            order.swapAt(i, j)
+            let k = order[i]
+            inlier[k] = false
+            pb[2 * k] = uniform(0, widthB)
+            pb[2 * k + 1] = uniform(0, heightB)
+        }
+        if noise > 0 {
+            for k in 0..<2 * count {
+                pa[k] += noise * rng.gaussian()
+                pb[k] += noise * rng.gaussian()
+            }
+        }
+        return SyntheticPair(matches: Matches(pointsA: pa, pointsB: pb), intrinsicsA: ka, intrinsicsB: kb, truth: pose, isInlier: inlier)
     }
 
     /// max(rotation error, translation-direction error) in degrees, the quantity the
