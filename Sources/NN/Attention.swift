@@ -28,8 +28,9 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
 ///
 /// Heads are read straight out of the qkv matrix with leading dimension 3C and
 /// written straight into [B, N, C], so no permute copies are made.
+/// With `rotary`, q and k are rotated first (DINOv3's RoPE; RoPE.swift).
 public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tensor?,
-                                   projWeight: Tensor, projBias: Tensor?, heads: Int,
+                                   projWeight: Tensor, projBias: Tensor?, heads: Int, rotary: RotaryEmbedding? = nil,
                                    into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
     try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
     let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
@@ -37,7 +38,11 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     try check(qkvWeight.shape == [3 * c, c], "multiHeadSelfAttention", "qkv weight \(qkvWeight.shape), expected [\(3 * c), \(c)]")
     try check(projWeight.shape == [c, c], "multiHeadSelfAttention", "proj weight \(projWeight.shape), expected [\(c), \(c)]")
     let d = c / heads
+    if let rotary {
+        try check(rotary.headDim == d, "multiHeadSelfAttention", "rotary tables for heads of \(rotary.headDim), heads are \(d) wide")
+    }
     let qkv = try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace)   // [B, N, 3C]
+    if let rotary { try applyRotary(qkv, rotary, groups: 2 * heads) }
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = 1 / Float(d).squareRoot()
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each

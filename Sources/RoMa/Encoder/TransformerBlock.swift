@@ -3,7 +3,8 @@ import NN
 /// Pre-norm transformer block as DINOv2's `Block`: `x + ls1·attn(norm1 x)`,
 /// then `x + ls2·mlp(norm2 x)` with a GELU MLP. Used by the ViT encoder
 /// (qkv bias, layer scale, LN eps 1e-6) and by the match decoder (no qkv bias,
-/// no layer scale, LN eps 1e-5).
+/// no layer scale, LN eps 1e-5), and by RoMa v2's DINOv3 (LN eps 1e-5, key bias
+/// masked, RoPE on q and k).
 struct TransformerBlock: Sendable {
     let heads: Int
     let norm1: LayerNorm, norm2: LayerNorm
@@ -11,11 +12,14 @@ struct TransformerBlock: Sendable {
     let fc1: Linear, fc2: Linear
     let layerScale1: Tensor?, layerScale2: Tensor?
 
-    init(_ r: LayerReader, dim: Int, heads: Int, qkvBias: Bool, layerScale: Bool, eps: Float) throws {
+    /// `maskedKeyBias`: DINOv3's `LinearKMaskedBias`, whose bias is multiplied by the
+    /// `attn.qkv.bias_mask` buffer (ones, zeros over the key third) before use.
+    init(_ r: LayerReader, dim: Int, heads: Int, qkvBias: Bool, layerScale: Bool, eps: Float, maskedKeyBias: Bool = false) throws {
         self.heads = heads
         norm1 = try r("norm1").layerNorm(dim, eps: eps)
         norm2 = try r("norm2").layerNorm(dim, eps: eps)
-        qkv = try r("attn")("qkv").linear(out: 3 * dim, in: dim, bias: qkvBias)
+        let q = r("attn")("qkv")
+        qkv = maskedKeyBias ? try q.maskedBiasLinear(out: 3 * dim, in: dim) : try q.linear(out: 3 * dim, in: dim, bias: qkvBias)
         proj = try r("attn")("proj").linear(out: dim, in: dim)
         fc1 = try r("mlp")("fc1").linear(out: 4 * dim, in: dim)
         fc2 = try r("mlp")("fc2").linear(out: dim, in: 4 * dim)
@@ -26,13 +30,15 @@ struct TransformerBlock: Sendable {
     /// x `[1, N, C]` → `[1, N, C]`, updated in place. Intermediates come from
     /// `workspace` and go back to it, so a stack of blocks reuses the same buffers
     /// instead of mapping fresh pages for every layer.
-    func callAsFunction(_ x: Tensor, workspace: Workspace) throws -> Tensor {
+    /// `rotary`: RoPE tables for q and k (DINOv3), nil for none.
+    func callAsFunction(_ x: Tensor, workspace: Workspace, rotary: RotaryEmbedding? = nil) throws -> Tensor {
         let (n, c) = (x.shape[1], x.shape[2])
         let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
         let attended = try StageClock.measure("block: attention") {
             FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
             return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias,
-                                              projWeight: proj.weight, projBias: proj.bias, heads: heads, workspace: workspace)
+                                              projWeight: proj.weight, projBias: proj.bias, heads: heads, rotary: rotary,
+                                              workspace: workspace)
         }
         workspace.recycle(n1)
         try addResidual(x, attended, gamma: layerScale1)
