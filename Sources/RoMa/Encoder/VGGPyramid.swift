@@ -3,12 +3,14 @@ import NN
 /// VGG19-BN `features[:40]`: four blocks of 3×3 conv + BN + ReLU (2, 2, 4, 4
 /// convolutions) separated by 2×2 max-pools. The pyramid holds each block's
 /// output before its pool: strides 1, 2, 4, 8. BN is folded into the convs.
+/// Fewer widths keep that many leading blocks: RoMa v2's fine features are
+/// `features[:27]`, strides 1, 2, 4 (its trailing max-pool feeds nothing).
 struct VGGPyramid: Sendable {
     /// Convolutions per block, batch norm folded in.
     let stages: [[Conv2d]]
 
     init(_ r: LayerReader, widths: [Int]) throws {
-        precondition(widths.count == 4)
+        precondition((1...4).contains(widths.count))
         var stages: [[Conv2d]] = []
         var index = 0, inC = 3
         for (width, count) in zip(widths, [2, 2, 4, 4]) {
@@ -28,7 +30,7 @@ struct VGGPyramid: Sendable {
         self.stages = stages
     }
 
-    /// Features `[1, C, H/s, W/s]` at strides s = 1, 2, 4, 8, keyed by stride.
+    /// Features `[1, C, H/s, W/s]` at strides s = 1, 2, 4(, 8), keyed by stride.
     func callAsFunction(_ image: Tensor) throws -> [Int: Tensor] {
         var pyramid: [Int: Tensor] = [:]
         var x = image
