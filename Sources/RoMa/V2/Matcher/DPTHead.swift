@@ -1,0 +1,163 @@
+import NN
+
+/// romav2's DPT head (dpt.py `DPTHead` with pos_embed False, feature_only False, down_ratio 4,
+/// patch 16, align_corners True). Weights under `<prefix>head.`.
+///
+/// Per level i of four, tokens[i·L/4] (L token maps; romav2 passes two, each used twice)
+/// → shared LayerNorm (eps 1e-5) → 1×1 projection to out_channels[i] → resize:
+/// transposed conv ×4, transposed conv ×2, identity, 3×3 conv stride 2. Then the
+/// `scratch` fusion: 3×3 convs (no bias) to `features`, four fusion blocks from the coarsest
+/// level up, each upsampling bilinearly (align_corners True) to the next level's size (the
+/// last one ×2), output_conv1 (3×3 to features/2), a bilinear resize to (16/4)·(h, w), and
+/// output_conv2 (3×3 to 32, ReLU, 1×1 to the output channels). The images romav2 passes
+/// (img_A, img_B) are not used by the head.
+struct DPTHead: Sendable {
+    let norm: LayerNorm
+    let projects: [Conv2d]
+    /// Transposed convolutions of levels 0 and 1 (weight [C, C, k, k]), their stride = kernel.
+    let upsample: [(weight: Tensor, bias: Tensor, stride: Int)]
+    /// Level 3's stride-2 convolution.
+    let downsample: Conv2d
+    let layerRN: [Conv2d]
+    /// refinenet1…4; refinenet4 has no first residual unit.
+    let fusion: [FusionBlock]
+    let outputConv1: Conv2d, outputConv2a: Conv2d, outputConv2b: Conv2d
+
+    init(_ r: LayerReader, shape: RoMaV2MatcherShape) throws {
+        let oc = shape.dptOutChannels, f = shape.dptFeatures
+        norm = try r("norm").layerNorm(shape.dim, eps: 1e-5)
+        projects = try oc.enumerated().map { i, c in try r("projects")("\(i)").conv(out: c, in: shape.dim, kernel: 1) }
+        upsample = try [(0, 4), (1, 2)].map { i, k in
+            let rr = r("resize_layers")("\(i)")
+            return (Tensor(try rr.tensor("weight", [oc[i], oc[i], k, k]), shape: [oc[i], oc[i], k, k]),
+                    Tensor(try rr.tensor("bias", [oc[i]]), shape: [oc[i]]), k)
+        }
+        downsample = try r("resize_layers")("3").conv(out: oc[3], in: oc[3], kernel: 3, stride: 2, padding: 1)
+        let scratch = r("scratch")
+        layerRN = try (1...4).map { i in try scratch("layer\(i)_rn").conv(out: f, in: oc[i - 1], kernel: 3, padding: 1, bias: false) }
+        fusion = try (1...4).map { i in try FusionBlock(scratch("refinenet\(i)"), features: f, hasResidual: i != 4) }
+        outputConv1 = try scratch("output_conv1").conv(out: f / 2, in: f, kernel: 3, padding: 1)
+        var conv2a = try scratch("output_conv2")("0").conv(out: 32, in: f / 2, kernel: 3, padding: 1)
+        conv2a.fusedReLU = true
+        outputConv2a = conv2a
+        outputConv2b = try scratch("output_conv2")("2").conv(out: shape.warpDim + shape.confidenceDim, in: 32, kernel: 1)
+    }
+
+    /// tokens: token maps [1, h, w, dim] (channels-last) → [1, 4h, 4w, out] channels-last.
+    /// `fused` receives output_conv1's result [1, features/2, 8h, 8w] when given (tests).
+    func callAsFunction(_ tokens: [Tensor], workspace: Workspace, fused: ((Tensor) -> Void)? = nil) throws -> Tensor {
+        guard !tokens.isEmpty, projects.count % tokens.count == 0 else {
+            throw RoMaError("DPT head: \(tokens.count) token maps for \(projects.count) levels")
+        }
+        let (h, w, d) = (tokens[0].shape[1], tokens[0].shape[2], tokens[0].shape[3])
+        let repeats = projects.count / tokens.count
+        // The LayerNorm of a token map is the same for each level that reads it: compute it once.
+        let normed = try tokens.map { t in
+            guard t.shape == [1, h, w, d] else { throw RoMaError("DPT head: token maps \(t.shape) and \(tokens[0].shape) differ") }
+            let n = try layerNorm(t, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
+            defer { workspace.recycle(n) }
+            return try permute(n, [0, 3, 1, 2], workspace: workspace)   // [1, dim, h, w]
+        }
+        var levels: [Tensor] = []
+        for (i, project) in projects.enumerated() {
+            let p = try project(normed[i / repeats], workspace: workspace)
+            let resized: Tensor
+            switch i {
+            case 0, 1:
+                let u = upsample[i]
+                resized = try convTranspose2d(p, weight: u.weight, bias: u.bias, stride: u.stride, workspace: workspace)
+                FlopCounter.add(2 * Double(p.count) * Double(u.weight.count / u.weight.shape[0]))
+                workspace.recycle(p)
+            case 3:
+                resized = try downsample(p, workspace: workspace)
+                workspace.recycle(p)
+            default:
+                resized = p
+            }
+            levels.append(try layerRN[i](resized, workspace: workspace))
+            workspace.recycle(resized)
+        }
+        normed.forEach(workspace.recycle)
+        // refinenet4 (coarsest, no residual input) → refinenet3 → refinenet2 → refinenet1 (×2).
+        var out = try fusion[3](nil, levels[3], size: (levels[2].height, levels[2].width), workspace: workspace)
+        for i in [2, 1, 0] {
+            let size = i > 0 ? (levels[i - 1].height, levels[i - 1].width) : (2 * levels[0].height, 2 * levels[0].width)
+            let next = try fusion[i](levels[i], out, size: size, workspace: workspace)
+            workspace.recycle(out)
+            out = next
+        }
+        levels.forEach(workspace.recycle)
+        let conv1 = try outputConv1(out, workspace: workspace)
+        workspace.recycle(out)
+        fused?(conv1)
+        let side = (RoMaV2MatcherShape.patchSize / RoMaV2MatcherShape.downRatio)
+        let resized = try interpolateBilinear(conv1, size: (side * h, side * w), alignCorners: true, workspace: workspace)
+        workspace.recycle(conv1)
+        let hidden = try outputConv2a(resized, workspace: workspace)
+        workspace.recycle(resized)
+        let head = try outputConv2b(hidden, workspace: workspace)
+        workspace.recycle(hidden)
+        let channelsLast = try permute(head, [0, 2, 3, 1])
+        workspace.recycle(head)
+        return channelsLast
+    }
+}
+
+/// dpt.py `FeatureFusionBlock` (+ `ResidualConvUnit`) as romav2 builds it: ReLU activations
+/// (in place, which matters: the unit's skip connection adds relu(x), not x), no batch norm,
+/// bilinear upsampling with align_corners True, then a 1×1 `out_conv`.
+struct FusionBlock: Sendable {
+    let unit1: ResidualConvUnit?
+    let unit2: ResidualConvUnit
+    let outConv: Conv2d
+
+    init(_ r: LayerReader, features: Int, hasResidual: Bool) throws {
+        unit1 = hasResidual ? try ResidualConvUnit(r("resConfUnit1"), features: features) : nil
+        unit2 = try ResidualConvUnit(r("resConfUnit2"), features: features)
+        outConv = try r("out_conv").conv(out: features, in: features, kernel: 1)
+    }
+
+    /// forward(previous, skip, size=): `previous` is the coarser level's output (nil for the
+    /// coarsest block, whose single input is `skip`); `skip` this level's scratch features.
+    func callAsFunction(_ skip: Tensor?, _ previous: Tensor, size: (Int, Int), workspace: Workspace) throws -> Tensor {
+        var output = previous
+        var owned = false
+        if let skip, let unit1 {
+            let res = try unit1(skip, workspace: workspace)
+            output = try add(previous, res, workspace: workspace)
+            workspace.recycle(res)
+            owned = true
+        }
+        let unit = try unit2(output, workspace: workspace)
+        if owned { workspace.recycle(output) }
+        let up = try interpolateBilinear(unit, size: (height: size.0, width: size.1), alignCorners: true, workspace: workspace)
+        workspace.recycle(unit)
+        let out = try outConv(up, workspace: workspace)
+        workspace.recycle(up)
+        return out
+    }
+}
+
+/// relu(x) → conv1 → relu → conv2, plus relu(x) (the reference's in-place ReLU rewrites x
+/// before the skip addition).
+struct ResidualConvUnit: Sendable {
+    let conv1: Conv2d, conv2: Conv2d
+
+    init(_ r: LayerReader, features: Int) throws {
+        var c1 = try r("conv1").conv(out: features, in: features, kernel: 3, padding: 1)
+        c1.fusedReLU = true
+        conv1 = c1
+        conv2 = try r("conv2").conv(out: features, in: features, kernel: 3, padding: 1)
+    }
+
+    /// x is left untouched (a new tensor is returned).
+    func callAsFunction(_ x: Tensor, workspace: Workspace) throws -> Tensor {
+        let activated = try relu(x, workspace: workspace)
+        let hidden = try conv1(activated, workspace: workspace)
+        let out = try conv2(hidden, workspace: workspace)
+        workspace.recycle(hidden)
+        _ = try add(out, activated, into: out)
+        workspace.recycle(activated)
+        return out
+    }
+}

@@ -1,0 +1,91 @@
+import NN
+
+/// romav2's multi-view ViT (vit/__init__.py `MatchTransformer` with multiview=True,
+/// mv_attention_mode "alternating", use_rope): both views' concatenated descriptor features
+/// are projected to the ViT width and go through pre-norm blocks as one sequence
+/// [view A tokens, view B tokens]. Even blocks attend over both views at once, without
+/// RoPE; odd blocks attend within each view, with RoPE on the view's own token grid
+/// (mv_position_mode "same" changes nothing else at eval). Then LayerNorm and the output
+/// projection to `dim`. Weights under `<prefix>mv_vit.`.
+struct MultiViewTransformer: Sendable {
+    let shape: RoMaV2MatcherShape
+    let projector: Linear, outputProjector: Linear
+    let blocks: [TransformerBlock]
+    let norm: LayerNorm
+    let rope: MatchRoPE
+
+    init(_ r: LayerReader, shape: RoMaV2MatcherShape) throws {
+        self.shape = shape
+        let d = shape.vitDim
+        projector = try r("projector").linear(out: d, in: shape.featureDim * shape.featureLayers)
+        outputProjector = try r("output_projector").linear(out: shape.dim, in: d)
+        // The blocks are DINOv2-style blocks (qkv bias, MLP ratio 4, GELU, LN eps 1e-6, no layer scale).
+        blocks = try (0..<shape.vitDepth).map { i in
+            try TransformerBlock(r("blocks")("\(i)"), dim: d, heads: shape.vitHeads, qkvBias: true, layerScale: false, eps: 1e-6)
+        }
+        norm = try r("norm").layerNorm(d, eps: 1e-6)
+        let headDim = d / shape.vitHeads
+        rope = try MatchRoPE(periods: try r("rope_embed").tensor("periods", [headDim / 4]), headDim: headDim)
+    }
+
+    /// featuresA, featuresB [1, h, w, featureDim·featureLayers] → [2, h·w, dim] (view A, view B).
+    func callAsFunction(_ featuresA: Tensor, _ featuresB: Tensor, workspace: Workspace) throws -> Tensor {
+        let (h, w) = (featuresA.shape[1], featuresA.shape[2])
+        let n = h * w
+        let stacked = try concat([try featuresA.reshaped([1, n, -1]), try featuresB.reshaped([1, n, -1])], dim: 1, workspace: workspace)
+        let x = try projector(stacked, workspace: workspace)
+        workspace.recycle(stacked)
+        let tables = rope.tables(height: h, width: w)
+        for (index, block) in blocks.enumerated() {
+            if index % 2 == 0 {
+                _ = try StageClock.measure("v2 matcher: global blocks") { try block(x, workspace: workspace) }
+            } else {
+                _ = try StageClock.measure("v2 matcher: per-view blocks") {
+                    try rotaryBlock(block, try x.reshaped([2, n, shape.vitDim]), tables: tables, workspace: workspace)
+                }
+            }
+        }
+        let normed = try layerNorm(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
+        workspace.recycle(x)
+        let out = try outputProjector(normed, workspace: workspace)
+        workspace.recycle(normed)
+        return try out.reshaped([2, n, shape.dim])
+    }
+
+    /// `block` on x [V, N, C] (one sequence per view) with RoPE on q and k; x updated in place.
+    /// The parameters are the block's; only the attention differs from `TransformerBlock`'s.
+    private func rotaryBlock(_ block: TransformerBlock, _ x: Tensor, tables: (sin: [Float], cos: [Float]),
+                             workspace: Workspace) throws {
+        let (views, n, c) = (x.shape[0], x.shape[1], x.shape[2])
+        let heads = block.heads, d = c / heads
+        let n1 = try layerNorm(x, weight: block.norm1.weight, bias: block.norm1.bias, eps: block.norm1.eps, workspace: workspace)
+        let qkv = try block.qkv(n1, workspace: workspace)   // [V, N, 3C]
+        workspace.recycle(n1)
+        // [V, N, 3, heads, d] → [3, V, heads, N, d]: q, k, v as contiguous [V, heads, N, d].
+        let split = try permute(try qkv.reshaped([views, n, 3, heads, d]), [2, 0, 3, 1, 4], workspace: workspace)
+        workspace.recycle(qkv)
+        let part = views * heads * n * d
+        let q = Tensor(storage: split.storage, offset: split.offset, shape: [views, heads, n, d])
+        let k = Tensor(storage: split.storage, offset: split.offset + part, shape: [views, heads, n, d])
+        let v = Tensor(storage: split.storage, offset: split.offset + 2 * part, shape: [views, heads, n, d])
+        try rope.rotate(q, sin: tables.sin, cos: tables.cos)
+        try rope.rotate(k, sin: tables.sin, cos: tables.cos)
+        FlopCounter.add(2 * Double(views * n * c) * Double(4 * c) + 4 * Double(views * n * n * c))
+        let attended = try scaledDotProductAttention(q: q, k: k, v: v, workspace: workspace)   // [V, heads, N, d]
+        workspace.recycle(split)
+        let merged = try permute(attended, [0, 2, 1, 3], workspace: workspace)   // [V, N, heads, d]
+        workspace.recycle(attended)
+        let projected = try block.proj(try merged.reshaped([views, n, c]), workspace: workspace)
+        workspace.recycle(merged)
+        _ = try add(x, projected, into: x)
+        workspace.recycle(projected)
+        let n2 = try layerNorm(x, weight: block.norm2.weight, bias: block.norm2.bias, eps: block.norm2.eps, workspace: workspace)
+        let hidden = try block.fc1(n2, workspace: workspace)
+        workspace.recycle(n2)
+        _ = try gelu(hidden, into: hidden)
+        let out = try block.fc2(hidden, workspace: workspace)
+        workspace.recycle(hidden)
+        _ = try add(x, out, into: x)
+        workspace.recycle(out)
+    }
+}
