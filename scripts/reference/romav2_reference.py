@@ -26,8 +26,6 @@ import os
 import resource
 import sys
 import time
-from contextlib import contextmanager
-from unittest import mock
 
 import numpy as np
 import torch
@@ -48,19 +46,6 @@ def fp32_cfg():
                                matcher=dataclasses.replace(base.matcher, enable_amp=False),
                                refiners=dataclasses.replace(base.refiners, enable_amp=False)
                                if hasattr(base.refiners, "enable_amp") else base.refiners)
-
-
-@contextmanager
-def autocast_off():
-    """Every torch.autocast inside romav2 disabled: dpt.py's has no switch of its own."""
-    real = torch.autocast
-
-    class Off(real):
-        def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
-            super().__init__(device_type, dtype=dtype, enabled=False, cache_enabled=cache_enabled)
-
-    with mock.patch("torch.autocast", Off):
-        yield
 
 
 def write_decoded(path, pixels, source):
@@ -107,7 +92,7 @@ def run(args):
     if args.bf16:
         preds = model.match(images[0], images[1])
     else:
-        with autocast_off():
+        with romav2_env.no_autocast():
             preds = model.match(images[0], images[1])
     t2, c2 = time.time(), time.process_time()
     out = {}
@@ -116,6 +101,8 @@ def run(args):
             continue
         out[f"warp_{d}"] = preds[f"warp_{D}"][0].float().contiguous()
         out[f"overlap_{d}"] = preds[f"overlap_{D}"][0, ..., 0].float().contiguous()
+        # before the setting's threshold: what roma.warp/3 stores (the threshold is its metadata)
+        out[f"overlap_raw_{d}"] = preds[f"confidence_{D}"][0, ..., 0].float().sigmoid().contiguous()
         out[f"precision_{d}"] = preds[f"precision_{D}"][0].float().contiguous()
     h, w = images[0].shape[:2]
     hb, wb = images[1].shape[:2]

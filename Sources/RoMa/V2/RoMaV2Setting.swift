@@ -44,3 +44,29 @@ public enum RoMaV2Setting: String, Codable, Sendable, CaseIterable {
     /// The warp's grid: the last pass's input size.
     public var outputResolution: (height: Int, width: Int) { highResolution ?? lowResolution }
 }
+
+/// What a RoMa v2 match runs: the passes' input sizes, directions and threshold. From a
+/// setting (`init(_:)`), or other sizes for the tests' reduced model (64² and 128²).
+public struct RoMaV2Config: Sendable, Equatable {
+    public var lowResolution: Resolution
+    public var highResolution: Resolution?
+    public var bidirectional: Bool
+    public var threshold: Float?
+
+    public struct Resolution: Sendable, Equatable {
+        public var height: Int
+        public var width: Int
+        public init(height: Int, width: Int) { (self.height, self.width) = (height, width) }
+    }
+
+    public init(lowResolution: Resolution, highResolution: Resolution?, bidirectional: Bool, threshold: Float?) {
+        (self.lowResolution, self.highResolution, self.bidirectional, self.threshold) = (lowResolution, highResolution, bidirectional, threshold)
+    }
+
+    public init(_ setting: RoMaV2Setting) {
+        let low = setting.lowResolution
+        self.init(lowResolution: Resolution(height: low.height, width: low.width),
+                  highResolution: setting.highResolution.map { Resolution(height: $0.height, width: $0.width) },
+                  bidirectional: setting.bidirectional, threshold: setting.threshold)
+    }
+}
