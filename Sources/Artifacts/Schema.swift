@@ -25,6 +25,8 @@ public struct Schema: Sendable, Hashable, CustomStringConvertible {
     public static let warp = Schema("roma.warp", version: 2)
     /// The first warp layout (float32 certainties), still read.
     public static let warpFloat32Certainty = Schema("roma.warp", version: 1)
+    /// RoMa v2's warp: overlap and a 2×2 precision per cell (`PrecisionWarp`).
+    public static let warpOverlap = Schema("roma.warp", version: 3)
     public static let matches = Schema("roma.matches", version: 1)
     public static let pose = Schema("roma.pose", version: 1)
     public static let results = Schema("roma.results", version: 1)

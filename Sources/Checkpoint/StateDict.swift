@@ -40,6 +40,8 @@ public struct StateDict: WeightSource, Sendable {
     private let infos: [String: TensorInfo]
     /// Visible key → key in the file (they differ after `withPrefix`).
     private let fileKeys: [String: String]
+    /// The whole file's index, also after `withPrefix`: to tell which official file it is.
+    private let fileInfos: [String: TensorInfo]
     private let store: any TensorStore
 
     init(file: String, ordered: [(key: String, info: TensorInfo)], store: any TensorStore) {
@@ -47,14 +49,17 @@ public struct StateDict: WeightSource, Sendable {
         self.keys = ordered.map(\.key)
         self.infos = Dictionary(ordered.map { ($0.key, $0.info) }, uniquingKeysWith: { _, last in last })
         self.fileKeys = Dictionary(ordered.map { ($0.key, $0.key) }, uniquingKeysWith: { _, last in last })
+        self.fileInfos = infos
         self.store = store
     }
 
-    private init(file: String, keys: [String], infos: [String: TensorInfo], fileKeys: [String: String], store: any TensorStore) {
+    private init(file: String, keys: [String], infos: [String: TensorInfo], fileKeys: [String: String],
+                 fileInfos: [String: TensorInfo], store: any TensorStore) {
         self.file = file
         self.keys = keys
         self.infos = infos
         self.fileKeys = fileKeys
+        self.fileInfos = fileInfos
         self.store = store
     }
 
@@ -95,7 +100,7 @@ public struct StateDict: WeightSource, Sendable {
             newInfos[short] = infos[key]
             newFileKeys[short] = fileKeys[key]
         }
-        return StateDict(file: file, keys: kept, infos: newInfos, fileKeys: newFileKeys, store: store)
+        return StateDict(file: file, keys: kept, infos: newInfos, fileKeys: newFileKeys, fileInfos: fileInfos, store: store)
     }
 
     /// Reads tensor `key` from the file.
@@ -122,7 +127,9 @@ public struct StateDict: WeightSource, Sendable {
         let tail = key.split(separator: ".").suffix(2).joined(separator: ".")
         let similar = keys.filter { $0.hasSuffix(tail) }.prefix(3)
         let hint = similar.isEmpty ? "" : "; similar keys: " + similar.map { "'\($0)'" }.joined(separator: ", ")
-        return CheckpointError(file: file, "no tensor '\(key)' among its \(keys.count) tensors\(hint)")
+        // A whole official checkpoint of another model (RoMa v1 given to v2, or the reverse) says so.
+        let lookalike = officialLayout.map { "; the file is laid out as \($0.fileName), the \($0.modelName) checkpoint" } ?? ""
+        return CheckpointError(file: file, "no tensor '\(key)' among its \(keys.count) tensors\(hint)\(lookalike)")
     }
 
     /// Compares the file's tensors with the keys and shapes a model expects.
@@ -130,6 +137,29 @@ public struct StateDict: WeightSource, Sendable {
     /// point of any width (every one is widened to Float32). By default the
     /// integer keys are BatchNorm's `…num_batches_tracked` counters.
     public func validate(expected: [String: [Int]], integerKeys: Set<String>? = nil) -> LayoutReport {
+        Self.validate(infos: infos, keys: keys, file: file, expected: expected, integerKeys: integerKeys)
+    }
+
+    /// The official checkpoint whose layout the whole file has (also after `withPrefix`), if any.
+    public var officialLayout: OfficialWeights? {
+        let keys = Array(fileInfos.keys)
+        return OfficialWeights.allCases.first {
+            Self.validate(infos: fileInfos, keys: keys, file: file, expected: $0.expectedLayout, integerKeys: $0.weightFile.integerKeys).isValid
+        }
+    }
+
+    /// Throws unless the file is laid out as `official`, naming the official checkpoint it
+    /// is laid out as instead (a RoMa v1 file given to RoMa v2, or the reverse) and every difference.
+    public func requireLayout(of official: OfficialWeights) throws {
+        let report = validate(expected: official.expectedLayout, integerKeys: official.weightFile.integerKeys)
+        guard !report.isValid else { return }
+        var message = "is not a \(official.modelName) checkpoint (\(official.fileName))"
+        if let other = officialLayout { message += ": it is laid out as \(other.fileName), the \(other.modelName) checkpoint" }
+        throw CheckpointError(file: file, message + "\n" + report.description)
+    }
+
+    private static func validate(infos: [String: TensorInfo], keys: [String], file: String, expected: [String: [Int]],
+                                 integerKeys: Set<String>?) -> LayoutReport {
         var report = LayoutReport(file: file)
         for key in expected.keys.sorted() {
             let want = expected[key]!

@@ -39,6 +39,11 @@ public struct Warp: Sendable {
     }
 
     public init(_ artifact: Artifact) throws {
+        if artifact.schema == .warpOverlap {
+            // RoMa v2's warp, read through its validation; overlap stands in for certainty.
+            self = try PrecisionWarp(artifact).certaintyWarp
+            return
+        }
         if artifact.metadata["schema"] != Schema.warpFloat32Certainty.description { try artifact.require(.warp) }
         let t = try artifact.tensor("warp_ab", shape: [nil, nil, 2])
         height = t.shape[0]

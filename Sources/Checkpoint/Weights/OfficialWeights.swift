@@ -2,9 +2,10 @@
 /// (romatch/models/model_zoo/__init__.py): two RoMa matchers and the DINOv2
 /// ViT-L/14 encoder, which RoMa's checkpoints do not contain; Tiny RoMa v1 and
 /// the XFeat checkpoint romatch's `tiny_roma_v1_outdoor` loads through torch.hub
-/// before the Tiny RoMa state dict (which holds XFeat again, under `xfeat.0.`).
+/// before the Tiny RoMa state dict (which holds XFeat again, under `xfeat.0.`);
+/// RoMa v2 (romav2 2.0.1, `RoMaV2.__init__`), whose one file holds its DINOv3 too.
 public enum OfficialWeights: String, CaseIterable, Sendable {
-    case outdoor, indoor, dinov2, tiny, xfeat
+    case outdoor, indoor, dinov2, tiny, xfeat, romav2
 
     public var fileName: String {
         switch self {
@@ -13,6 +14,7 @@ public enum OfficialWeights: String, CaseIterable, Sendable {
         case .dinov2: return "dinov2_vitl14_pretrain.pth"
         case .tiny: return "tiny_roma_v1_outdoor.pth"
         case .xfeat: return "xfeat.pt"
+        case .romav2: return "romav2.0.1.pt"
         }
     }
 
@@ -24,6 +26,20 @@ public enum OfficialWeights: String, CaseIterable, Sendable {
         case .tiny: return "https://github.com/Parskatt/storage/releases/download/roma/tiny_roma_v1_outdoor.pth"
         // accelerated_features' hubconf.py, which romatch's torch.hub.load runs.
         case .xfeat: return "https://github.com/verlab/accelerated_features/raw/main/weights/xfeat.pt"
+        // romav2 2.0.1, romav2/romav2.py: RoMaV2.__init__'s load_state_dict_from_url.
+        case .romav2: return "https://github.com/Parskatt/RoMaV2/releases/download/v2.0.1/romav2.0.1.pt"
+        }
+    }
+
+    /// The model the file belongs to, for messages.
+    public var modelName: String {
+        switch self {
+        case .outdoor: return "RoMa v1 outdoor"
+        case .indoor: return "RoMa v1 indoor"
+        case .dinov2: return "DINOv2 ViT-L/14"
+        case .tiny: return "Tiny RoMa v1"
+        case .xfeat: return "XFeat"
+        case .romav2: return "RoMa v2"
         }
     }
 
@@ -35,18 +51,20 @@ public enum OfficialWeights: String, CaseIterable, Sendable {
         case .dinov2: return Self.dinov2Layout
         case .tiny: return Self.tinyLayout
         case .xfeat: return Self.xfeatLayout
+        case .romav2: return Self.romav2Layout
         }
     }
 
     /// The file's description for the cache: name, URL and layout.
     public var weightFile: WeightFile {
-        WeightFile(name: fileName, url: url, expectedLayout: expectedLayout)
+        WeightFile(name: fileName, url: url, expectedLayout: expectedLayout, integerKeys: self == .romav2 ? Self.romav2IntegerKeys : nil)
     }
 
     private static let romaLayout = try! LayoutTable.parse(romaLayoutTable)
     private static let dinov2Layout = try! LayoutTable.parse(dinov2LayoutTable)
     private static let tinyLayout = try! LayoutTable.parse(tinyLayoutTable)
     private static let xfeatLayout = try! LayoutTable.parse(xfeatLayoutTable)
+    private static let romav2Layout = try! LayoutTable.parse(romav2LayoutTable)
 }
 
 /// One file a cache holds: where it comes from and what it must contain.

@@ -52,9 +52,9 @@ public enum ComparisonRenderer {
             let estimates = run.seeds.reduce(0) { $0 + $1.pairCount * $1.repetitions }
             return row + run.accuracyMean.map(ReportRenderer.pct) + ["\(failed) / \(estimates)"]
         }
-        let published = PublishedNumbers.roma(bench: comparison.bench)
-        if let published {
-            rows.append(["", published.method + " ¹", "–"] + published.auc.map { String(format: "%.1f", $0) }
+        let published = PublishedNumbers.all(bench: comparison.bench)
+        for (n, row) in published.enumerated() {
+            rows.append(["", row.method + " " + PublishedNumbers.mark(n), "–"] + row.auc.map { String(format: "%.1f", $0) }
                         + (seeded ? t.map { _ in "–" } : []) + t.map { _ in "–" } + ["–"])
         }
         doc.table(header, rows)
@@ -62,7 +62,7 @@ public enum ComparisonRenderer {
         doc.paragraph("\(comparison.pairIDs.count) pairs × \(base.repetitions) repetitions per seed. AUC in percent, as romatch's `pose_auc`, "
             + "of the first seed listed" + (seeded ? "; mean ± sample standard deviation over the seeds of a run beside it" : "")
             + "; accuracy (fraction of errors below the threshold) and failures over all seeds.")
-        if let published { doc.paragraph("¹ \(published.source).") }
+        for (n, row) in published.enumerated() { doc.paragraph("\(PublishedNumbers.mark(n)) \(row.source).") }
 
         // Differences to the first run, with a paired bootstrap interval.
         var intervals: [PairedBootstrap.Interval] = []
@@ -155,7 +155,7 @@ public enum ComparisonRenderer {
         for run in runs {
             for file in run.files { provenance.append("`\(run.name)`: `\(file)` (SHA-256 \(try SHA256.hex(ofFile: file)))") }
         }
-        if let published { provenance.append("Published numbers: \(published.source).") }
+        for row in published { provenance.append("Published numbers (\(row.method)): \(row.source).") }
         provenance.append("Bootstrap: B = \(inputs.resamples), level \(inputs.level), seed \(inputs.seed).")
         provenance.append("Rendered by roma-swift \(Provenance.toolVersion) on \(ISO8601DateFormatter().string(from: Date())).")
         doc.list(provenance)

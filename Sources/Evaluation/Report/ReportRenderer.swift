@@ -52,8 +52,8 @@ public enum ReportRenderer {
         doc.heading("Relative pose accuracy")
         let degrees = results.thresholds.map { String(format: "%g°", $0) }
         var rows = [["roma-swift, \(results.config)"] + results.auc.map { pct($0) } + results.accuracy.map { pct($0) }]
-        if let published = PublishedNumbers.roma(bench: results.bench) {
-            rows.append([published.method + " ¹"] + published.auc.map { String(format: "%.1f", $0) } + results.thresholds.map { _ in "–" })
+        for (n, published) in PublishedNumbers.all(bench: results.bench).enumerated() {
+            rows.append([published.method + " " + PublishedNumbers.mark(n)] + published.auc.map { String(format: "%.1f", $0) } + results.thresholds.map { _ in "–" })
         }
         doc.table(["method"] + degrees.map { "AUC@" + $0 } + degrees.map { "acc@" + $0 }, rows)
         let errors = results.poseErrorsForAUC
@@ -61,8 +61,8 @@ public enum ReportRenderer {
         doc.paragraph("\(results.pairCount) pairs × \(results.repetitions) repetitions = \(results.pairCount * results.repetitions) estimates"
             + (results.countLastRepetitionTwice ? "; as the reference ScanNet benchmark does, each pair's last repetition is counted twice (\(errors.count) errors)" : "")
             + "; \(failures) failed (counted as 90°). AUC in percent, as romatch's `pose_auc`; accuracy = fraction of errors below the threshold.")
-        if let published = PublishedNumbers.roma(bench: results.bench) {
-            doc.paragraph("¹ \(published.source).")
+        for (n, published) in PublishedNumbers.all(bench: results.bench).enumerated() {
+            doc.paragraph("\(PublishedNumbers.mark(n)) \(published.source).")
         }
 
         let curve = ErrorCurvePlot.draw(errors: errors, thresholds: results.thresholds, auc: results.auc,
@@ -149,8 +149,8 @@ public enum ReportRenderer {
         if let manifest, let path = inputs.manifest {
             provenance.append("Ground truth and images: `\(path)` (SHA-256 \(try SHA256.hex(ofFile: path))), from `\(manifest.pairList)`, images under `\(manifest.root)`.")
         }
-        if let published = PublishedNumbers.roma(bench: results.bench) {
-            provenance.append("Published numbers: \(published.source).")
+        for published in PublishedNumbers.all(bench: results.bench) {
+            provenance.append("Published numbers (\(published.method)): \(published.source).")
         }
         provenance.append("Rendered by roma-swift \(Provenance.toolVersion) on \(ISO8601DateFormatter().string(from: Date())).")
         doc.list(provenance)

@@ -5,10 +5,11 @@ import Foundation
 struct Weights: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weights",
-        abstract: "Download the official RoMa, DINOv2, Tiny RoMa and XFeat checkpoints into the weights cache, or check them.",
+        abstract: "Download the official RoMa, DINOv2, Tiny RoMa, XFeat and RoMa v2 checkpoints into the weights cache, or check them.",
         discussion: """
         Files: roma_outdoor.pth, roma_indoor.pth, dinov2_vitl14_pretrain.pth, \
-        tiny_roma_v1_outdoor.pth and xfeat.pt, from the URLs romatch 0.1.2 uses. Each download goes to a temporary file, is opened and its \
+        tiny_roma_v1_outdoor.pth and xfeat.pt, from the URLs romatch 0.1.2 uses, and \
+        romav2.0.1.pt from the URL romav2 2.0.1 uses. Each download goes to a temporary file, is opened and its \
         tensor keys and shapes compared with what romatch expects, and only then renamed \
         into place; its size and SHA-256 are recorded in manifest.json beside it. Without \
         network access the command says which files to put where. See docs/checkpoints.md.
@@ -18,7 +19,7 @@ struct Weights: ParsableCommand {
     @Option(help: "Weights folder (default: $ROMA_WEIGHTS, else ~/.cache/roma-swift).")
     var cache: String?
 
-    @Option(help: "Only this checkpoint: outdoor, indoor, dinov2, tiny or xfeat (default: all five).")
+    @Option(help: "Only this checkpoint: outdoor, indoor, dinov2, tiny, xfeat or romav2 (default: all six).")
     var only: OfficialWeights?
 
     @Flag(help: "Download nothing: verify the cached files' keys, shapes and SHA-256 against the manifest (recording files placed by hand).")
