@@ -48,6 +48,15 @@ public struct RoMaV2Output: Sendable {
     public var overlapBA: [Float]?
     public var precisionBA: [Float]?
     public var overlapThreshold: Float?
+
+    /// As `roma.warp/3`, with both images' original sizes and the threshold (applied by the sampler).
+    public func precisionWarp(_ a: DecodedImage, _ b: DecodedImage) -> PrecisionWarp {
+        var ba: PrecisionWarp.Direction?
+        if let warpBA, let overlapBA, let precisionBA { ba = .init(warp: warpBA, overlap: overlapBA, precision: precisionBA) }
+        return PrecisionWarp(width: width, height: height, ab: .init(warp: warpAB, overlap: overlapAB, precision: precisionAB), ba: ba,
+                             widthA: a.originalWidth, heightA: a.originalHeight, widthB: b.originalWidth, heightB: b.originalHeight,
+                             overlapThreshold: overlapThreshold)
+    }
 }
 
 /// RoMa v2 (romav2 2.0.1 `romav2.py`, `RoMaV2.forward` and `match`): the DINOv3 descriptor
