@@ -25,12 +25,12 @@ help:
 	@echo "make bench-geometry  RANSAC ours vs OpenCV on synthetic problems"
 	@echo "make bench-sample    balanced sampling speed"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
-	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout)"
+	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout; MODEL=roma2 [SETTING=mega1500]: RoMa v2)"
 	@echo "make bench-eval      benchmark matching: one process a pair vs roma match --batch"
 	@echo "make bench-peak      this machine's measured vector peak (AVX2/AVX-512 FMA, AVX512-BF16)"
 	@echo "make bench-synthetic synthetic benchmark per difficulty level: oracle, degraded oracle, SIFT; ours vs OpenCV"
 	@echo "make fuzz            fuzz every reader through roma for FUZZ_SECONDS (docs/bad-input.md)"
-	@echo "make eval            BENCH=synthetic[-easy|-medium|-hard]|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift|tiny|h5 [SHARD=i/n]: benchmark run (h5: FEATURES=… MATCHES=…)"
+	@echo "make eval            BENCH=synthetic[-easy|-medium|-hard]|megadepth1500|scannet1500|pairs:FILE MATCHER=roma|oracle|sift|tiny|roma2|h5 [SHARD=i/n]: benchmark run (h5: FEATURES=… MATCHES=…)"
 	@echo "make report          re-render the report of an existing run (same variables as make eval)"
 	@echo "make compare         CONFIGS=\"<config folder> …\" [SEEDS=\"0 1 2\"]: one report comparing runs (paired bootstrap)"
 	@echo "make weights         download the official RoMa/DINOv2 checkpoints (WEIGHTS_DIR=... to choose the folder)"
@@ -99,7 +99,7 @@ bench-ops: build
 	$(ROMA_BENCH) ops
 
 bench-match: build
-	$(ROMA_BENCH) match $(if $(filter tiny,$(MODEL)),--model tiny $(if $(XFEAT_REPO),--xfeat-repo "$(XFEAT_REPO)"))
+	$(ROMA_BENCH) match $(if $(filter tiny,$(MODEL)),--model tiny $(if $(XFEAT_REPO),--xfeat-repo "$(XFEAT_REPO)")) $(if $(filter roma2,$(MODEL)),--model roma2 $(if $(SETTING),--setting $(SETTING)))
 
 bench-peak: build
 	$(ROMA_BENCH) peak

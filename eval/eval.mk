@@ -1,6 +1,6 @@
 # Benchmark runs with file dependencies. Included by the Makefile; see docs/evaluation.md.
 #
-#   make eval   BENCH=<synthetic[-easy|-medium|-hard]|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift|tiny|h5>
+#   make eval   BENCH=<synthetic[-easy|-medium|-hard]|megadepth1500|scannet1500|pairs:FILE> MATCHER=<roma|oracle|sift|tiny|roma2|h5>
 #               (h5: FEATURES=features.h5 MATCHES=matches.h5, hloc's files; docs/interop.md)
 #   make report BENCH=… MATCHER=…      (re-renders the report from existing artifacts)
 #
@@ -85,6 +85,19 @@ ifeq ($(PRECISION),bf16)
   ROMA_MATCH_ARGS += --precision bf16
 endif
 # --- end PRECISION ---------------------------------------------------------------------
+# --- MATCHER=roma2: RoMa v2 in ROMA2_SETTING (romav2's benchmark settings by default:
+# mega1500 on MegaDepth-1500, scannet1500 on ScanNet-1500, precise elsewhere; docs/roma2.md)
+ifeq ($(BENCH),megadepth1500)
+  ROMA2_SETTING ?= mega1500
+else ifeq ($(BENCH),scannet1500)
+  ROMA2_SETTING ?= scannet1500
+else
+  ROMA2_SETTING ?= precise
+endif
+ifeq ($(MATCHER),roma2)
+  EVAL_MATCH_DIR := $(EVAL_DIR)/roma2-$(ROMA2_SETTING)
+endif
+# --- end MATCHER=roma2 ----------------------------------------------------------------
 ifneq ($(filter $(MATCHER),sift h5),)
   EVAL_SAMPLE_DIR := $(EVAL_MATCH_DIR)/native
 else
@@ -103,6 +116,9 @@ else ifeq ($(MATCHER),oracle)
   EVAL_WARP_DIR := $(EVAL_SYNTH_DIR)
 endif
 ifeq ($(MATCHER),tiny)
+  EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
+endif
+ifeq ($(MATCHER),roma2)
   EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
 endif
 
@@ -141,8 +157,8 @@ ifneq ($(filter eval-run eval-prepare,$(MAKECMDGOALS)),)
 ifeq ($(filter $(WARPS),keep drop compact),)
   $(error WARPS=$(WARPS) is not one of keep, drop, compact)
 endif
-ifeq ($(filter $(MATCHER),roma oracle sift tiny h5),)
-  $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift, tiny, h5)
+ifeq ($(filter $(MATCHER),roma oracle sift tiny roma2 h5),)
+  $(error MATCHER=$(MATCHER) is not one of roma, oracle, sift, tiny, roma2, h5)
 endif
 ifeq ($(MATCHER),oracle)
 ifneq ($(BENCH),synthetic)
@@ -260,6 +276,25 @@ $(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_TINY_DECODE_RULE,$(i))))
 $(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_TINY_MATCH_RULE,$(p))))
 endif
 # --- end of Tiny RoMa
+
+# --- RoMa v2 (MATCHER=roma2): images decoded at their own size (romav2's `match` resizes
+# them itself, in float), into decoded-own/; `roma match --model roma2 --setting …`
+# (ROMA2_WEIGHTS: another checkpoint than the cache's).
+define EVAL_ROMA2_DECODE_RULE
+$(EVAL_DIR)/decoded-own/$(1).decoded.safetensors: $(EVAL_IMAGE_$(1))
+	$(ROMA) decode $$< --preset roma2 -o $$@
+endef
+
+define EVAL_ROMA2_MATCH_RULE
+$(EVAL_WARP_DIR)/$(1).warp.safetensors: $(EVAL_DIR)/decoded-own/$(EVAL_A_$(1)).decoded.safetensors $(EVAL_DIR)/decoded-own/$(EVAL_B_$(1)).decoded.safetensors
+	$(ROMA) match $$^ --model roma2 --setting $(ROMA2_SETTING) $(if $(ROMA2_WEIGHTS),--weights $(ROMA2_WEIGHTS)) --quiet -o $$@
+endef
+
+ifeq ($(MATCHER),roma2)
+$(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_ROMA2_DECODE_RULE,$(i))))
+$(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_ROMA2_MATCH_RULE,$(p))))
+endif
+# --- end of RoMa v2
 
 ifeq ($(MATCHER),sift)
 $(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_SIFT_RULE,$(p))))

@@ -23,6 +23,11 @@ public struct DecodeOptions: StageOptions {
         return options
     }
 
+    /// The input of `roma match --model roma2`: the image at its own size, as romav2's
+    /// `match` reads it (its resize to the setting's sizes is in float, so it is done by
+    /// the match stage, exactly as romav2 does it).
+    public static var roma2: DecodeOptions { tiny }
+
     public init(coarse: (width: Int, height: Int), upsampled: (width: Int, height: Int)?) {
         self.coarse = coarse
         self.upsampled = upsampled

@@ -23,6 +23,8 @@ public enum MatchStage {
         public var xfeat: String?
         /// RoMa's arithmetic: fp32, or bf16 as torch's CPU autocast (docs/runtime.md, "Precision").
         public var precision: Precision = .fp32
+        /// RoMa v2's setting (`--setting`); nil = romav2's default, precise.
+        public var setting: RoMaV2Setting?
 
         public init(weights: String? = nil, dinov2: String? = nil, indoor: Bool = false, upsample: Bool = true, symmetric: Bool = true) {
             self.weights = weights
@@ -38,6 +40,7 @@ public enum MatchStage {
     public static func run(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), options: Options,
                            progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: Warp, record: StageRecord) {
         if options.model == .tiny { return try TinyMatchStage.run(a, b, names: names, options: options, progress: makeProgress) }
+        if options.model == .roma2 { throw RoMaError("RoMa v2 writes roma.warp/3: match it with RoMaV2MatchStage.run") }
         return try Matcher(options: options).match(a, b, names: names, progress: makeProgress)
     }
 

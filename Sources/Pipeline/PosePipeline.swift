@@ -17,6 +17,8 @@ public enum PosePipeline {
         case sift
         /// Tiny RoMa v1 (TinyMatchStage.swift): images at their own size, its `sample` (kde stride 8).
         case tiny
+        /// RoMa v2 (RoMaV2MatchStage.swift): images at their own size, romav2's `sample`.
+        case roma2
     }
 
     public struct Request: Sendable {
@@ -69,6 +71,7 @@ public enum PosePipeline {
         if request.matcher == .tiny {
             (request.decode, request.match.model, request.sampling.kdeStride) = (.tiny, .tiny, SamplingOptions.tinyKDEStride)
         }
+        if request.matcher == .roma2 { (request.decode, request.match.model) = (.roma2, .roma2) }
         let match = match ?? { a, b, names in try MatchStage.run(a, b, names: names, options: request.match) }
         var timings: [Timing] = []
         var kept: [(String, String)] = []
@@ -96,6 +99,19 @@ public enum PosePipeline {
             let result = try timed("sift") { try siftMatchResult(imageA: request.imageA, imageB: request.imageB, options: request.sift) }
             matches = result.matches
             matchesPath = try keep(KeptFile.matches, result.artifact, request.sift.record, inputs: [request.imageA, request.imageB])
+        case .roma2:
+            let a = try timed("decode") { try DecodeStage.run(imagePath: request.imageA, options: request.decode) }
+            let b = try timed("decode") { try DecodeStage.run(imagePath: request.imageB, options: request.decode) }
+            let decodedA = try keep(KeptFile.decodedA, a.artifact, request.decode.record, inputs: [request.imageA])
+            let decodedB = try keep(KeptFile.decodedB, b.artifact, request.decode.record, inputs: [request.imageB])
+            let (warp, record) = try timed("match") { try RoMaV2MatchStage.run(a, b, names: (request.imageA, request.imageB), options: request.match) }
+            let warpPath = try keep(KeptFile.warp, warp.artifact, record, inputs: [decodedA, decodedB].compactMap { $0 })
+            // romav2's `sample`, with the setting's threshold the warp records (as `roma sample` on the kept warp).
+            let sampling = RoMaV2SamplingOptions(count: request.sampling.count, threshold: warp.overlapThreshold, seed: request.sampling.seed)
+            matches = try timed("sample") {
+                try SampleStage.run(warp, source: warpPath ?? "\(request.imageA) ↔ \(request.imageB)", options: sampling)
+            }
+            matchesPath = try keep(KeptFile.matches, matches.artifact, sampling.record, inputs: warpPath.map { [$0] } ?? [])
         case .roma, .tiny:
             let a = try timed("decode") { try DecodeStage.run(imagePath: request.imageA, options: request.decode) }
             let b = try timed("decode") { try DecodeStage.run(imagePath: request.imageB, options: request.decode) }

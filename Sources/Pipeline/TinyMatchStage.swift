@@ -3,12 +3,17 @@ import Console
 import Foundation
 import RoMa
 
+/// RoMa v2's settings, seen by the CLI through Pipeline (which it depends on).
+public typealias RoMaV2Setting = RoMa.RoMaV2Setting
+
 /// Which dense matcher `roma match` runs.
 public enum MatchModel: String, Codable, Sendable, CaseIterable {
     /// romatch 0.1.2's RoMa (`roma_outdoor` / `roma_indoor`).
     case roma
     /// romatch 0.1.2's Tiny RoMa v1 (`tiny_roma_v1_outdoor`): XFeat and two small matchers.
     case tiny
+    /// romav2 2.0.1's RoMa v2 (RoMaV2MatchStage.swift): DINOv3, multi-view matcher, refiners.
+    case roma2
 }
 
 /// `roma match --model tiny` as a function, beside `MatchStage` (which dispatches here).

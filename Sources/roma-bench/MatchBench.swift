@@ -39,7 +39,7 @@ struct MatchBench: ParsableCommand {
     var encoderOnly = false
 
     // Tiny RoMa (TinyMatchBench.swift).
-    @Option(help: "Model: roma, or tiny (Tiny RoMa v1 on sacre_coeur at its own size; working folder --tiny-dir).")
+    @Option(help: "Model: roma, tiny (Tiny RoMa v1 on sacre_coeur at its own size; working folder --tiny-dir) or roma2 (RoMa v2, --setting; --roma2-dir).")
     var model = "roma"
     @Option(help: "With --model tiny: working folder (random weights, warps).")
     var tinyDir = "runs/tiny"
@@ -47,12 +47,18 @@ struct MatchBench: ParsableCommand {
     var xfeatRepo: String?
     @Option(help: "With --model tiny: match calls per side; the fastest is reported.")
     var repeats = 10
+    // RoMa v2 (RoMaV2MatchBench.swift).
+    @Option(name: .customLong("setting"), help: "With --model roma2: romav2's setting (mega1500: 800 → 1024, both directions).")
+    var roma2Setting = "mega1500"
+    @Option(help: "With --model roma2: working folder (random weights, inputs, warps).")
+    var roma2Dir = "runs/roma2"
 
     func run() throws {
         Threads.configure(requested: threads)
         let n = Threads.count
         if model == "tiny" { return try runTiny(threads: n) }
-        guard model == "roma" else { throw ValidationError("--model must be roma or tiny, not '\(model)'") }
+        if model == "roma2" { return try runRoMaV2(threads: n) }
+        guard model == "roma" else { throw ValidationError("--model must be roma, tiny or roma2, not '\(model)'") }
         if encoderOnly { return try profileEncoder() }
         let fm = FileManager.default
         let needed = ["A.decoded", "B.decoded", "roma_random.safetensors", "dinov2_random.safetensors"]

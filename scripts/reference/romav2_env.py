@@ -97,6 +97,55 @@ def state_dict(model):
     return {k: v.contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
 
 
+REDUCED_LOW, REDUCED_HIGH = 64, 128
+
+
+def reduced_model(seed, low=REDUCED_LOW, high=REDUCED_HIGH, bidirectional=True, threshold=None):
+    """RoMaV2 composed of the module helpers' reduced builders (scripts/fixtures/
+    make_roma2_{descriptor,matcher,refiner}_fixtures.py), each with its own seed offset,
+    at low x low / high x high inputs (0 or None: no high-resolution pass), float32
+    (every builder switches its enable_amp off; the DPT head's autocast has no switch:
+    run it under `no_autocast()`)."""
+    import sys
+    import torch.nn as nn
+    from romav2.romav2 import RoMaV2
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    if fixtures not in sys.path:
+        sys.path.insert(0, fixtures)
+    from make_roma2_descriptor_fixtures import reduced_descriptor
+    from make_roma2_matcher_fixtures import reduced_matcher
+    from make_roma2_refiner_fixtures import reduced_fine_features, reduced_refiners
+
+    model = RoMaV2.__new__(RoMaV2)
+    nn.Module.__init__(model)
+    model.f = reduced_descriptor(seed)
+    model.matcher = reduced_matcher(seed + 1)
+    model.refiners = reduced_refiners(seed + 2)
+    model.refiner_features = reduced_fine_features(seed + 3)
+    model.cfg = RoMaV2.Cfg()
+    model.anchor_width, model.anchor_height = model.cfg.anchor_width, model.cfg.anchor_height
+    model.name = "RoMa v2 (reduced)"
+    model.apply_setting("precise")
+    model.H_lr = model.W_lr = low
+    model.H_hr = model.W_hr = high or None
+    model.bidirectional = bidirectional
+    model.threshold = threshold
+    return model.eval()
+
+
+@contextmanager
+def no_autocast():
+    """Every torch.autocast inside romav2 disabled (the DPT head's has no switch of its own)."""
+    real = torch.autocast
+
+    class Off(real):
+        def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+            super().__init__(device_type, dtype=dtype, enabled=False, cache_enabled=cache_enabled)
+
+    with mock.patch("torch.autocast", Off):
+        yield
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     m = randomise(build("turbo"), 0)

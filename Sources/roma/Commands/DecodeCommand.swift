@@ -25,7 +25,7 @@ struct Decode: ParsableCommand {
     @Option(help: "Upsampled-pass input size, WxH or a single side, or 'none'.")
     var upsampled: String = "864x864"
 
-    @Option(help: "'tiny': keep the image's own size, no upsampled image (the input of `roma match --model tiny`); overrides --coarse and --upsampled.")
+    @Option(help: "'tiny' or 'roma2': keep the image's own size, no upsampled image (the input of `roma match --model tiny` / `--model roma2`, which resize it themselves as the references do); overrides --coarse and --upsampled.")
     var preset: String?
 
     func run() throws {
@@ -36,8 +36,10 @@ struct Decode: ParsableCommand {
             options.upsampled = upsampled.lowercased() == "none" ? nil : try parseSize(upsampled, option: "--upsampled")
         case "tiny":
             options = .tiny
+        case "roma2":
+            options = .roma2
         default:
-            throw ValidationError("--preset '\(preset!)' is not one of: roma, tiny")
+            throw ValidationError("--preset '\(preset!)' is not one of: roma, tiny, roma2")
         }
         let decoded = try DecodeStage.run(imagePath: image, options: options)
         try decoded.artifact.write(to: output, record: options.record, inputs: [image])

@@ -51,8 +51,11 @@ struct Match: ParsableCommand {
     @Flag(help: "Match A→B only (the reference's symmetric=False): about half the decoder time; warp_ba is then empty, with zero certainty.")
     var noSymmetric = false
 
-    @Option(help: "Matcher: roma (romatch's RoMa) or tiny (Tiny RoMa v1: XFeat + two small matchers, A→B only, fast on a CPU; decode with --preset tiny).")
+    @Option(help: "Matcher: roma (romatch's RoMa), tiny (Tiny RoMa v1: XFeat + two small matchers, A→B only, fast on a CPU; decode with --preset tiny) or roma2 (romav2's RoMa v2; decode with --preset roma2).")
     var model: MatchModel = .roma
+
+    @Option(help: "With --model roma2: romav2's setting, turbo|fast|base|precise|mega1500|scannet1500 (input sizes, bidirectional, overlap threshold; default precise, as romav2; docs/roma2.md).")
+    var setting: RoMaV2Setting?
 
     @Option(help: "With --model tiny: XFeat checkpoint (xfeat.pt), needed only when the Tiny RoMa checkpoint holds no XFeat weights.")
     var xfeat: String?
@@ -76,6 +79,15 @@ struct Match: ParsableCommand {
         } else if xfeat != nil {
             throw ValidationError("--xfeat applies to --model tiny only")
         }
+        if model == .roma2 {
+            let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample),
+                            ("--no-symmetric", noSymmetric), ("--batch", batch != nil), ("--warp-encoding compact", warpEncoding != .exact)]
+            if let (flag, _) = romaOnly.first(where: { $0.1 }) {
+                throw ValidationError("\(flag) applies to RoMa, not to --model roma2 (one checkpoint; passes and directions come from --setting)")
+            }
+        } else if setting != nil {
+            throw ValidationError("--setting applies to --model roma2 only")
+        }
         if batch != nil {
             guard imageA == nil, imageB == nil, output == nil else {
                 throw ValidationError("--batch takes its pairs and outputs from the list: give no images and no --output")
@@ -91,6 +103,7 @@ struct Match: ParsableCommand {
         var options = weightsOptions.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric)
         options.model = model
         options.xfeat = xfeat
+        options.setting = setting
         return options
     }
 
@@ -99,10 +112,21 @@ struct Match: ParsableCommand {
         if let batch { return try runBatch(list: batch) }
         let (imageA, imageB, output) = (imageA!, imageB!, output!)
         let a = try DecodedImage.read(imageA), b = try DecodedImage.read(imageB)
-        if model == .tiny {
+        if model == .tiny || model == .roma2 {
+            let reference = model == .tiny ? "romatch's Tiny RoMa" : "romav2"
             for (path, image) in [(imageA, a), (imageB, b)] where image.coarse.width != image.originalWidth || image.coarse.height != image.originalHeight {
-                FileHandle.standardError.write(Data("note: \(path) was resized to \(image.coarse.width)x\(image.coarse.height); romatch's Tiny RoMa takes images at their own size (`roma decode --preset tiny`)\n".utf8))
+                FileHandle.standardError.write(Data("note: \(path) was resized to \(image.coarse.width)x\(image.coarse.height); \(reference) takes images at their own size (`roma decode --preset \(model.rawValue)`)\n".utf8))
             }
+        }
+        if model == .roma2 {
+            let (warp, record) = try RoMaV2MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
+                ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
+            }
+            var artifact = warp.artifact
+            try artifact.stamp(record, inputs: [imageA, imageB])
+            try artifact.write(to: output)
+            print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp, roma.warp/3, \(warp.bidirectional ? "both directions" : "A→B"))")
+            return
         }
         let (warp, record) = try MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
             ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
@@ -113,3 +137,4 @@ struct Match: ParsableCommand {
 }
 
 extension MatchModel: ExpressibleByArgument {}
+extension RoMaV2Setting: ExpressibleByArgument {}

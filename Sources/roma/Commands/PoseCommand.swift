@@ -27,10 +27,13 @@ struct Pose: ParsableCommand {
 
     @OptionGroup var intrinsics: IntrinsicsOptions
 
-    @Option(help: "Matcher: roma (dense, needs weights), tiny (Tiny RoMa v1, fast on a CPU; --weights is then its checkpoint) or sift (OpenCV baseline).")
+    @Option(help: "Matcher: roma (dense, needs weights), tiny (Tiny RoMa v1, fast on a CPU; --weights is then its checkpoint), roma2 (RoMa v2; --weights its checkpoint, --setting) or sift (OpenCV baseline).")
     var matcher: PosePipeline.Matcher = .roma
 
     @OptionGroup var model: WeightsOptions
+
+    @Option(help: "With --matcher roma2: romav2's setting (turbo|fast|base|precise|mega1500|scannet1500; default precise).")
+    var setting: RoMaV2Setting?
 
     @Option(help: "Matches to sample from the dense warp.")
     var num: Int = 5000
@@ -57,6 +60,7 @@ struct Pose: ParsableCommand {
     func validate() throws {
         guard num > 0 else { throw ValidationError("--num must be at least 1") }
         if model.precision == .bf16 && matcher != .roma { throw ValidationError("--precision bf16 applies to --matcher roma only") }
+        if setting != nil, matcher != .roma2 { throw ValidationError("--setting applies to --matcher roma2 only") }
     }
 
     func run() throws {
@@ -68,6 +72,7 @@ struct Pose: ParsableCommand {
                                            estimate: EstimateStage.Options(estimation: estimation, intrinsicsA: k.a, intrinsicsB: k.b))
         request.matcher = matcher
         request.match = model.matchOptions()
+        request.match.setting = setting
         request.sampling = SamplingOptions(count: num, seed: seed.seed)
         request.keep = keep
         let showProgress = !quiet && !json && isatty(STDERR_FILENO) != 0
