@@ -5,6 +5,6 @@ struct RomaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roma-bench",
         abstract: "Speed and accuracy benchmarks (run through `make bench-…`; never part of the test suite).",
-        subcommands: [GeometryBench.self, SamplingBench.self, OpsBench.self, MatchBench.self, StartupBench.self, FuzzBench.self, PeakBench.self, SyntheticBench.self, EvalBench.self]
+        subcommands: [GeometryBench.self, SamplingBench.self, OpsBench.self, MatchBench.self, StartupBench.self, FuzzBench.self, PeakBench.self, SyntheticBench.self, EvalBench.self, StagesBench.self]
     )
 }
