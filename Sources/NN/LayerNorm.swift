@@ -20,7 +20,8 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
             // Two passes (mean, then squared deviations) as torch does, accumulated and
             // applied in double: a float32 running sum over C = 1024 loses digits with the
             // row's mean (relative error ~1e-5 at mean 50, std 1), 10× torch's float32 error,
-            // and 48 such norms feed the coarse anchor logits (docs/model.md, "Float32 error").
+            // and 59 such norms feed the coarse anchor logits (docs/model.md, "Float32 error
+            // against float64").
             var sum = 0.0
             for k in 0..<c { sum += Double(i[k]) }
             let mean = sum / Double(c)
