@@ -11,10 +11,10 @@ seeded random weights) on the sacre_coeur pair, for parity and speed checks.
            the same correlation), writes reference.safetensors (warp_ab/ba, certainty_ab/ba
            in the roma.warp/1 layout) and prints match time and peak RSS. With --stages it also
            writes every stage's output (stages.safetensors, or stages_float64.safetensors with
-           --float64, in the precision computed; keys in STAGE_KEYS) for
+           --float64, in the precision computed; keys in stage_recorders) for
            scripts/reference/stage_errors.py.
 
-Usage: python scripts/reference/full_size_reference.py prepare|run [--out runs/fullsize] [--threads 2]
+Usage: python scripts/reference/full_size_reference.py prepare|run [--out runs/fullsize] [--seed 0] [--threads 2] [--float64] [--stages]
 """
 import argparse
 import json
@@ -158,7 +158,7 @@ def stage_recorders(model):
 
     hooks = [model.encoder.register_forward_hook(encoder), model.decoder.gps["16"].register_forward_hook(gp),
              model.decoder.embedding_decoder.register_forward_hook(embedding), model.decoder.register_forward_hook(decoder)]
-    return hooks + [out]
+    return hooks, out
 
 
 def run(args):
@@ -188,9 +188,7 @@ def run(args):
             gaps.append((top[:, 0] - top[:, 1]) / out[0].abs().amax(dim=1))
 
     hook = model.decoder.embedding_decoder.register_forward_hook(record_gap)
-    stages, stage_hooks = {}, stage_recorders(model) if args.stages else []
-    if args.stages:
-        stages = stage_hooks.pop()
+    stage_hooks, stages = stage_recorders(model) if args.stages else ([], {})
     t1, c1 = time.time(), time.process_time()
     inputs = [to_input(x) for x in (ac, bc, au, bu)]
     if args.float64:
