@@ -30,16 +30,19 @@ public func cosineKernel(_ x: Tensor, _ y: Tensor, temperature: Float, eps: Floa
     return out
 }
 
-/// Euclidean norm of each row of a [..., D] tensor.
+/// Euclidean norm of each row of a [..., D] tensor, summed in double: the kernel's
+/// K(B, B) is solved with condition numbers ~1e4, and a float32 running sum over
+/// D = 512 (relative error ~1e-6) scaled its rows and columns by more than torch's
+/// float32 norm does.
 func rowNorms(_ t: Tensor) -> [Float] {
     let d = t.dim(-1)
     let rows = d == 0 ? 0 : t.count / d
     var norms = [Float](repeating: 0, count: max(1, rows))
     for r in 0..<rows {
         let p = t.pointer + r * d
-        var s: Float = 0
-        for k in 0..<d { s += p[k] * p[k] }
-        norms[r] = s.squareRoot()
+        var s = 0.0
+        for k in 0..<d { let v = Double(p[k]); s += v * v }
+        norms[r] = Float(s.squareRoot())
     }
     return norms
 }

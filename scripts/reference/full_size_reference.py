@@ -9,9 +9,12 @@ seeded random weights) on the sacre_coeur pair, for parity and speed checks.
   run:     loads those files, runs RegressionMatcher.match on CPU (use_custom_corr=False:
            the CUDA `local_corr` extension is not installed; the native path computes
            the same correlation), writes reference.safetensors (warp_ab/ba, certainty_ab/ba
-           in the roma.warp/1 layout) and prints match time and peak RSS.
+           in the roma.warp/1 layout) and prints match time and peak RSS. With --stages it also
+           writes every stage's output (stages.safetensors, or stages_float64.safetensors with
+           --float64, in the precision computed; keys in stage_recorders) for
+           scripts/reference/stage_errors.py.
 
-Usage: python scripts/reference/full_size_reference.py prepare|run [--out runs/fullsize] [--threads 2]
+Usage: python scripts/reference/full_size_reference.py prepare|run [--out runs/fullsize] [--seed 0] [--threads 2] [--float64] [--stages]
 """
 import argparse
 import json
@@ -122,6 +125,42 @@ def promote_to_float64():
     torch.set_default_dtype(torch.float64)
 
 
+def stage_recorders(model):
+    """Forward hooks that keep each stage's output, batch items split by image (A, B) or by
+    direction (ab, ba; the symmetric decoder's batch is [A→B, B→A]). Keys as in
+    Sources/RoMa/Matcher/StageDump.swift: dinov2_X, vggS_X (coarse pass), gp_D, logits_D,
+    gm_certainty_D, {coarse,fine}_flowS_D / _certaintyS_D (after each scale's refiner)."""
+    out, passes = {}, []
+
+    def encoder(_m, _i, pyramid):
+        if 16 in pyramid:  # the coarse pass; the upsampled pass has no DINOv2 features
+            for i, x in enumerate("ab"):
+                out[f"dinov2_{x}"] = pyramid[16][i].detach().clone()
+                for s in (1, 2, 4, 8):
+                    out[f"vgg{s}_{x}"] = pyramid[s][i].detach().clone()
+
+    def gp(_m, _i, post):
+        for i, d in enumerate(["ab", "ba"]):
+            out[f"gp_{d}"] = post[i].detach().clone()
+
+    def embedding(_m, _i, res):
+        for i, d in enumerate(["ab", "ba"]):
+            out[f"logits_{d}"] = res[0][i].detach().clone()
+            out[f"gm_certainty_{d}"] = res[1][i].detach().clone()
+
+    def decoder(_m, _i, corresps):
+        name = "coarse" if not passes else "fine"
+        passes.append(name)
+        for s, c in corresps.items():
+            for i, d in enumerate(["ab", "ba"]):
+                out[f"{name}_flow{s}_{d}"] = c["flow"][i].detach().clone()
+                out[f"{name}_certainty{s}_{d}"] = c["certainty"][i].detach().clone()
+
+    hooks = [model.encoder.register_forward_hook(encoder), model.decoder.gps["16"].register_forward_hook(gp),
+             model.decoder.embedding_decoder.register_forward_hook(embedding), model.decoder.register_forward_hook(decoder)]
+    return hooks, out
+
+
 def run(args):
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
@@ -149,6 +188,7 @@ def run(args):
             gaps.append((top[:, 0] - top[:, 1]) / out[0].abs().amax(dim=1))
 
     hook = model.decoder.embedding_decoder.register_forward_hook(record_gap)
+    stage_hooks, stages = stage_recorders(model) if args.stages else ([], {})
     t1, c1 = time.time(), time.process_time()
     inputs = [to_input(x) for x in (ac, bc, au, bu)]
     if args.float64:
@@ -156,16 +196,22 @@ def run(args):
     warp, cert = model.match(inputs[0], inputs[1], im_A_high_res=inputs[2], im_B_high_res=inputs[3])
     t2, c2 = time.time(), time.process_time()
     hook.remove()
+    for h in stage_hooks:
+        h.remove()
     w = UPSAMPLE
     out = {
         "warp_ab": warp[0, :, :w, 2:].contiguous(), "warp_ba": warp[0, :, w:, :2].contiguous(),
         "certainty_ab": cert[0, :, :w].contiguous(), "certainty_ba": cert[0, :, w:].contiguous(),
         "anchor_gap_ab": gaps[0][0].contiguous(), "anchor_gap_ba": gaps[0][1].contiguous(),
     }
-    out = {k: TO(v, torch.float32) if v.is_floating_point() else v for k, v in out.items()}
-    save_file(out, os.path.join(args.out, "reference_float64.safetensors" if args.float64 else "reference.safetensors"),
+    save_file({k: TO(v, torch.float32) if v.is_floating_point() else v for k, v in out.items()}, os.path.join(args.out, "reference_float64.safetensors" if args.float64 else "reference.safetensors"),
               metadata={"schema": "roma.warp/1", "width_a": "640", "height_a": "480", "width_b": "640", "height_b": "480",
                         "stage": "romatch-reference"})
+    if args.stages:
+        stages.update({k: v for k, v in out.items() if not k.startswith("anchor_gap")})  # in the computed precision
+        name = "stages_float64.safetensors" if args.float64 else "stages.safetensors"
+        save_file({k: v.contiguous() for k, v in stages.items()}, os.path.join(args.out, name),
+                  metadata={"schema": "roma.stages/1", "seed_dir": args.out})
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     print(json.dumps({"load_seconds": round(t1 - t0, 2), "match_seconds": round(t2 - t1, 2), "match_cpu_seconds": round(c2 - c1, 2), "peak_rss_gb": round(peak_gb, 3),
                       "threads": args.threads, "torch": torch.__version__}))
@@ -180,6 +226,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--float64", action="store_true",
                     help="run: compute in float64 (writes reference_float64.safetensors), to measure float32's own spread")
+    ap.add_argument("--stages", action="store_true", help="run: also write every stage's output (stages*.safetensors)")
     args = ap.parse_args()
     prepare(args) if args.step == "prepare" else run(args)
 

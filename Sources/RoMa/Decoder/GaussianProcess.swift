@@ -5,7 +5,7 @@ import NN
 /// The coarse match embedding: a Gaussian-process regression from B's features
 /// to a Fourier embedding of B's pixel positions, evaluated at A's features
 /// (the reference's `GP` with `CosKernel`, T = 0.2, σ_noise = 0.1, no covariance):
-/// `μ = K(A, B) · (K(B, B) + σI)⁻¹ · φ(pos_B)`.
+/// `μ = K(A, B) · (K(B, B) + σI)⁻¹ · φ(pos_B)`, computed in double.
 struct GaussianProcessEmbedding: Sendable {
     let positionConv: Conv2d
     let temperature: Float = 0.2
@@ -15,41 +15,52 @@ struct GaussianProcessEmbedding: Sendable {
         positionConv = try r("pos_conv").conv(out: dim, in: 2, kernel: 1)
     }
 
-    /// `cos(8π · conv(coords))` over B's normalised pixel-centre grid, as tokens `[1, h·w, D]`.
-    func positionBasis(height: Int, width: Int) throws -> Tensor {
-        let xs = normalisedCentres(width), ys = normalisedCentres(height)
-        let coords = Tensor(zeros: [1, 2, height, width])
-        let p = coords.pointer
+    /// `cos(8π · conv(coords))` over B's pixel-centre grid, as tokens `[h·w, D]` in double.
+    func positionBasis(height: Int, width: Int) -> [Double] {
+        let d = positionConv.weight.shape[0]
+        let w = positionConv.weight.array.map(Double.init), bias = positionConv.bias.array.map(Double.init)
+        let k = 8 * Double.pi
+        var basis = [Double](repeating: 0, count: height * width * d)
         for y in 0..<height {
+            let cy = -1 + (2 * Double(y) + 1) / Double(height)
             for x in 0..<width {
-                p[y * width + x] = xs[x]
-                p[height * width + y * width + x] = ys[y]
+                let cx = -1 + (2 * Double(x) + 1) / Double(width), row = (y * width + x) * d
+                for c in 0..<d { basis[row + c] = cos(k * (w[2 * c] * cx + w[2 * c + 1] * cy + bias[c])) }
             }
         }
-        let f = try positionConv(coords)
-        let k = Float(8 * Double.pi)
-        return try tokens(mapElements(f, into: f) { cos(k * $0) })
+        return basis
     }
 
-    /// Cosine-similarity kernel `[1, N, M]` of tokens `[1, N, D]` and `[1, M, D]`.
-    func kernel(_ x: Tensor, _ y: Tensor) throws -> Tensor {
-        FlopCounter.add(2 * Double(x.shape[1] * y.shape[1] * x.shape[2]))
-        return try cosineKernel(x, y, temperature: temperature)
+    /// Cosine-similarity kernel `exp((c − 1)/T)`, `[rows, cols]`, of row-major token matrices
+    /// `[rows, dim]` and `[cols, dim]`, in double (the reference's `CosKernel`, eps 1e-6).
+    func kernel(_ x: [Double], _ y: [Double], rows: Int, cols: Int, dim: Int) -> [Double] {
+        FlopCounter.add(2 * Double(rows * cols * dim))
+        var k = [Double](repeating: 0, count: rows * cols)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(dim), 1, x, Int32(dim), y, Int32(dim),
+                    0, &k, Int32(cols))
+        let norm = { (t: [Double], n: Int) in
+            (0..<n).map { r in (0..<dim).reduce(0.0) { $0 + t[r * dim + $1] * t[r * dim + $1] }.squareRoot() }
+        }
+        let nx = norm(x, rows), ny = norm(y, cols), t = Double(temperature)
+        for i in 0..<rows {
+            for j in 0..<cols { k[i * cols + j] = exp((k[i * cols + j] / (nx[i] * ny[j] + 1e-6) - 1) / t) }
+        }
+        return k
     }
 
     /// Posterior mean `[1, D, h, w]` for A's features `a` given B's `b` (both `[1, dim, h, w]`).
+    /// All in double, from the float32 features to the rounded result: K(B, B)'s condition
+    /// number reaches ~1e4, so float32 kernels and solves (the reference's) lose about four
+    /// digits here, and this stage decided which of two near-tied anchors won (docs/model.md,
+    /// "Float32 error against float64"). It costs a few tens of milliseconds per direction.
     func callAsFunction(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let x = try tokens(a), y = try tokens(b)
-        let basis = try positionBasis(height: b.height, width: b.width)
-        let n = y.shape[1], d = basis.shape[2]
-        // Cholesky in double rather than NN's float32 `choleskyFactor`: K_yy's
-        // condition number reaches ~1e4 at 35×35, where float32 loses digits the
-        // reference's float32 solve also loses (differently); double keeps our
-        // side's share of the difference negligible.
-        let kyyFloat = try kernel(y, y)
-        var kyy = kyyFloat.array.map(Double.init)
+        let (m, n, dim) = (x.shape[1], y.shape[1], x.shape[2])
+        let xs = x.array.map(Double.init), ys = y.array.map(Double.init)
+        var rhs = positionBasis(height: b.height, width: b.width)
+        let d = rhs.count / n
+        var kyy = kernel(ys, ys, rows: n, cols: n, dim: dim)
         for i in 0..<n { kyy[i * n + i] += Double(sigmaNoise) }
-        var rhs = basis.array.map(Double.init)
         let info = kyy.withUnsafeMutableBufferPointer { kp in
             LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), kp.baseAddress!, Int32(n))
         }
@@ -61,10 +72,11 @@ struct GaussianProcessEmbedding: Sendable {
         }
         guard solved == 0 else { throw RoMaError("GP solve failed (dpotrs info \(solved))") }
         FlopCounter.add(Double(n) * Double(n) * Double(n) / 3 + 2 * Double(n * n * d))
-        let weights = Tensor(rhs.map(Float.init), shape: [1, n, d])
-        let kxy = try kernel(x, y)
-        FlopCounter.add(2 * Double(x.shape[1] * n * d))
-        let mu = try matmul(kxy, weights)
-        return try featureMap(mu, height: a.height, width: a.width)
+        let kxy = kernel(xs, ys, rows: m, cols: n, dim: dim)
+        FlopCounter.add(2 * Double(m * n * d))
+        var mu = [Double](repeating: 0, count: m * d)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(d), Int32(n), 1, kxy, Int32(n), rhs, Int32(d),
+                    0, &mu, Int32(d))
+        return try featureMap(Tensor(mu.map(Float.init), shape: [1, m, d]), height: a.height, width: a.width)
     }
 }

@@ -73,7 +73,7 @@ public final class RoMaModel: @unchecked Sendable {
             .withStoredCertainty()
     }
 
-    private func checkSizes(_ image: DecodedImage) throws {
+    func checkSizes(_ image: DecodedImage) throws {
         let name = image.sourcePath.isEmpty ? "decoded image" : image.sourcePath
         let (ch, cw) = config.coarseResolution
         guard image.coarse.height == ch, image.coarse.width == cw else {
