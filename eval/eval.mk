@@ -73,16 +73,22 @@ endif
 # --- end MATCHER=h5 -------------------------------------------------------------------
 # --- PRECISION=bf16: RoMa under bf16 autocast (docs/runtime.md, "Precision") --------
 # Its warps, samples and estimates live under roma-bf16/, beside fp32's roma/.
+# MATCHER=roma2 defaults to bf16, as romav2 runs (docs/roma2.md, "Precision").
+ifeq ($(MATCHER),roma2)
+  PRECISION ?= bf16
+endif
 PRECISION ?= fp32
 ifeq ($(filter $(PRECISION),fp32 bf16),)
   $(error PRECISION=$(PRECISION) is not one of fp32, bf16)
 endif
 ifeq ($(PRECISION),bf16)
-  ifneq ($(MATCHER),roma)
-    $(error PRECISION=bf16 applies to MATCHER=roma only)
+  ifeq ($(filter $(MATCHER),roma roma2),)
+    $(error PRECISION=bf16 applies to MATCHER=roma or roma2 only)
   endif
-  EVAL_MATCH_DIR := $(EVAL_DIR)/roma-bf16
-  ROMA_MATCH_ARGS += --precision bf16
+  ifeq ($(MATCHER),roma)
+    EVAL_MATCH_DIR := $(EVAL_DIR)/roma-bf16
+    ROMA_MATCH_ARGS += --precision bf16
+  endif
 endif
 # --- end PRECISION ---------------------------------------------------------------------
 # --- MATCHER=roma2: RoMa v2 in ROMA2_SETTING (romav2's benchmark settings by default:
@@ -95,7 +101,7 @@ else
   ROMA2_SETTING ?= precise
 endif
 ifeq ($(MATCHER),roma2)
-  EVAL_MATCH_DIR := $(EVAL_DIR)/roma2-$(ROMA2_SETTING)
+  EVAL_MATCH_DIR := $(EVAL_DIR)/roma2-$(ROMA2_SETTING)-$(PRECISION)
 endif
 # --- end MATCHER=roma2 ----------------------------------------------------------------
 ifneq ($(filter $(MATCHER),sift h5),)
@@ -287,7 +293,7 @@ endef
 
 define EVAL_ROMA2_MATCH_RULE
 $(EVAL_WARP_DIR)/$(1).warp.safetensors: $(EVAL_DIR)/decoded-own/$(EVAL_A_$(1)).decoded.safetensors $(EVAL_DIR)/decoded-own/$(EVAL_B_$(1)).decoded.safetensors
-	$(ROMA) match $$^ --model roma2 --setting $(ROMA2_SETTING) $(if $(ROMA2_WEIGHTS),--weights $(ROMA2_WEIGHTS)) --quiet -o $$@
+	$(ROMA) match $$^ --model roma2 --setting $(ROMA2_SETTING) --precision $(PRECISION) $(if $(ROMA2_WEIGHTS),--weights $(ROMA2_WEIGHTS)) --quiet -o $$@
 endef
 
 ifeq ($(MATCHER),roma2)

@@ -2,27 +2,30 @@ import Artifacts
 import Checkpoint
 import Console
 import Foundation
+import NN
 import RoMa
 
 /// `roma match --model roma2` as a function, used by `roma match` and `roma pose`.
 /// Its artifact is `roma.warp/3` (`PrecisionWarp`), not `roma.warp/2`, so it stands
 /// beside `MatchStage` rather than behind it.
 public enum RoMaV2MatchStage {
-    /// Matches A with B in `options.setting` (nil: precise). `options.weights` is the
-    /// checkpoint, else the weights cache's `romav2.0.1.pt` (downloaded when missing).
+    /// Matches A with B in `options.setting` (nil: precise) at `options.precision` (the CLI's
+    /// default for roma2 is bf16, as romav2 runs). `options.weights` is the checkpoint, else
+    /// the weights cache's `romav2.0.1.pt` (downloaded when missing).
     public static func run(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), options: MatchStage.Options,
                            progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: PrecisionWarp, record: StageRecord) {
         // RoMa's --indoor, --dinov2, --no-upsample and --no-symmetric have no meaning here:
         // one checkpoint; the passes and directions are the setting's. The CLI rejects them.
         let file = try weightsFile(options.weights)
         let setting = options.setting ?? .default
-        let model = try RoMaV2Model(weights: try weights(file, official: options.weights == nil), config: RoMaV2Config(setting))
+        let model = try RoMaV2Model(weights: try weights(file, official: options.weights == nil), config: RoMaV2Config(setting),
+                                    precision: options.precision)
         let meter = makeProgress?(1)
         meter?.setMetric("roma v2 \(setting.rawValue)")
         let output = try model.match(a, b)
         meter?.advance()
         meter?.finish()
-        return (output.precisionWarp(a, b), record(setting: setting, file: file))
+        return (output.precisionWarp(a, b), record(setting: setting, precision: options.precision, file: file))
     }
 
     /// The given checkpoint, or the cache's official one.
@@ -48,7 +51,7 @@ public enum RoMaV2MatchStage {
 
     /// What a RoMa v2 warp records, from the setting alone (one place for `roma match`
     /// and `roma pose`); the sizes are spelled out so a reader needs no table.
-    public static func record(setting: RoMaV2Setting, file: String) -> StageRecord {
+    public static func record(setting: RoMaV2Setting, precision: Precision, file: String) -> StageRecord {
         let low = setting.lowResolution
         return StageRecord(stage: "match", params: [
             "model": MatchModel.roma2.rawValue,
@@ -58,7 +61,7 @@ public enum RoMaV2MatchStage {
             "high_resolution": setting.highResolution.map { [$0.height, $0.width] } ?? [Int](),
             "bidirectional": setting.bidirectional,
             "overlap_threshold": setting.threshold.map { Double($0) } ?? -1,
-            "precision": "fp32",
+            "precision": precision.rawValue,
             "reference": "romav2 2.0.1",
         ])
     }

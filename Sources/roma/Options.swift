@@ -55,12 +55,14 @@ struct WeightsOptions: ParsableArguments {
     @Flag(help: "Use the indoor checkpoint (roma_indoor.pth) when --weights is not given.")
     var indoor = false
 
-    @Option(help: "RoMa's arithmetic: fp32, or bf16 (DINOv2 and the convolutions as torch's CPU autocast to bfloat16; faster on AVX512-BF16 CPUs, see docs/runtime.md).")
-    var precision: Precision = .fp32
+    @Option(help: "Arithmetic: fp32, or bf16 as torch's CPU autocast to bfloat16 (faster on AVX512-BF16 CPUs; docs/runtime.md). Default fp32 for RoMa; bf16 for roma2, as romav2 runs by default (docs/roma2.md, \"Precision\").")
+    var precision: Precision?
 
-    func matchOptions(upsample: Bool = true, symmetric: Bool = true) -> MatchStage.Options {
+    /// `model`'s options; an unset --precision is fp32, or bf16 for RoMa v2 (romav2's default).
+    func matchOptions(upsample: Bool = true, symmetric: Bool = true, model: MatchModel = .roma) -> MatchStage.Options {
         var options = MatchStage.Options(weights: weights, dinov2: dinov2, indoor: indoor, upsample: upsample, symmetric: symmetric)
-        options.precision = precision
+        options.model = model
+        options.precision = precision ?? (model == .roma2 ? .bf16 : .fp32)
         return options
     }
 }

@@ -34,6 +34,14 @@ import TestSupport
         run = try RomaCLI.run(["match", a, a, "--model", "roma2", "--weights", "\(dir)/absent.pt", "-o", out])
         #expect(run.status == 1 && run.stderr.contains("\(dir)/absent.pt"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
+        // --precision is RoMa v2's too (default bf16, as romav2): accepted, so the run gets as far as the weights.
+        for precision in ["bf16", "fp32"] {
+            run = try RomaCLI.run(["match", a, a, "--model", "roma2", "--precision", precision, "--weights", "\(dir)/absent.pt", "-o", out])
+            #expect(run.status == 1 && run.stderr.contains("\(dir)/absent.pt"), "\(precision): \(run.stderr)")
+        }
+        run = try RomaCLI.run(["pose", TestPaths.fixture("decode/small.png"), TestPaths.fixture("decode/small.png"), "--matcher", "tiny",
+                               "--precision", "bf16"])
+        #expect(run.status == 64 && run.stderr.contains("--precision bf16 applies to --matcher roma or roma2 only"), "\(run.stderr)")
         run = try RomaCLI.run(["pose", TestPaths.fixture("decode/small.png"), TestPaths.fixture("decode/small.png"), "--setting", "fast"])
         #expect(run.status == 64 && run.stderr.contains("--setting applies to --matcher roma2 only"), "\(run.stderr)")
     }

@@ -20,7 +20,10 @@ import TestSupport
     }
 
     /// Built and run once for the suite's tests.
-    static let run: Result<Run, any Error> = Result {
+    static let run: Result<Run, any Error> = Result { try match(precision: .fp32) }
+
+    /// The fixture's model at `precision` on its two images.
+    static func match(precision: Precision) throws -> Run {
         let io = try Artifact.read(directory + "/io.safetensors")
         let weights = try StateDict.load(directory + "/weights.safetensors")
         let descriptor = try DINOv3Fixture.shape(try DINOv3Fixture.io())
@@ -33,7 +36,7 @@ import TestSupport
         let low = try io.metaInt("low"), high = try io.metaInt("high")
         let config = RoMaV2Config(lowResolution: .init(height: low, width: low), highResolution: .init(height: high, width: high),
                                   bidirectional: true, threshold: nil)
-        let model = try RoMaV2Model(weights: weights, architecture: architecture, config: config)
+        let model = try RoMaV2Model(weights: weights, architecture: architecture, config: config, precision: precision)
         return Run(io: io, output: try model.match(try image(io, "image_a"), try image(io, "image_b")))
     }
 

@@ -63,7 +63,8 @@ def roma2_report(ours, ref):
         h, wd = w.shape[0], w.shape[1]
         px = ((w - wr) * w.new_tensor([wd / 2, h / 2])).norm(dim=-1).flatten()
         ov = ref[f"overlap_raw_{d}"] if f"overlap_raw_{d}" in ref else ref[f"overlap_{d}"]
-        do = (ours[f"overlap_{d}"].double() - ov.double()).abs()
+        mine = ours[f"overlap_raw_{d}"] if f"overlap_raw_{d}" in ours else ours[f"overlap_{d}"]  # a reference as OURS: bf16 vs fp32
+        do = (mine.double() - ov.double()).abs()
         p, pr = ours[f"precision_{d}"].double().reshape(h, wd, 4), ref[f"precision_{d}"].double().reshape(h, wd, 4)
         rel = (p - pr).norm(dim=-1) / pr.norm(dim=-1).clamp_min(1e-12)
         r = {"within_0.01px": float((px <= 0.01).double().mean()), "median_px": float(px.median()),

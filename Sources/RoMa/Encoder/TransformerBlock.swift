@@ -13,6 +13,11 @@ struct TransformerBlock: Sendable {
     let layerScale1: Tensor?, layerScale2: Tensor?
     /// The four linears and both attention products; norms, GELU and residuals stay fp32.
     let precision: Precision
+    /// The residual stream is itself a bf16 tensor (RoMa v2: a descriptor cast to bf16, or
+    /// a ViT whose bf16 input projection starts the stream under autocast): layer-scale
+    /// products and residual sums are rounded to bf16 as torch's bf16 ops return them.
+    /// (Norm and GELU outputs only feed bf16 GEMMs, which round their operands anyway.)
+    var bf16Stream = false
 
     /// `maskedKeyBias`: DINOv3's `LinearKMaskedBias`, whose bias is multiplied by the
     /// `attn.qkv.bias_mask` buffer (ones, zeros over the key third) before use.
@@ -61,7 +66,9 @@ struct TransformerBlock: Sendable {
 
     /// `x += gamma ⊙ y` (DINOv2's layer scale) or `x += y`, in place.
     private func addResidual(_ x: Tensor, _ y: Tensor, gamma: Tensor?) throws {
-        let scaled = try gamma.map { g throws(NNError) in try layerScale(y, gamma: g, into: y) } ?? y
+        var scaled = try gamma.map { g throws(NNError) in try layerScale(y, gamma: g, into: y) } ?? y
+        if bf16Stream && gamma != nil { scaled = try BF16.round(scaled, into: scaled) }
         _ = try add(x, scaled, into: x)
+        if bf16Stream { _ = try BF16.round(x, into: x) }
     }
 }

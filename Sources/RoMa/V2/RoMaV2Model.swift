@@ -66,6 +66,10 @@ public struct RoMaV2Output: Sendable {
 public final class RoMaV2Model: @unchecked Sendable {
     public let architecture: RoMaV2Architecture
     public let config: RoMaV2Config
+    /// `.bf16` as romav2 runs by default: the descriptor cast to bf16, the matcher's ViT,
+    /// the DPT head and the refiners' blocks under bf16 autocast; VGG's fine features stay
+    /// fp32 (their autocast is `device_type="cuda"`). `.fp32`: every autocast off.
+    public let precision: Precision
     let descriptor: DINOv3Descriptor
     let matcher: RoMaV2Matcher
     let fineFeatures: RoMaV2FineFeatures
@@ -74,22 +78,23 @@ public final class RoMaV2Model: @unchecked Sendable {
     /// Binds the one checkpoint's keys: `f.` (DINOv3), `matcher.`, `refiner_features.`,
     /// `refiners.4.` / `refiners.2.` / `refiners.1.`.
     public init(weights: any WeightSource, architecture: RoMaV2Architecture = .official,
-                config: RoMaV2Config = RoMaV2Config(.default)) throws {
+                config: RoMaV2Config = RoMaV2Config(.default), precision: Precision = .fp32) throws {
         self.architecture = architecture
         self.config = config
+        self.precision = precision
         let root = LayerReader(weights)
-        descriptor = try DINOv3Descriptor(root("f"), shape: architecture.descriptor)
-        matcher = try RoMaV2Matcher(root("matcher"), shape: architecture.matcher)
+        descriptor = try DINOv3Descriptor(root("f"), shape: architecture.descriptor, precision: precision)
+        matcher = try RoMaV2Matcher(root("matcher"), shape: architecture.matcher, precision: precision)
         fineFeatures = try RoMaV2FineFeatures(root("refiner_features"), widths: architecture.fineFeatureWidths)
         refiners = try RoMaV2Architecture.refinerStrides.map { stride in
             guard let shape = architecture.refiners[stride] else { throw RoMaError("RoMa v2: no refiner shape for stride \(stride)") }
-            return (stride, try RoMaV2Refiner(root("refiners")("\(stride)"), shape: shape))
+            return (stride, try RoMaV2Refiner(root("refiners")("\(stride)"), shape: shape, precision: precision))
         }
     }
 
-    /// The same layers in another configuration (a setting changes no weight).
+    /// The same layers (and precision) in another configuration (a setting changes no weight).
     public init(sharing other: RoMaV2Model, config: RoMaV2Config) {
-        (architecture, self.config) = (other.architecture, config)
+        (architecture, self.config, precision) = (other.architecture, config, other.precision)
         (descriptor, matcher, fineFeatures, refiners) = (other.descriptor, other.matcher, other.fineFeatures, other.refiners)
     }
 

@@ -100,8 +100,7 @@ struct Match: ParsableCommand {
     }
 
     var options: MatchStage.Options {
-        var options = weightsOptions.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric)
-        options.model = model
+        var options = weightsOptions.matchOptions(upsample: !noUpsample, symmetric: !noSymmetric, model: model)
         options.xfeat = xfeat
         options.setting = setting
         return options

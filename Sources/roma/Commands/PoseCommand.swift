@@ -59,7 +59,9 @@ struct Pose: ParsableCommand {
 
     func validate() throws {
         guard num > 0 else { throw ValidationError("--num must be at least 1") }
-        if model.precision == .bf16 && matcher != .roma { throw ValidationError("--precision bf16 applies to --matcher roma only") }
+        if model.precision == .bf16 && matcher != .roma && matcher != .roma2 {
+            throw ValidationError("--precision bf16 applies to --matcher roma or roma2 only")
+        }
         if setting != nil, matcher != .roma2 { throw ValidationError("--setting applies to --matcher roma2 only") }
     }
 
@@ -71,7 +73,7 @@ struct Pose: ParsableCommand {
         var request = PosePipeline.Request(imageA: imageA, imageB: imageB,
                                            estimate: EstimateStage.Options(estimation: estimation, intrinsicsA: k.a, intrinsicsB: k.b))
         request.matcher = matcher
-        request.match = model.matchOptions()
+        request.match = model.matchOptions(model: matcher == .roma2 ? .roma2 : .roma)
         request.match.setting = setting
         request.sampling = SamplingOptions(count: num, seed: seed.seed)
         request.keep = keep

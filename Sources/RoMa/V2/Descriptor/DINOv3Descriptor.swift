@@ -13,10 +13,12 @@ import NN
 /// all 24 blocks, but nothing reads blocks 18–23 when the layers are 11 and 17, so their
 /// outputs cannot change the result.
 ///
-/// Precision: all of this is float32 (romav2 with autocast disabled and the descriptor kept
-/// in float32). romav2's default casts the descriptor's weights to bf16 and runs under bf16
-/// autocast; that mode belongs in `init` (weights) and `runBlocks` (the GEMMs), where a
-/// precision switch would plug in.
+/// Precision: `.fp32` is romav2 with autocast disabled and the descriptor kept in float32.
+/// `.bf16` is romav2's default: the module cast to bf16 (`model.to(torch.bfloat16)`: every
+/// weight and buffer, RoPE periods included, rounded) and run under bf16 autocast, so every
+/// activation is a bf16 tensor: patch embedding, linears and attention as autocast's bf16
+/// ops, and the residual stream (layer scale, sums) and the final norm rounded to bf16.
+/// The image normalisation stays fp32 (its input is fp32).
 public struct DINOv3Descriptor: Sendable {
     public let shape: DINOv3Shape
     let patchEmbed: Conv2d
@@ -27,27 +29,34 @@ public struct DINOv3Descriptor: Sendable {
     let periods: Tensor
     let blocks: [TransformerBlock]
     let norm: LayerNorm
+    public let precision: Precision
 
     /// Weights under `r`'s prefix (`f.` in romav2's state dict), DINOv3's own names below it.
-    init(_ r: LayerReader, shape: DINOv3Shape) throws {
+    init(_ reader: LayerReader, shape: DINOv3Shape, precision: Precision = .fp32) throws {
         try shape.validate()
         self.shape = shape
+        self.precision = precision
+        let r = precision == .bf16 ? LayerReader(BF16Weights(base: reader.source), reader.prefix) : reader
         let d = shape.embedDim
-        patchEmbed = try r("patch_embed")("proj").conv(out: d, in: 3, kernel: shape.patch, stride: shape.patch)
+        var embed = try r("patch_embed")("proj").conv(out: d, in: 3, kernel: shape.patch, stride: shape.patch)
+        embed.precision = precision
+        patchEmbed = embed
         let cls = try r.tensor("cls_token", [1, 1, d])
         let storage = shape.storageTokens > 0 ? try r.tensor("storage_tokens", [1, shape.storageTokens, d]) : []
         prefixTokens = Tensor(cls + storage, shape: [1, 1 + shape.storageTokens, d])
         periods = Tensor(try r("rope_embed").tensor("periods", [shape.headDim / 4]), shape: [shape.headDim / 4])
         blocks = try (0..<shape.blocksRun).map {
-            try TransformerBlock(r("blocks")("\($0)"), dim: d, heads: shape.heads, qkvBias: true, layerScale: true,
-                                 eps: shape.normEps, maskedKeyBias: true)
+            var block = try TransformerBlock(r("blocks")("\($0)"), dim: d, heads: shape.heads, qkvBias: true, layerScale: true,
+                                             eps: shape.normEps, maskedKeyBias: true, precision: precision)
+            block.bf16Stream = precision == .bf16
+            return block
         }
         norm = try r("norm").layerNorm(d, eps: shape.normEps)
     }
 
     /// The descriptor from a whole romav2 state dict (`prefix` "f.") or a bare DINOv3 one ("").
-    public init(weights: any WeightSource, prefix: String = "f.", shape: DINOv3Shape = .vitl16) throws {
-        try self.init(LayerReader(weights, prefix), shape: shape)
+    public init(weights: any WeightSource, prefix: String = "f.", shape: DINOv3Shape = .vitl16, precision: Precision = .fp32) throws {
+        try self.init(LayerReader(weights, prefix), shape: shape, precision: precision)
     }
 
     /// image `[1, 3, H, W]` in [0, 1] → one `[1, H/16, W/16, D]` map per selected layer
@@ -107,7 +116,9 @@ public struct DINOv3Descriptor: Sendable {
     /// is per token, so norming only the patches gives the same values.)
     func output(_ x: Tensor, rows: Int, cols: Int) throws -> Tensor {
         let patches = try narrow(x, dim: 1, start: 1 + shape.storageTokens, length: rows * cols)
-        return try norm(patches).reshaped([1, rows, cols, shape.embedDim])
+        let normed = try norm(patches)
+        if precision == .bf16 { _ = try BF16.round(normed, into: normed) }
+        return try normed.reshaped([1, rows, cols, shape.embedDim])
     }
 }
 

@@ -11,6 +11,12 @@ import NN
 /// last one ×2), output_conv1 (3×3 to features/2), a bilinear resize to (16/4)·(h, w), and
 /// output_conv2 (3×3 to 32, ReLU, 1×1 to the output channels). The images romav2 passes
 /// (img_A, img_B) are not used by the head.
+///
+/// `.bf16`: dpt.py wraps everything up to the last resize in a bf16 autocast that has no
+/// switch (on CPU too); our fp32 mode is that autocast forced off, as the fp32 reference.
+/// Under it the convolutions and transposed convolutions are autocast's bf16 ops and their
+/// bf16 outputs make the ReLUs, sums and bilinear resizes bf16 too (rounded here); the norm
+/// takes fp32 tokens. output_conv2 runs after `out.float()`, in fp32.
 struct DPTHead: Sendable {
     let norm: LayerNorm
     let projects: [Conv2d]
@@ -22,21 +28,24 @@ struct DPTHead: Sendable {
     /// refinenet1…4; refinenet4 has no first residual unit.
     let fusion: [FusionBlock]
     let outputConv1: Conv2d, outputConv2a: Conv2d, outputConv2b: Conv2d
+    let precision: Precision
 
-    init(_ r: LayerReader, shape: RoMaV2MatcherShape) throws {
+    init(_ r: LayerReader, shape: RoMaV2MatcherShape, precision: Precision = .fp32) throws {
+        self.precision = precision
         let oc = shape.dptOutChannels, f = shape.dptFeatures
+        func autocast(_ c: Conv2d) -> Conv2d { var c = c; c.precision = precision; return c }
         norm = try r("norm").layerNorm(shape.dim, eps: 1e-5)
-        projects = try oc.enumerated().map { i, c in try r("projects")("\(i)").conv(out: c, in: shape.dim, kernel: 1) }
+        projects = try oc.enumerated().map { i, c in autocast(try r("projects")("\(i)").conv(out: c, in: shape.dim, kernel: 1)) }
         upsample = try [(0, 4), (1, 2)].map { i, k in
             let rr = r("resize_layers")("\(i)")
             return (Tensor(try rr.tensor("weight", [oc[i], oc[i], k, k]), shape: [oc[i], oc[i], k, k]),
                     Tensor(try rr.tensor("bias", [oc[i]]), shape: [oc[i]]), k)
         }
-        downsample = try r("resize_layers")("3").conv(out: oc[3], in: oc[3], kernel: 3, stride: 2, padding: 1)
+        downsample = autocast(try r("resize_layers")("3").conv(out: oc[3], in: oc[3], kernel: 3, stride: 2, padding: 1))
         let scratch = r("scratch")
-        layerRN = try (1...4).map { i in try scratch("layer\(i)_rn").conv(out: f, in: oc[i - 1], kernel: 3, padding: 1, bias: false) }
-        fusion = try (1...4).map { i in try FusionBlock(scratch("refinenet\(i)"), features: f, hasResidual: i != 4) }
-        outputConv1 = try scratch("output_conv1").conv(out: f / 2, in: f, kernel: 3, padding: 1)
+        layerRN = try (1...4).map { i in autocast(try scratch("layer\(i)_rn").conv(out: f, in: oc[i - 1], kernel: 3, padding: 1, bias: false)) }
+        fusion = try (1...4).map { i in try FusionBlock(scratch("refinenet\(i)"), features: f, hasResidual: i != 4, precision: precision) }
+        outputConv1 = autocast(try scratch("output_conv1").conv(out: f / 2, in: f, kernel: 3, padding: 1))
         var conv2a = try scratch("output_conv2")("0").conv(out: 32, in: f / 2, kernel: 3, padding: 1)
         conv2a.fusedReLU = true
         outputConv2a = conv2a
@@ -65,7 +74,7 @@ struct DPTHead: Sendable {
             switch i {
             case 0, 1:
                 let u = upsample[i]
-                resized = try convTranspose2d(p, weight: u.weight, bias: u.bias, stride: u.stride, workspace: workspace)
+                resized = try transposedConv(p, u, workspace: workspace)
                 FlopCounter.add(2 * Double(p.count) * Double(u.weight.count / u.weight.shape[0]))
                 workspace.recycle(p)
             case 3:
@@ -92,6 +101,7 @@ struct DPTHead: Sendable {
         fused?(conv1)
         let side = (RoMaV2MatcherShape.patchSize / RoMaV2MatcherShape.downRatio)
         let resized = try interpolateBilinear(conv1, size: (side * h, side * w), alignCorners: true, workspace: workspace)
+        if precision == .bf16 { _ = try BF16.round(resized, into: resized) }
         workspace.recycle(conv1)
         let hidden = try outputConv2a(resized, workspace: workspace)
         workspace.recycle(resized)
@@ -100,6 +110,16 @@ struct DPTHead: Sendable {
         let channelsLast = try permute(head, [0, 2, 3, 1])
         workspace.recycle(head)
         return channelsLast
+    }
+
+    /// A transposed convolution; at bf16 as autocast's: input, weight and bias rounded,
+    /// fp32 accumulation (products of bf16 values are exact in fp32), output rounded.
+    private func transposedConv(_ x: Tensor, _ u: (weight: Tensor, bias: Tensor, stride: Int), workspace: Workspace) throws -> Tensor {
+        guard precision == .bf16 else { return try convTranspose2d(x, weight: u.weight, bias: u.bias, stride: u.stride, workspace: workspace) }
+        let rx = try BF16.round(x, workspace: workspace)
+        defer { workspace.recycle(rx) }
+        let out = try convTranspose2d(rx, weight: try BF16.round(u.weight), bias: try BF16.round(u.bias), stride: u.stride, workspace: workspace)
+        return try BF16.round(out, into: out)
     }
 }
 
@@ -110,11 +130,16 @@ struct FusionBlock: Sendable {
     let unit1: ResidualConvUnit?
     let unit2: ResidualConvUnit
     let outConv: Conv2d
+    /// `.bf16`: the convolutions as autocast's; sums and the resize of their bf16 outputs rounded.
+    let precision: Precision
 
-    init(_ r: LayerReader, features: Int, hasResidual: Bool) throws {
-        unit1 = hasResidual ? try ResidualConvUnit(r("resConfUnit1"), features: features) : nil
-        unit2 = try ResidualConvUnit(r("resConfUnit2"), features: features)
-        outConv = try r("out_conv").conv(out: features, in: features, kernel: 1)
+    init(_ r: LayerReader, features: Int, hasResidual: Bool, precision: Precision = .fp32) throws {
+        self.precision = precision
+        unit1 = hasResidual ? try ResidualConvUnit(r("resConfUnit1"), features: features, precision: precision) : nil
+        unit2 = try ResidualConvUnit(r("resConfUnit2"), features: features, precision: precision)
+        var out = try r("out_conv").conv(out: features, in: features, kernel: 1)
+        out.precision = precision
+        outConv = out
     }
 
     /// forward(previous, skip, size=): `previous` is the coarser level's output (nil for the
@@ -125,12 +150,14 @@ struct FusionBlock: Sendable {
         if let skip, let unit1 {
             let res = try unit1(skip, workspace: workspace)
             output = try add(previous, res, workspace: workspace)
+            if precision == .bf16 { _ = try BF16.round(output, into: output) }
             workspace.recycle(res)
             owned = true
         }
         let unit = try unit2(output, workspace: workspace)
         if owned { workspace.recycle(output) }
         let up = try interpolateBilinear(unit, size: (height: size.0, width: size.1), alignCorners: true, workspace: workspace)
+        if precision == .bf16 { _ = try BF16.round(up, into: up) }
         workspace.recycle(unit)
         let out = try outConv(up, workspace: workspace)
         workspace.recycle(up)
@@ -142,12 +169,15 @@ struct FusionBlock: Sendable {
 /// before the skip addition).
 struct ResidualConvUnit: Sendable {
     let conv1: Conv2d, conv2: Conv2d
+    let precision: Precision
 
-    init(_ r: LayerReader, features: Int) throws {
+    init(_ r: LayerReader, features: Int, precision: Precision = .fp32) throws {
+        self.precision = precision
         var c1 = try r("conv1").conv(out: features, in: features, kernel: 3, padding: 1)
+        var c2 = try r("conv2").conv(out: features, in: features, kernel: 3, padding: 1)
         c1.fusedReLU = true
-        conv1 = c1
-        conv2 = try r("conv2").conv(out: features, in: features, kernel: 3, padding: 1)
+        (c1.precision, c2.precision) = (precision, precision)
+        (conv1, conv2) = (c1, c2)
     }
 
     /// x is left untouched (a new tensor is returned).
@@ -157,6 +187,7 @@ struct ResidualConvUnit: Sendable {
         let out = try conv2(hidden, workspace: workspace)
         workspace.recycle(hidden)
         _ = try add(out, activated, into: out)
+        if precision == .bf16 { _ = try BF16.round(out, into: out) }
         workspace.recycle(activated)
         return out
     }

@@ -7,21 +7,32 @@ import NN
 /// RoPE; odd blocks attend within each view, with RoPE on the view's own token grid
 /// (mv_position_mode "same" changes nothing else at eval). Then LayerNorm and the output
 /// projection to `dim`. Weights under `<prefix>mv_vit.`.
+///
+/// `.bf16`: romav2's autocast around the ViT. The input projection returns a bf16 tensor,
+/// so the whole residual stream is bf16 (sums rounded), every linear and attention product
+/// is autocast's bf16 op; the output leaves as bf16 values (`.float()` after the block).
 struct MultiViewTransformer: Sendable {
     let shape: RoMaV2MatcherShape
     let projector: Linear, outputProjector: Linear
     let blocks: [TransformerBlock]
     let norm: LayerNorm
     let rope: MatchRoPE
+    let precision: Precision
 
-    init(_ r: LayerReader, shape: RoMaV2MatcherShape) throws {
+    init(_ r: LayerReader, shape: RoMaV2MatcherShape, precision: Precision = .fp32) throws {
         self.shape = shape
+        self.precision = precision
         let d = shape.vitDim
-        projector = try r("projector").linear(out: d, in: shape.featureDim * shape.featureLayers)
-        outputProjector = try r("output_projector").linear(out: shape.dim, in: d)
+        var projector = try r("projector").linear(out: d, in: shape.featureDim * shape.featureLayers)
+        var outputProjector = try r("output_projector").linear(out: shape.dim, in: d)
+        (projector.precision, outputProjector.precision) = (precision, precision)
+        (self.projector, self.outputProjector) = (projector, outputProjector)
         // The blocks are DINOv2-style blocks (qkv bias, MLP ratio 4, GELU, LN eps 1e-6, no layer scale).
         blocks = try (0..<shape.vitDepth).map { i in
-            try TransformerBlock(r("blocks")("\(i)"), dim: d, heads: shape.vitHeads, qkvBias: true, layerScale: false, eps: 1e-6)
+            var block = try TransformerBlock(r("blocks")("\(i)"), dim: d, heads: shape.vitHeads, qkvBias: true, layerScale: false, eps: 1e-6,
+                                             precision: precision)
+            block.bf16Stream = precision == .bf16
+            return block
         }
         norm = try r("norm").layerNorm(d, eps: 1e-6)
         let headDim = d / shape.vitHeads
@@ -59,7 +70,9 @@ struct MultiViewTransformer: Sendable {
         let (views, n, c) = (x.shape[0], x.shape[1], x.shape[2])
         let heads = block.heads, d = c / heads
         let n1 = try layerNorm(x, weight: block.norm1.weight, bias: block.norm1.bias, eps: block.norm1.eps, workspace: workspace)
-        let qkv = try block.qkv(n1, workspace: workspace)   // [V, N, 3C]
+        var (qkvLinear, projLinear) = (block.qkv, block.proj)
+        (qkvLinear.precision, projLinear.precision) = (precision, precision)
+        let qkv = try qkvLinear(n1, workspace: workspace)   // [V, N, 3C]
         workspace.recycle(n1)
         // [V, N, 3, heads, d] → [3, V, heads, N, d]: q, k, v as contiguous [V, heads, N, d].
         let split = try permute(try qkv.reshaped([views, n, 3, heads, d]), [2, 0, 3, 1, 4], workspace: workspace)
@@ -71,13 +84,14 @@ struct MultiViewTransformer: Sendable {
         try rope.rotate(q, sin: tables.sin, cos: tables.cos)
         try rope.rotate(k, sin: tables.sin, cos: tables.cos)
         FlopCounter.add(2 * Double(views * n * c) * Double(4 * c) + 4 * Double(views * n * n * c))
-        let attended = try scaledDotProductAttention(q: q, k: k, v: v, workspace: workspace)   // [V, heads, N, d]
+        let attended = try scaledDotProductAttention(q: q, k: k, v: v, workspace: workspace, precision: precision)   // [V, heads, N, d]
         workspace.recycle(split)
         let merged = try permute(attended, [0, 2, 1, 3], workspace: workspace)   // [V, N, heads, d]
         workspace.recycle(attended)
-        let projected = try block.proj(try merged.reshaped([views, n, c]), workspace: workspace)
+        let projected = try projLinear(try merged.reshaped([views, n, c]), workspace: workspace)
         workspace.recycle(merged)
         _ = try add(x, projected, into: x)
+        if precision == .bf16 { _ = try BF16.round(x, into: x) }
         workspace.recycle(projected)
         let n2 = try layerNorm(x, weight: block.norm2.weight, bias: block.norm2.bias, eps: block.norm2.eps, workspace: workspace)
         let hidden = try block.fc1(n2, workspace: workspace)
@@ -86,6 +100,7 @@ struct MultiViewTransformer: Sendable {
         let out = try block.fc2(hidden, workspace: workspace)
         workspace.recycle(hidden)
         _ = try add(x, out, into: x)
+        if precision == .bf16 { _ = try BF16.round(x, into: x) }
         workspace.recycle(out)
     }
 }

@@ -29,11 +29,13 @@ public struct RoMaV2Matcher: Sendable {
         var logits: Tensor, matchEmbedding: Tensor, head: Tensor, fused: Tensor?
     }
 
-    init(_ r: LayerReader, shape: RoMaV2MatcherShape) throws {
+    /// `precision`: `.bf16` runs the ViT and the DPT head under romav2's bf16 autocast (the
+    /// positional grid, similarity and softmax stay fp32, as romav2 computes them outside it).
+    init(_ r: LayerReader, shape: RoMaV2MatcherShape, precision: Precision = .fp32) throws {
         try shape.validate()
         self.shape = shape
-        transformer = try MultiViewTransformer(r("mv_vit"), shape: shape)
-        head = try DPTHead(r("head"), shape: shape)
+        transformer = try MultiViewTransformer(r("mv_vit"), shape: shape, precision: precision)
+        head = try DPTHead(r("head"), shape: shape, precision: precision)
         let omega = try r.tensor("omega", [shape.dim / 2, 2])
         let scale = try r.scalar("scale")
         frequencies = Tensor(omega.map { scale * $0 }, shape: [shape.dim / 2, 2])
@@ -42,8 +44,8 @@ public struct RoMaV2Matcher: Sendable {
     }
 
     /// Reads the matcher from `weights` (keys `matcher.…`).
-    public init(weights: any WeightSource, shape: RoMaV2MatcherShape) throws {
-        try self.init(LayerReader(weights, "matcher."), shape: shape)
+    public init(weights: any WeightSource, shape: RoMaV2MatcherShape, precision: Precision = .fp32) throws {
+        try self.init(LayerReader(weights, "matcher."), shape: shape, precision: precision)
     }
 
     /// features: the descriptor's layers for each image, each [1, h, w, featureDim]

@@ -6,9 +6,14 @@ import Parallel
 /// with a shared Linear first, samples B's projected features at the warp,
 /// correlates the projected features, and predicts a 4-channel confidence
 /// (overlap logit + a 2×2 precision matrix through its Cholesky factor).
+///
+/// `.bf16`: romav2's autocast around each block (active on CPU): the depthwise and
+/// pointwise convolutions are autocast's bf16 ops, the batch norm (kept apart from the
+/// convolution) and ReLU return bf16; proj, displacement embedding, grid sample, local
+/// correlation and the heads stay fp32 (romav2 calls `z.float()` before the heads).
 struct RoMaV2Refiner: Sendable {
     struct Block: Sendable {
-        /// Depthwise k×k, batch norm folded in, ReLU fused.
+        /// Depthwise k×k, batch norm folded in (kept apart at bf16), ReLU fused.
         var depthwise: Conv2d
         var pointwise: Conv2d
     }
@@ -21,14 +26,17 @@ struct RoMaV2Refiner: Sendable {
     let confidenceHead: Conv2d
 
     /// Weights under `r` (e.g. `refiners.4.`), romav2's names.
-    init(_ r: LayerReader, shape: RoMaV2RefinerShape) throws {
+    init(_ r: LayerReader, shape: RoMaV2RefinerShape, precision: Precision = .fp32) throws {
         self.shape = shape
         let d = shape.hiddenDim, k = shape.kernel
         func block(_ b: LayerReader) throws -> Block {
             var dw = try b("conv_depthwise").conv(out: d, in: d, kernel: k, padding: k / 2, groups: d)
+            dw.precision = precision   // before fold: at bf16 the batch norm stays apart
             try dw.fold(try b("norm").batchNorm(d))
             dw.fusedReLU = true
-            return Block(depthwise: dw, pointwise: try b("conv_pointwise").conv(out: d, in: d, kernel: 1))
+            var pw = try b("conv_pointwise").conv(out: d, in: d, kernel: 1)
+            pw.precision = precision
+            return Block(depthwise: dw, pointwise: pw)
         }
         proj = try r("proj").linear(out: shape.projDim, in: shape.featureDim)
         blocks = try [block(r("block1"))] + (0..<shape.hiddenBlocks).map { try block(r("hidden_blocks")("\($0)")) }
