@@ -193,36 +193,3 @@ private func expectWarpClose(_ ours: Tensor, _ ref: Tensor, px: Float, _ label: 
         }
     }
 }
-
-/// The full-size check (not run in CI: it needs the reference's files, ~5 GB and minutes):
-/// `scripts/reference/romav2_refiner_fullsize.py prepare DIR`, then this with
-/// ROMA_V2_REFINER_FULLSIZE=DIR writes DIR/ours.safetensors for `… compare DIR`.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["ROMA_V2_REFINER_FULLSIZE"] != nil,
-                "full-size check, run by hand: set ROMA_V2_REFINER_FULLSIZE=DIR (docs/roma2.md)"))
-struct RoMaV2RefinerFullSize {
-    @Test func fullSizeRefinementForComparison() throws {
-        let dir = ProcessInfo.processInfo.environment["ROMA_V2_REFINER_FULLSIZE"]!
-        let w = try StateDict.load(dir + "/weights.safetensors")
-        let inputs = try Artifact.read(dir + "/inputs.safetensors")
-        let features = try RoMaV2FineFeatures(LayerReader(w, "refiner_features."), widths: RoMaV2FineFeatures.fullWidths)
-        let refiners = try RoMaV2RefinerShape.full.map { (stride: $0.stride, refiner: try RoMaV2Refiner(LayerReader(w, "refiners.\($0.stride)."), shape: $0.shape)) }
-        let imageA = try RoMaV2RefinerFixture.image(inputs, "image_A"), imageB = try RoMaV2RefinerFixture.image(inputs, "image_B")
-        let side = imageA.shape[3]
-        let scaleFactor = (Float(Double(side) / 512), Float(Double(side) / 512))
-        let feats = ["A": try features(imageA), "B": try features(imageB)]
-        var out = Artifact(schema: Schema("roma2.refiner-check", version: 1))
-        for d in ["AB", "BA"] {
-            var warp = try RoMaV2RefinerFixture.tensor(inputs, "prior_\(d).warp")
-            var confidence = try RoMaV2RefinerFixture.tensor(inputs, "prior_\(d).confidence")
-            let (fa, fb) = (feats[String(d.first!)]!, feats[String(d.last!)]!)
-            for (s, refiner) in refiners {
-                (warp, confidence) = try interpolateWarpAndConfidence(warp: warp, confidence: confidence, height: side, width: side,
-                                                                      stride: s, zeroOutPrecision: false)
-                (warp, confidence) = try refiner(featuresA: fa[s]!, featuresB: fb[s]!, warp: warp, confidence: confidence, scaleFactor: scaleFactor)
-                out.put("\(d).s\(s).warp", warp.array, shape: warp.shape)
-                out.put("\(d).s\(s).confidence", confidence.array, shape: confidence.shape)
-            }
-        }
-        try out.write(to: dir + "/ours.safetensors")
-    }
-}

@@ -12,7 +12,7 @@ a smooth synthetic prior at SIDE/8 (as a matcher's output would be), strides 4, 
                 confidence); big memory (~6 GB at 1280, most of it native_torch_local_corr's
                 sampled window at stride 4): run under `flock /work/wt/notes/bigmem.lock`
   compare DIR   reads DIR/ours.safetensors (written by the Swift side:
-                ROMA_V2_REFINER_FULLSIZE=DIR swift test ... --filter RoMaV2RefinerFullSize)
+                roma-bench v2-refiner --dir DIR)
                 and prints, per stride and direction, the warp difference in pixels of
                 the image (share within 1e-3 px, median, max) and the confidence differences.
 """
