@@ -93,7 +93,7 @@ public final class RoMaModel: @unchecked Sendable {
     /// RGB bytes to the network input: `/255` then ImageNet mean/std, as the reference's test transform.
     /// → `[1, 3, H, W]`.
     static func normalise(_ p: DecodedImage.Pixels) -> Tensor {
-        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        let (mean, std) = (ImageNet.mean, ImageNet.std)
         let n = p.width * p.height
         let x = Tensor(uninitialized: [1, 3, p.height, p.width])
         let d = x.pointer

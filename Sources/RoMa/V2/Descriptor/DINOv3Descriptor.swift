@@ -72,14 +72,7 @@ public struct DINOv3Descriptor: Sendable {
         guard image.rank == 4, image.shape[0] == 1, image.shape[1] == 3 else {
             throw RoMaError("DINOv3 descriptor: expected an image [1, 3, H, W], got \(image.shape)")
         }
-        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
-        let plane = image.height * image.width
-        let out = Tensor(uninitialized: image.shape)
-        for c in 0..<3 {
-            let src = image.pointer + c * plane, dst = out.pointer + c * plane
-            for i in 0..<plane { dst[i] = (src[i] - mean[c]) / std[c] }
-        }
-        return out
+        return imagenetNormalised(image)
     }
 
     /// Normalised image → patch tokens `[1, rows·cols, D]` (the reference's `patch_embed`, flattened).

@@ -40,15 +40,3 @@ struct RoMaV2FineFeatures: Sendable {
         return try pyramid.mapValues { try permute($0, [0, 2, 3, 1]) }
     }
 }
-
-/// romav2's `imagenet` normaliser on `[1, 3, H, W]` in [0, 1]: (x − mean) / std per channel, in float32.
-func imagenetNormalised(_ image: Tensor) -> Tensor {
-    let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
-    let n = image.count / 3
-    let out = Tensor(uninitialized: image.shape)
-    let s = image.pointer, d = out.pointer
-    for c in 0..<3 {
-        for i in 0..<n { d[c * n + i] = (s[c * n + i] - mean[c]) / std[c] }
-    }
-    return out
-}
