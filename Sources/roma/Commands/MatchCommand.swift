@@ -25,7 +25,8 @@ struct Match: ParsableCommand {
         encoded once (up to --cache-mb of encoder outputs kept), each warp is written as \
         soon as it is done, and pairs whose warp exists (and is newer than both inputs) \
         are skipped, so a killed run resumes. Every warp is the one `roma match A B -o OUT` \
-        writes, bit for bit.
+        writes, bit for bit. With --model roma2 the same (one model for the --setting; each \
+        image's DINOv3 layers and VGG features are what the cache keeps).
         """)
 
     @Argument(help: "Decoded image A (roma.decoded/1, from `roma decode`).")
@@ -81,7 +82,7 @@ struct Match: ParsableCommand {
         }
         if model == .roma2 {
             let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample),
-                            ("--no-symmetric", noSymmetric), ("--batch", batch != nil), ("--warp-encoding compact", warpEncoding != .exact)]
+                            ("--no-symmetric", noSymmetric), ("--warp-encoding compact", warpEncoding != .exact)]
             if let (flag, _) = romaOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(flag) applies to RoMa, not to --model roma2 (one checkpoint; passes and directions come from --setting)")
             }
@@ -121,9 +122,7 @@ struct Match: ParsableCommand {
             let (warp, record) = try RoMaV2MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
                 ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
             }
-            var artifact = warp.artifact
-            try artifact.stamp(record, inputs: [imageA, imageB])
-            try artifact.write(to: output)
+            try RoMaV2MatchStage.artifact(warp, record: record, inputs: (imageA, imageB)).write(to: output)
             print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp, roma.warp/3, \(warp.bidirectional ? "both directions" : "A→B"))")
             return
         }
