@@ -112,8 +112,9 @@ bench-eval: build
 	$(ROMA_BENCH) eval
 
 # Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
+# RoMa v1's by default; MODEL=roma2 fetches RoMa v2's romav2.0.1.pt (1.1 GB) instead.
 weights: build
-	$(ROMA) weights $(if $(WEIGHTS_DIR),--cache "$(WEIGHTS_DIR)")
+	$(ROMA) weights $(if $(WEIGHTS_DIR),--cache "$(WEIGHTS_DIR)") $(if $(filter roma2,$(MODEL)),--only romav2)
 
 # Installation (docs/stages.md): DESTDIR for staged installs, as packagers expect.
 PREFIX  ?= /usr/local
