@@ -82,10 +82,13 @@ public enum RoMaV2MatchStage {
     }
 
     /// The `roma.warp/3` file `roma match --model roma2` writes, stamped with the record and
-    /// the two decoded inputs (as the command line spells them).
+    /// the two decoded inputs (as the command line spells them). A compact encoding
+    /// (docs/artifacts.md) is recorded in the parameters, as `MatchStage.artifact` does.
     public static func artifact(_ warp: PrecisionWarp, record: StageRecord, inputs: (String, String),
                                 encoding: Warp.Encoding = .exact) throws -> Artifact {
-        var artifact = warp.artifact
+        var artifact = warp.artifact(encoding: encoding)
+        var record = record
+        if encoding != .exact { record.params["warp_encoding"] = encoding.rawValue }
         try artifact.stamp(record, inputs: [inputs.0, inputs.1])
         return artifact
     }

@@ -70,6 +70,27 @@ import TestSupport
         #expect(again.matched == 0 && again.skipped == 3)
     }
 
+    /// `--warp-encoding compact`: recorded in the parameters, within the stated errors of the
+    /// exact warp (docs/artifacts.md), 12/28 of its size here (the reduced model's warp stays in ±1).
+    @Test func compactBatchWarps() throws {
+        let exact = pairs(in: TestPaths.scratch("roma2-batch-exact"))
+        let compact = pairs(in: TestPaths.scratch("roma2-batch-compact"))
+        _ = try MatchBatch.run(exact, matcher: Self.matcher, cacheBytes: 64 << 20)
+        _ = try MatchBatch.run(compact, matcher: Self.matcher, cacheBytes: 64 << 20, encoding: .compact)
+        for (x, y) in zip(exact, compact) {
+            #expect(try Artifact.read(y.output).metadata["params"]?.contains("\"warp_encoding\":\"compact\"") == true)
+            #expect(try Artifact.read(x.output).metadata["params"]?.contains("warp_encoding") == false)
+            let e = try PrecisionWarp.read(x.output), c = try PrecisionWarp.read(y.output)
+            for (de, dc) in [(e.ab, c.ab), (e.ba!, c.ba!)] {
+                #expect(zip(de.warp, dc.warp).allSatisfy { abs($0 - $1) <= 1 / 65535 + 1e-7 })
+                #expect(zip(de.overlap, dc.overlap).allSatisfy { abs($0 - $1) <= 0.5 / 65535 + 6e-8 })
+                #expect(zip(de.precision, dc.precision).allSatisfy { abs($0 - $1) <= 1e-3 * abs($0) + 1e-6 })
+            }
+            let size = { (p: String) in Double((try FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0) }
+            #expect(try size(y.output) / size(x.output) < 0.5)
+        }
+    }
+
     @Test func cacheOffGivesTheSameWarps() throws {
         let full = pairs(in: TestPaths.scratch("roma2-batch-cached"))
         let starved = pairs(in: TestPaths.scratch("roma2-batch-nocache"))

@@ -61,7 +61,7 @@ struct Match: ParsableCommand {
     @Option(help: "With --model tiny: XFeat checkpoint (xfeat.pt), needed only when the Tiny RoMa checkpoint holds no XFeat weights.")
     var xfeat: String?
 
-    @Option(help: "How warps are stored: exact (float32) or compact (16-bit fixed point, 40 % smaller, error ≤ 1/65535 of the half-width; see docs/batch.md).")
+    @Option(help: "How warps are stored: exact (float32) or compact (16-bit fixed point, 40 % smaller, error ≤ 1/65535 of the half-width; see docs/batch.md; with --model roma2 also U16 overlap and F16 precision factors, 43-57 % of the size; docs/artifacts.md).")
     var warpEncoding: Warp.Encoding = .exact
 
     @OptionGroup var threads: ThreadOptions
@@ -82,7 +82,7 @@ struct Match: ParsableCommand {
         }
         if model == .roma2 {
             let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample),
-                            ("--no-symmetric", noSymmetric), ("--warp-encoding compact", warpEncoding != .exact)]
+                            ("--no-symmetric", noSymmetric)]
             if let (flag, _) = romaOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(flag) applies to RoMa, not to --model roma2 (one checkpoint; passes and directions come from --setting)")
             }
@@ -122,7 +122,7 @@ struct Match: ParsableCommand {
             let (warp, record) = try RoMaV2MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
                 ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
             }
-            try RoMaV2MatchStage.artifact(warp, record: record, inputs: (imageA, imageB)).write(to: output)
+            try RoMaV2MatchStage.artifact(warp, record: record, inputs: (imageA, imageB), encoding: warpEncoding).write(to: output)
             print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp, roma.warp/3, \(warp.bidirectional ? "both directions" : "A→B"))")
             return
         }
