@@ -23,7 +23,7 @@ help:
 	@echo "make build           build the roma and roma-bench executables"
 	@echo "make test-slurm      eval/slurm on a local single-node Slurm (make test runs it)"
 	@echo "make bench-geometry  RANSAC ours vs OpenCV on synthetic problems"
-	@echo "make bench-sample    balanced sampling speed"
+	@echo "make bench-sample    balanced sampling speed (MODEL=roma2: romav2's sampler on a RoMa v2 warp)"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout; MODEL=roma2 [SETTING=mega1500]: RoMa v2)"
 	@echo "make bench-eval      benchmark matching: one process a pair vs roma match --batch"
@@ -93,7 +93,7 @@ bench-geometry: build
 	$(ROMA_BENCH) geometry
 
 bench-sample: build
-	$(ROMA_BENCH) sample
+	$(ROMA_BENCH) $(if $(filter roma2,$(MODEL)),sample-v2,sample)
 
 bench-ops: build
 	$(ROMA_BENCH) ops
