@@ -86,11 +86,7 @@ public enum RoMaV2MatchStage {
     /// (docs/artifacts.md) is recorded in the parameters, as `MatchStage.artifact` does.
     public static func artifact(_ warp: PrecisionWarp, record: StageRecord, inputs: (String, String),
                                 encoding: Warp.Encoding = .exact) throws -> Artifact {
-        var artifact = warp.artifact(encoding: encoding)
-        var record = record
-        if encoding != .exact { record.params["warp_encoding"] = encoding.rawValue }
-        try artifact.stamp(record, inputs: [inputs.0, inputs.1])
-        return artifact
+        try MatchStage.stamped(warp.artifact(encoding: encoding), record: record, inputs: inputs, encoding: encoding)
     }
 
     /// The given checkpoint, or the cache's official one.

@@ -52,8 +52,8 @@ struct RoMaV2SamplingBench: ParsableCommand {
             kde.append(Self.seconds { _ = HalfKernelDensity.densities(points: points) })
         }
         print(String(format: "  whole stage (read warp, sample, write matches): median %.3f s wall, %.3f s CPU (min %.3f, max %.3f wall)",
-                     Self.median(stage), Self.median(cpu), stage.min()!, stage.max()!))
-        print(String(format: "  float16 kernel density of %d candidates:      median %.3f s", points.count / 4, Self.median(kde)))
+                     median(stage), median(cpu), stage.min()!, stage.max()!))
+        print(String(format: "  float16 kernel density of %d candidates:      median %.3f s", points.count / 4, median(kde)))
     }
 
     /// Two directions of `SyntheticWarp.projective`, overlap its certainty, precisions a smooth
@@ -84,10 +84,5 @@ struct RoMaV2SamplingBench: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }
