@@ -23,7 +23,7 @@ help:
 	@echo "make build           build the roma and roma-bench executables"
 	@echo "make test-slurm      eval/slurm on a local single-node Slurm (make test runs it)"
 	@echo "make bench-geometry  RANSAC ours vs OpenCV on synthetic problems"
-	@echo "make bench-sample    balanced sampling speed"
+	@echo "make bench-sample    balanced sampling speed (MODEL=roma2: romav2's sampler on a RoMa v2 warp)"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
 	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout; MODEL=roma2 [SETTING=mega1500]: RoMa v2)"
 	@echo "make bench-eval      benchmark matching: one process a pair vs roma match --batch"
@@ -93,7 +93,7 @@ bench-geometry: build
 	$(ROMA_BENCH) geometry
 
 bench-sample: build
-	$(ROMA_BENCH) sample
+	$(ROMA_BENCH) $(if $(filter roma2,$(MODEL)),sample-v2,sample)
 
 bench-ops: build
 	$(ROMA_BENCH) ops
@@ -112,8 +112,9 @@ bench-eval: build
 	$(ROMA_BENCH) eval
 
 # Official checkpoints into $(WEIGHTS_DIR), else $$ROMA_WEIGHTS, else ~/.cache/roma-swift.
+# RoMa v1's by default; MODEL=roma2 fetches RoMa v2's romav2.0.1.pt (1.1 GB) instead.
 weights: build
-	$(ROMA) weights $(if $(WEIGHTS_DIR),--cache "$(WEIGHTS_DIR)")
+	$(ROMA) weights $(if $(WEIGHTS_DIR),--cache "$(WEIGHTS_DIR)") $(if $(filter roma2,$(MODEL)),--only romav2)
 
 # Installation (docs/stages.md): DESTDIR for staged installs, as packagers expect.
 PREFIX  ?= /usr/local

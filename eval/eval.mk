@@ -115,7 +115,7 @@ EVAL_RESULTS   := $(EVAL_EST_DIR)/results.safetensors
 EVAL_REPORT    := $(EVAL_EST_DIR)/report
 
 # WARPS=drop applies to RoMa's warps (the oracle's are the synthetic set's truth).
-EVAL_DROP := $(and $(filter drop,$(WARPS)),$(filter roma,$(MATCHER)))
+EVAL_DROP := $(and $(filter drop,$(WARPS)),$(filter roma roma2,$(MATCHER)))
 ifeq ($(MATCHER),roma)
   EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps$(if $(filter compact,$(WARPS)),-compact)
 else ifeq ($(MATCHER),oracle)
@@ -125,8 +125,12 @@ ifeq ($(MATCHER),tiny)
   EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
 endif
 ifeq ($(MATCHER),roma2)
-  EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps
+  EVAL_WARP_DIR := $(EVAL_MATCH_DIR)/warps$(if $(filter compact,$(WARPS)),-compact)
+  EVAL_DECODED := decoded-own
+  EVAL_DECODE_ARGS := --preset roma2
+  EVAL_MATCH_ARGS := --model roma2 --setting $(ROMA2_SETTING) --precision $(PRECISION) $(if $(ROMA2_WEIGHTS),--weights $(ROMA2_WEIGHTS))
 endif
+EVAL_DECODED ?= decoded
 
 .PHONY: eval report eval-run eval-watch report-run eval-where eval-prepare
 
@@ -144,7 +148,7 @@ eval-watch:
 	mkdir -p $(EVAL_EST_DIR); \
 	( ROMA_PROGRESS=off $(MAKE) --no-print-directory eval-run >$(EVAL_LOG) 2>&1; echo $$? >$(EVAL_LOG).status ) | \
 	  $(ROMA) evaluate watch --manifest $(EVAL_EST_DIR)/pairs.json --poses $(EVAL_EST_DIR) --samples $(EVAL_SAMPLE_DIR) \
-	  $(if $(filter roma,$(MATCHER)),--warps $(EVAL_WARP_DIR)) $(if $(SHARD),--shard $(SHARD)); \
+	  $(if $(filter roma roma2,$(MATCHER)),--warps $(EVAL_WARP_DIR)) $(if $(SHARD),--shard $(SHARD)); \
 	status=$$(cat $(EVAL_LOG).status); rm -f $(EVAL_LOG).status; \
 	if [ "$$status" != 0 ]; then tail -n 20 $(EVAL_LOG) >&2; echo "make eval failed (exit $$status); the full log is $(EVAL_LOG)" >&2; \
 	else grep -E '^(evaluate|report|shard)[ :]' $(EVAL_LOG) || true; fi; exit $$status
@@ -208,8 +212,8 @@ endif
 eval_sample_rep = $(if $(and $(filter yes,$(EVAL_RESAMPLE)),$(filter-out sift h5,$(MATCHER))),$(1),0)
 
 define EVAL_DECODE_RULE
-$(EVAL_DIR)/decoded/$(1).decoded.safetensors: $(EVAL_IMAGE_$(1))
-	$(ROMA) decode $$< -o $$@
+$(call eval_decoded,$(1)): $(EVAL_IMAGE_$(1))
+	$(ROMA) decode $$< $(EVAL_DECODE_ARGS) -o $$@
 endef
 
 # All of this run's warps come from one `roma match --batch` (a grouped target: one
@@ -218,7 +222,7 @@ endef
 # find nothing to do, while a warp is older than some other pair's decoded image.)
 # With WARPS=drop a warp is deleted once its samples exist (.SECONDARY: a missing
 # one is then not remade) and the list leaves out pairs whose samples all exist.
-eval_decoded   = $(EVAL_DIR)/decoded/$(1).decoded.safetensors
+eval_decoded   = $(EVAL_DIR)/$(EVAL_DECODED)/$(1).decoded.safetensors
 eval_warp      = $(EVAL_WARP_DIR)/$(1).warp.safetensors
 eval_samples   = $(foreach k,$(sort $(foreach r,$(EVAL_REPETITIONS),$(call eval_sample_rep,$(r)))),$(EVAL_SAMPLE_DIR)/r$(k)/$(1).matches.safetensors)
 eval_unsampled = $(foreach p,$(1),$(if $(filter-out $(wildcard $(call eval_samples,$(p))),$(call eval_samples,$(p))),$(p)))
@@ -258,11 +262,11 @@ $(EVAL_EST_DIR)/r$(2)/$(1).pose.safetensors: $(EVAL_SAMPLE_DIR)/r$(call eval_sam
 	$(ROMA) estimate $$< $(EVAL_ESTIMATE_ARGS_$(1)) --seed $(call eval_seed,$(2)) $(if $(filter opencv,$(SOLVER)),--solver opencv) -o $$@ || [ $$$$? -eq 3 ]
 endef
 
-ifeq ($(MATCHER),roma)
+ifneq ($(filter roma roma2,$(MATCHER)),)
 $(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_DECODE_RULE,$(i))))
 $(EVAL_RUN_WARPS) &: $(sort $(foreach p,$(EVAL_RUN_PAIRS),$(call eval_decoded,$(EVAL_A_$(p))) $(call eval_decoded,$(EVAL_B_$(p)))))
 	$(shell mkdir -p $(EVAL_WARP_DIR))$(file >$(EVAL_MATCH_LIST),$(foreach p,$(if $(EVAL_DROP),$(call eval_unsampled,$(EVAL_RUN_PAIRS)),$(EVAL_RUN_PAIRS)),$(call eval_decoded,$(EVAL_A_$(p))) $(call eval_decoded,$(EVAL_B_$(p))) $(call eval_warp,$(p))$(EVAL_NEWLINE)))
-	$(ROMA) match --batch $(EVAL_MATCH_LIST) --cache-mb $(CACHE_MB) $(if $(filter compact,$(WARPS)),--warp-encoding compact) $(ROMA_MATCH_ARGS)
+	$(ROMA) match --batch $(EVAL_MATCH_LIST) --cache-mb $(CACHE_MB) $(if $(filter compact,$(WARPS)),--warp-encoding compact) $(EVAL_MATCH_ARGS) $(ROMA_MATCH_ARGS)
 endif
 # --- Tiny RoMa (MATCHER=tiny): images decoded at their own size, as romatch's TinyRoMa
 # reads them, into decoded-tiny/; `roma match --model tiny` (TINY_WEIGHTS: another
@@ -284,22 +288,10 @@ endif
 # --- end of Tiny RoMa
 
 # --- RoMa v2 (MATCHER=roma2): images decoded at their own size (romav2's `match` resizes
-# them itself, in float), into decoded-own/; `roma match --model roma2 --setting …`
+# them itself, in float), into decoded-own/; matched by the same `roma match --batch`
+# rule as RoMa (one model for the run, each image's DINOv3 layers and VGG features
+# computed once per pass), with `--model roma2 --setting … --precision …`
 # (ROMA2_WEIGHTS: another checkpoint than the cache's).
-define EVAL_ROMA2_DECODE_RULE
-$(EVAL_DIR)/decoded-own/$(1).decoded.safetensors: $(EVAL_IMAGE_$(1))
-	$(ROMA) decode $$< --preset roma2 -o $$@
-endef
-
-define EVAL_ROMA2_MATCH_RULE
-$(EVAL_WARP_DIR)/$(1).warp.safetensors: $(EVAL_DIR)/decoded-own/$(EVAL_A_$(1)).decoded.safetensors $(EVAL_DIR)/decoded-own/$(EVAL_B_$(1)).decoded.safetensors
-	$(ROMA) match $$^ --model roma2 --setting $(ROMA2_SETTING) --precision $(PRECISION) $(if $(ROMA2_WEIGHTS),--weights $(ROMA2_WEIGHTS)) --quiet -o $$@
-endef
-
-ifeq ($(MATCHER),roma2)
-$(foreach i,$(EVAL_IMAGES),$(eval $(call EVAL_ROMA2_DECODE_RULE,$(i))))
-$(foreach p,$(EVAL_PAIRS),$(eval $(call EVAL_ROMA2_MATCH_RULE,$(p))))
-endif
 # --- end of RoMa v2
 
 ifeq ($(MATCHER),sift)

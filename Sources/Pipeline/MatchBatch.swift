@@ -8,6 +8,24 @@ import RoMa
 /// outputs kept in a bounded `EncoderCache`), each warp is written atomically as soon as
 /// it is done, and pairs whose warp is already there are skipped, so a killed run
 /// resumes. Every warp is the artifact a single `roma match A B -o OUT` writes.
+/// What `MatchBatch.run` needs of a matcher holding its weights: one pair in, its warp
+/// artifact (stamped as a single `roma match` stamps it) out. RoMa's `MatchStage.Matcher`
+/// writes `roma.warp/2`, RoMa v2's `RoMaV2MatchStage.Matcher` `roma.warp/3`.
+public protocol BatchMatcher: AnyObject {
+    /// Seconds spent reading and binding weights so far.
+    var bindSeconds: Double { get }
+    func artifact(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), cache: EncoderCache?,
+                  encoding: Warp.Encoding) throws -> Artifact
+}
+
+extension MatchStage.Matcher: BatchMatcher {
+    public func artifact(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), cache: EncoderCache?,
+                         encoding: Warp.Encoding) throws -> Artifact {
+        let (warp, record) = try match(a, b, names: names, cache: cache)
+        return try MatchStage.artifact(warp, record: record, inputs: names, encoding: encoding)
+    }
+}
+
 public enum MatchBatch {
     /// One line of the list: `A.decoded.safetensors B.decoded.safetensors OUT.warp.safetensors`.
     public struct Pair: Sendable, Equatable {
@@ -104,7 +122,7 @@ public enum MatchBatch {
     /// Matches every pair of `pairs` not yet done, in `plan` order. `matcher` is called
     /// once, and only when there is something to match (a finished list needs no weights).
     /// `done(pair, seconds)` is called after each warp is written.
-    public static func run(_ pairs: [Pair], matcher makeMatcher: () throws -> MatchStage.Matcher, cacheBytes: Int,
+    public static func run(_ pairs: [Pair], matcher makeMatcher: () throws -> any BatchMatcher, cacheBytes: Int,
                            encoding: Warp.Encoding = .exact,
                            progress: ((_ total: Int) -> ProgressMeter)? = nil,
                            done: ((_ pair: Pair, _ seconds: Double) -> Void)? = nil) throws -> Summary {
@@ -127,9 +145,9 @@ public enum MatchBatch {
             let start = ProgressMeter.monotonicSeconds()
             let a = try DecodedImage.read(pair.a), b = try DecodedImage.read(pair.b)
             let modelStart = ProgressMeter.monotonicSeconds()
-            let (warp, record) = try matcher.match(a, b, names: (pair.a, pair.b), cache: cache)
+            let artifact = try matcher.artifact(a, b, names: (pair.a, pair.b), cache: cache, encoding: encoding)
             summary.modelSeconds += ProgressMeter.monotonicSeconds() - modelStart
-            try MatchStage.artifact(warp, record: record, inputs: (pair.a, pair.b), encoding: encoding).write(to: pair.output)
+            try artifact.write(to: pair.output)
             cache.finished(pair.a)
             cache.finished(pair.b)
             summary.matched += 1

@@ -65,8 +65,12 @@ public enum MatchStage {
     /// A compact encoding is recorded in the parameters (an exact warp's are as they were).
     public static func artifact(_ warp: Warp, record: StageRecord, inputs: (String, String),
                                 encoding: Warp.Encoding = .exact) throws -> Artifact {
-        var artifact = warp.artifact(encoding: encoding)
-        var record = record
+        try stamped(warp.artifact(encoding: encoding), record: record, inputs: inputs, encoding: encoding)
+    }
+
+    /// A warp file (`roma.warp/2` or RoMa v2's `/3`) stamped with its record, the encoding added.
+    static func stamped(_ artifact: Artifact, record: StageRecord, inputs: (String, String), encoding: Warp.Encoding) throws -> Artifact {
+        var artifact = artifact, record = record
         if encoding != .exact { record.params["warp_encoding"] = encoding.rawValue }
         try artifact.stamp(record, inputs: [inputs.0, inputs.1])
         return artifact

@@ -11,21 +11,82 @@ import RoMa
 public enum RoMaV2MatchStage {
     /// Matches A with B in `options.setting` (nil: precise) at `options.precision` (the CLI's
     /// default for roma2 is bf16, as romav2 runs). `options.weights` is the checkpoint, else
-    /// the weights cache's `romav2.0.1.pt` (downloaded when missing).
+    /// the weights cache's `romav2.0.1.pt` (downloaded when missing). A `Matcher` for one
+    /// pair: `roma match`, `roma pose` and `roma match --batch` run the same code.
     public static func run(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), options: MatchStage.Options,
                            progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: PrecisionWarp, record: StageRecord) {
-        // RoMa's --indoor, --dinov2, --no-upsample and --no-symmetric have no meaning here:
-        // one checkpoint; the passes and directions are the setting's. The CLI rejects them.
-        let file = try weightsFile(options.weights)
-        let setting = options.setting ?? .default
-        let model = try RoMaV2Model(weights: try weights(file, official: options.weights == nil), config: RoMaV2Config(setting),
-                                    precision: options.precision)
-        let meter = makeProgress?(1)
-        meter?.setMetric("roma v2 \(setting.rawValue)")
-        let output = try model.match(a, b)
-        meter?.advance()
-        meter?.finish()
-        return (output.precisionWarp(a, b), record(setting: setting, precision: options.precision, file: file))
+        try Matcher(options: options).match(a, b, names: names, progress: makeProgress)
+    }
+
+    /// The weights, bound once at the first pair, for any number of pairs (`roma match
+    /// --model roma2 --batch`): one model for the setting (romav2 resizes every image to the
+    /// setting's sizes, so unlike RoMa one model serves every decoded size).
+    public final class Matcher: BatchMatcher, @unchecked Sendable {
+        public let options: MatchStage.Options
+        public let setting: RoMaV2Setting
+        private let config: RoMaV2Config
+        private let architecture: RoMaV2Architecture
+        /// The checkpoint's path, recorded by file name.
+        private let file: String
+        /// Loads the weights; called once, at the first pair.
+        private var load: (() throws -> any WeightSource)?
+        private var model: RoMaV2Model?
+        public private(set) var bindSeconds = 0.0
+
+        /// The checkpoint named by `options` (or the weights cache's, downloaded when missing);
+        /// read and bound at the first pair.
+        public convenience init(options: MatchStage.Options) throws {
+            let file = try weightsFile(options.weights)
+            let setting = options.setting ?? .default
+            self.init(file: file, architecture: .official, config: RoMaV2Config(setting), options: options) {
+                try weights(file, official: options.weights == nil)
+            }
+        }
+
+        /// Other weights, architecture and sizes (tests' reduced model); `options.setting` is
+        /// what the warps record.
+        public init(file: String, architecture: RoMaV2Architecture, config: RoMaV2Config, options: MatchStage.Options,
+                    weights: @escaping () throws -> any WeightSource) {
+            (self.file, self.architecture, self.config, self.options, load) = (file, architecture, config, options, weights)
+            setting = options.setting ?? .default
+        }
+
+        private func bound() throws -> RoMaV2Model {
+            if let model { return model }
+            guard let load else { preconditionFailure("weights released before the model was bound") }
+            let start = ProgressMeter.monotonicSeconds()
+            defer { bindSeconds += ProgressMeter.monotonicSeconds() - start }
+            let model = try RoMaV2Model(weights: try load(), architecture: architecture, config: config, precision: options.precision)
+            (self.model, self.load) = (model, nil)
+            return model
+        }
+
+        /// Matches one pair. With `cache`, descriptor and fine features are shared with other
+        /// pairs, keyed by `names` (the decoded files): the warp is the same bit for bit.
+        public func match(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), cache: EncoderCache? = nil,
+                          progress makeProgress: ((_ steps: Int) -> ProgressMeter)? = nil) throws -> (warp: PrecisionWarp, record: StageRecord) {
+            let model = try bound()
+            let meter = makeProgress?(1)
+            meter?.setMetric("roma v2 \(setting.rawValue)")
+            let output = try model.match(a, b, cache: cache, ids: names)
+            meter?.advance()
+            meter?.finish()
+            return (output.precisionWarp(a, b), record(setting: setting, precision: options.precision, file: file))
+        }
+
+        public func artifact(_ a: DecodedImage, _ b: DecodedImage, names: (String, String), cache: EncoderCache?,
+                             encoding: Warp.Encoding) throws -> Artifact {
+            let (warp, record) = try match(a, b, names: names, cache: cache)
+            return try RoMaV2MatchStage.artifact(warp, record: record, inputs: names, encoding: encoding)
+        }
+    }
+
+    /// The `roma.warp/3` file `roma match --model roma2` writes, stamped with the record and
+    /// the two decoded inputs (as the command line spells them). A compact encoding
+    /// (docs/artifacts.md) is recorded in the parameters, as `MatchStage.artifact` does.
+    public static func artifact(_ warp: PrecisionWarp, record: StageRecord, inputs: (String, String),
+                                encoding: Warp.Encoding = .exact) throws -> Artifact {
+        try MatchStage.stamped(warp.artifact(encoding: encoding), record: record, inputs: inputs, encoding: encoding)
     }
 
     /// The given checkpoint, or the cache's official one.

@@ -88,28 +88,33 @@ public enum HalfKernelDensity {
             let norm = row[4 * tileSize + lane]
             guard norm.isFinite else { continue }
             let m0 = -2 * row[lane], m1 = -2 * row[tileSize + lane], m2 = -2 * row[2 * tileSize + lane], m3 = -2 * row[3 * tileSize + lane]
-            var sum = 0.0
-            for b in neighbours {
-                let base = packed + b * 5 * tileSize
-                for v in 0..<vectors {
-                    func load(_ d: Int) -> Lanes {
-                        Lanes(UnsafeBufferPointer(start: base + d * tileSize + v * Lanes.scalarCount, count: Lanes.scalarCount))
-                    }
-                    // torch's row [−2a, |a|², 1] times column [b, 1, |b|²].
-                    var r = load(0) * m0
-                    r += load(1) * m1
-                    r += load(2) * m2
-                    r += load(3) * m3
-                    r += norm
-                    r += load(4)
-                    let rounded = roundedToHalf(r)
-                    guard any(rounded .< table.zeroFrom) else { continue }
-                    for k in 0..<Lanes.scalarCount where rounded[k] < table.zeroFrom {
-                        sum += Double(table[max(0, rounded[k])])
+            // Every term is a float16 value in [0, 1], a multiple of 2⁻²⁴: summed as integer
+            // units of 2⁻²⁴ the row sum is exact, so it equals, bit for bit, the running
+            // double sum it replaces (exact too: it stays far below 2⁵³ units).
+            var units = 0
+            table.units.withUnsafeBufferPointer { units32 in
+                for b in neighbours {
+                    let base = packed + b * 5 * tileSize
+                    for v in 0..<vectors {
+                        func load(_ d: Int) -> Lanes {
+                            // A raw load: SIMD's init from a buffer is a generic element-by-element copy.
+                            UnsafeRawPointer(base + d * tileSize + v * Lanes.scalarCount).loadUnaligned(as: Lanes.self)
+                        }
+                        // torch's row [−2a, |a|², 1] times column [b, 1, |b|²].
+                        var r = load(0) * m0
+                        r += load(1) * m1
+                        r += load(2) * m2
+                        r += load(3) * m3
+                        r += norm
+                        r += load(4)
+                        let rounded = roundedToHalf(r)
+                        guard any(rounded .< table.zeroFrom) else { continue }
+                        let index = KernelTable.indices(rounded, zeroFrom: table.zeroFrom)
+                        for k in 0..<Lanes.scalarCount { units += Int(units32[Int(index[k])]) }
                     }
                 }
             }
-            out[a * tileSize + lane] = roundedToHalf(Float(sum))
+            out[a * tileSize + lane] = roundedToHalf(Float(Double(units) * 0x1p-24))
         }
     }
 }
@@ -140,7 +145,25 @@ struct KernelTable: Sendable {
             values.append(e)
             bits += 1
         }
-        self.values = values
+        // The entry at `zeroFrom`'s index: every r from there on gives 0.
+        self.values = values + [0]
+        units = self.values.map { Int32($0 * 0x1p24) }
+    }
+
+    /// `values` in units of 2⁻²⁴ (float16's smallest step), exact integers.
+    let units: [Int32]
+
+    /// `values`' indices of float16 values held in Floats (negative ones count as 0, those
+    /// from `zeroFrom` on point at the final 0), as `subscript` computes them, 16 at a time.
+    @inline(__always)
+    static func indices(_ r: SIMD16<Float>, zeroFrom: Float) -> SIMD16<Int32> {
+        let clamped = r.replacing(with: 0, where: .!(r .> 0)).replacing(with: zeroFrom, where: r .>= zeroFrom)
+        // Bit arithmetic only (Swift's SIMD float-to-integer conversion is a slow generic path):
+        // a normal half's index is its float's top bits rebiased; a subnormal one, k·2⁻²⁴ with
+        // k < 1024, is k, read from the low bits of k + 2²³ in float32 (exact).
+        let normal = (unsafeBitCast(clamped, to: SIMD16<Int32>.self) &>> 13) &- (112 << 10)
+        let subnormal = unsafeBitCast(clamped * 0x1p24 + 0x1p23, to: SIMD16<Int32>.self) &- 0x4B00_0000
+        return normal.replacing(with: subnormal, where: clamped .< 0x1p-14)
     }
 
     /// The kernel at a non-negative float16 value `r` < `zeroFrom`, held in a Float.
@@ -159,9 +182,12 @@ struct KernelTable: Sendable {
 /// values here stay far below float16's overflow.
 @inline(__always)
 func roundedToHalf(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let exponent = (unsafeBitCast(x, to: SIMD16<UInt32>.self) &>> 23) & 0xFF
+    let exponent = (unsafeBitCast(x, to: SIMD16<Int32>.self) &>> 23) & 0xFF
     // Float16's smallest normal exponent is 2⁻¹⁴ (biased 113); below it the step is fixed at 2⁻²⁴.
-    let clamped = exponent.replacing(with: 113, where: exponent .< 113)
+    // max(exponent, 113) by shifts and masks: an integer lane comparison (`.<`, `replacing`)
+    // compiles to a lane-by-lane loop through memory here.
+    let below = exponent &- 113
+    let clamped = exponent &- (below & (below &>> 31))
     let magic = unsafeBitCast(((clamped &+ 13) &<< 23) | 0x40_0000, to: SIMD16<Float>.self)
     return (x + magic) - magic
 }

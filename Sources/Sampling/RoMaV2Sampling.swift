@@ -50,25 +50,38 @@ public struct RoMaV2Sample: Sendable {
 /// `prec_map_coordinates`). One-way warps carry only B's precision (romav2 returns rows
 /// of it there).
 public func sampleMatches(from warp: PrecisionWarp, options: RoMaV2SamplingOptions) throws -> RoMaV2Sample {
-    guard options.count > 0 else { throw SamplingError("the number of matches to draw must be positive, not \(options.count)") }
-    if let t = options.threshold, !(t.isFinite && t >= 0) {
-        throw SamplingError("the overlap threshold must be a finite number ≥ 0, not \(t)")
-    }
-    do { try warp.validate() } catch let error as ArtifactError { throw SamplingError(error.problem) }
     let space = RoMaV2MatchSpace(warp)
-    let weights = space.weights(threshold: options.threshold)
-    guard weights.contains(where: { $0 > 0 }) else {
-        throw SamplingError("every overlap inside the border is zero: there is no match to sample (do the images overlap?)")
-    }
-    let (wanted, overflow) = SamplingOptions.Reference.expansionFactor.multipliedReportingOverflow(by: options.count)
-    let candidates = weightedSampleWithoutReplacement(
-        weights: weights, count: overflow ? weights.count : min(wanted, weights.count), seed: SplitMix64.derive(seed: options.seed, stream: 1))
+    let candidates = try RoMaV2Candidates.cells(space, options: options)
     let density = HalfKernelDensity.densities(points: candidates.flatMap { space.match($0) })
     let chosen = weightedSampleWithoutReplacement(
         weights: RoMaV2MatchSpace.balancingWeights(density: density), count: min(options.count, candidates.count),
         seed: SplitMix64.derive(seed: options.seed, stream: 2))
     let cells = chosen.map { candidates[$0] }
     return RoMaV2Sample(cells: cells, matches: space.matches(cells))
+}
+
+/// Steps 1–2 of `sampleMatches`, apart for benchmarks of step 3.
+public enum RoMaV2Candidates {
+    /// The candidates' 4-D matches (n × 4, normalised), the kernel density's input.
+    public static func points(from warp: PrecisionWarp, options: RoMaV2SamplingOptions) throws -> [Float] {
+        let space = RoMaV2MatchSpace(warp)
+        return try cells(space, options: options).flatMap { space.match($0) }
+    }
+
+    static func cells(_ space: RoMaV2MatchSpace, options: RoMaV2SamplingOptions) throws -> [Int] {
+        guard options.count > 0 else { throw SamplingError("the number of matches to draw must be positive, not \(options.count)") }
+        if let t = options.threshold, !(t.isFinite && t >= 0) {
+            throw SamplingError("the overlap threshold must be a finite number ≥ 0, not \(t)")
+        }
+        do { try space.warp.validate() } catch let error as ArtifactError { throw SamplingError(error.problem) }
+        let weights = space.weights(threshold: options.threshold)
+        guard weights.contains(where: { $0 > 0 }) else {
+            throw SamplingError("every overlap inside the border is zero: there is no match to sample (do the images overlap?)")
+        }
+        let (wanted, overflow) = SamplingOptions.Reference.expansionFactor.multipliedReportingOverflow(by: options.count)
+        return weightedSampleWithoutReplacement(
+            weights: weights, count: overflow ? weights.count : min(wanted, weights.count), seed: SplitMix64.derive(seed: options.seed, stream: 1))
+    }
 }
 
 /// romav2's flattened view of a `PrecisionWarp`: cell k < HW is A→B cell k (row-major),

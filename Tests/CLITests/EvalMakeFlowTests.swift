@@ -111,4 +111,24 @@ struct EvalMakeFlowTests {
         let bad = try run.make("WARPS=some")
         #expect(bad.status != 0 && bad.stdout.contains("WARPS=some is not one of keep, drop, compact"))
     }
+
+    /// MATCHER=roma2 goes through the same batch rule: one `roma match --batch --model roma2`
+    /// for the run (the model loaded once), images decoded at their own size into decoded-own/.
+    @Test func roma2MatchesInOneBatch() throws {
+        let run = try Run()
+        var r = try run.make("MATCHER=roma2", "ROMA2_SETTING=turbo", "NUM=500")
+        #expect(r.status == 0, "\(r.stdout)")
+        let calls = run.batchCalls()
+        #expect(calls.count == 4 && calls[0].contains("roma2-turbo-bf16/warps/batch.txt")
+                && calls[0].contains("--model roma2 --setting turbo --precision bf16"), "\(calls)")
+        #expect(calls.dropFirst().allSatisfy { $0.contains("/decoded-own/") }, "\(calls)")
+        #expect(run.exists("roma2-turbo-bf16/n500-seed0/ransac-t0.5-seed0/results.safetensors"))
+        let decoded = try String(contentsOfFile: run.bench + "/decoded-own/" + (try FileManager.default.contentsOfDirectory(atPath: run.bench + "/decoded-own").sorted()[0]), encoding: .isoLatin1)
+        #expect(decoded.contains("original") && !decoded.contains("pillow-bicubic"), "decoded at the image's own size (--preset roma2)")
+        // compact: its own folder and the batch's option.
+        try FileManager.default.removeItem(atPath: run.calls)
+        r = try run.make("MATCHER=roma2", "ROMA2_SETTING=turbo", "NUM=500", "WARPS=compact")
+        #expect(r.status == 0 && run.batchCalls().first?.contains("--warp-encoding compact --model roma2") == true, "\(r.stdout)")
+        #expect(run.exists("roma2-turbo-bf16/warps-compact/0000.warp.safetensors"))
+    }
 }

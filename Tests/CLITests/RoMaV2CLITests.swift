@@ -22,8 +22,7 @@ import TestSupport
         #expect(run0.status == 0, "\(run0.stderr)")
         let (a, out) = ("\(dir)/s.dec", "\(dir)/x.warp")
         for (extra, message) in [(["--indoor"], "--indoor applies to RoMa, not to --model roma2"),
-                                 (["--no-symmetric"], "--no-symmetric applies to RoMa"),
-                                 (["--warp-encoding", "compact"], "--warp-encoding compact applies to RoMa")] {
+                                 (["--no-symmetric"], "--no-symmetric applies to RoMa")] {
             let run = try RomaCLI.run(["match", a, a, "--model", "roma2", "-o", out] + extra)
             #expect(run.status == 64 && run.stderr.contains(message), "\(extra): \(run.stderr)")
         }
@@ -35,6 +34,12 @@ import TestSupport
         #expect(run.status == 1 && run.stderr.contains("\(dir)/absent.pt"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
         // --precision is RoMa v2's too (default bf16, as romav2): accepted, so the run gets as far as the weights.
+        // So are --warp-encoding compact and --batch.
+        run = try RomaCLI.run(["match", a, a, "--model", "roma2", "--warp-encoding", "compact", "--weights", "\(dir)/absent.pt", "-o", out])
+        #expect(run.status == 1 && run.stderr.contains("\(dir)/absent.pt"), "\(run.stderr)")
+        try "\(a) \(a) \(out)\n".write(toFile: "\(dir)/pairs.txt", atomically: true, encoding: .utf8)
+        run = try RomaCLI.run(["match", "--batch", "\(dir)/pairs.txt", "--model", "roma2", "--weights", "\(dir)/absent.pt"])
+        #expect(run.status == 1 && run.stderr.contains("\(dir)/absent.pt"), "\(run.stderr)")
         for precision in ["bf16", "fp32"] {
             run = try RomaCLI.run(["match", a, a, "--model", "roma2", "--precision", precision, "--weights", "\(dir)/absent.pt", "-o", out])
             #expect(run.status == 1 && run.stderr.contains("\(dir)/absent.pt"), "\(precision): \(run.stderr)")

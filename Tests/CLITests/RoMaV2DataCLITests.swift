@@ -39,5 +39,9 @@ import TestSupport
         let run = try RomaCLI.run(["weights", "--check", "--cache", folder, "--only", "romav2"])
         #expect(run.status != 0, "\(run.stderr)")
         #expect(run.stderr.contains("romav2.0.1.pt  from https://github.com/Parskatt/RoMaV2/releases/download/v2.0.1/romav2.0.1.pt"), "\(run.stderr)")
+        // Without --only, RoMa v1's files only: RoMa v2's 1.1 GB are opt-in.
+        let all = try RomaCLI.run(["weights", "--check", "--cache", folder])
+        #expect(all.status != 0 && all.stderr.contains("roma_outdoor.pth") && all.stderr.contains("xfeat.pt"), "\(all.stderr)")
+        #expect(!all.stderr.contains("romav2.0.1.pt"), "\(all.stderr)")
     }
 }

@@ -26,18 +26,25 @@ import TestSupport
     static func match(precision: Precision) throws -> Run {
         let io = try Artifact.read(directory + "/io.safetensors")
         let weights = try StateDict.load(directory + "/weights.safetensors")
-        let descriptor = try DINOv3Fixture.shape(try DINOv3Fixture.io())
-        let architecture = RoMaV2Architecture(
-            descriptor: descriptor, matcher: .reduced,
+        let model = try RoMaV2Model(weights: weights, architecture: try architecture(weights), config: try config(io), precision: precision)
+        return Run(io: io, output: try model.match(try image(io, "image_a"), try image(io, "image_b")))
+    }
+
+    /// The reduced model's widths, read from its weights.
+    static func architecture(_ weights: StateDict) throws -> RoMaV2Architecture {
+        RoMaV2Architecture(
+            descriptor: try DINOv3Fixture.shape(try DINOv3Fixture.io()), matcher: .reduced,
             fineFeatureWidths: try RoMaV2FineFeatures.widths(weights: weights),
             refiners: Dictionary(uniqueKeysWithValues: try RoMaV2Architecture.refinerStrides.map {
                 ($0, try RoMaV2RefinerShape(weights: weights, prefix: "refiners.\($0)."))
             }))
+    }
+
+    /// The fixture's passes: 64² then 128², both directions.
+    static func config(_ io: Artifact) throws -> RoMaV2Config {
         let low = try io.metaInt("low"), high = try io.metaInt("high")
-        let config = RoMaV2Config(lowResolution: .init(height: low, width: low), highResolution: .init(height: high, width: high),
-                                  bidirectional: true, threshold: nil)
-        let model = try RoMaV2Model(weights: weights, architecture: architecture, config: config, precision: precision)
-        return Run(io: io, output: try model.match(try image(io, "image_a"), try image(io, "image_b")))
+        return RoMaV2Config(lowResolution: .init(height: low, width: low), highResolution: .init(height: high, width: high),
+                            bidirectional: true, threshold: nil)
     }
 
     static func image(_ io: Artifact, _ name: String) throws -> DecodedImage {

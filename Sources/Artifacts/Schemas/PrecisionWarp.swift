@@ -5,8 +5,8 @@ import Foundation
 /// precision matrix (inverse covariance of the predicted position in the target image,
 /// in pixels of the warp's grid) per cell; B→A is present when the model ran both ways.
 ///
-/// Unlike `roma.warp/2` everything is float32: the precision's magnitude spans decades,
-/// and the overlap is what the sampler weighs, so both are kept as computed.
+/// Everything is float32 as computed by default; the compact encoding
+/// (PrecisionWarpEncoding.swift) stores 16-bit codes with stated errors.
 /// The setting's threshold (romav2: overlap above it counts as 1 when sampling) is
 /// metadata, so the file keeps the model's own overlap.
 public struct PrecisionWarp: Sendable, Equatable {
@@ -70,12 +70,12 @@ public struct PrecisionWarp: Sendable, Equatable {
         width = first.shape[1]
         guard width > 0, height > 0 else { throw ArtifactError(file: artifact.source, "warp grid is empty") }
         ab = try Self.direction(artifact, "ab", width: width, height: height)
-        let present = ["warp_ba", "overlap_ba", "precision_ba"].filter(artifact.has)
+        let present = Self.tensorNames("ba").compactMap { $0.first(where: artifact.has) }
         switch present.count {
         case 0: ba = nil
         case 3: ba = try Self.direction(artifact, "ba", width: width, height: height)
         default:
-            let absent = ["warp_ba", "overlap_ba", "precision_ba"].filter { !artifact.has($0) }
+            let absent = Self.tensorNames("ba").filter { !$0.contains(where: artifact.has) }.map { $0[0] }
             throw ArtifactError(file: artifact.source, "has \(present.joined(separator: ", ")) but not \(absent.joined(separator: ", ")): "
                                 + "a two-way warp needs all three B→A tensors, a one-way warp none")
         }
@@ -96,8 +96,8 @@ public struct PrecisionWarp: Sendable, Equatable {
 
     private static func direction(_ artifact: Artifact, _ suffix: String, width: Int, height: Int) throws -> Direction {
         let warp = try Warp.coordinates(artifact, "warp_\(suffix)", shape: [height, width, 2])
-        let overlap = try artifact.floats("overlap_\(suffix)", shape: [height, width])
-        let precision = try artifact.floats("precision_\(suffix)", shape: [height, width, 2, 2])
+        let overlap = try Self.overlap(artifact, "overlap_\(suffix)", shape: [height, width])
+        let precision = try Self.precision(artifact, suffix, width: width, height: height)
         let d = Direction(warp: warp, overlap: overlap, precision: precision)
         if let problem = d.problem(suffix: suffix, width: width) { throw ArtifactError(file: artifact.source, problem) }
         return d
@@ -125,20 +125,8 @@ public struct PrecisionWarp: Sendable, Equatable {
                     widthA: widthA, heightA: heightA, widthB: widthB, heightB: heightB)
     }
 
-    public var artifact: Artifact {
-        var a = Artifact(schema: .warpOverlap)
-        for (suffix, d) in [("ab", ab)] + (ba.map { [("ba", $0)] } ?? []) {
-            a.put("warp_\(suffix)", d.warp, shape: [height, width, 2])
-            a.put("overlap_\(suffix)", d.overlap, shape: [height, width])
-            a.put("precision_\(suffix)", d.precision, shape: [height, width, 2, 2])
-        }
-        a.metadata["width_a"] = String(widthA)
-        a.metadata["height_a"] = String(heightA)
-        a.metadata["width_b"] = String(widthB)
-        a.metadata["height_b"] = String(heightB)
-        if let overlapThreshold { a.metadata[Self.overlapThresholdKey] = "\(overlapThreshold)" }
-        return a
-    }
+    /// The exact encoding (everything float32); `artifact(encoding:)` for the compact one.
+    public var artifact: Artifact { artifact(encoding: .exact) }
 }
 
 extension PrecisionWarp.Direction {
@@ -161,7 +149,8 @@ extension PrecisionWarp.Direction {
             let p00 = Double(precision[4 * i]), p01 = Double(precision[4 * i + 1])
             let p10 = Double(precision[4 * i + 2]), p11 = Double(precision[4 * i + 3])
             let scale = max(abs(p00), abs(p01), abs(p10), abs(p11))
-            let matrix = "[[\(precision[4 * i]), \(precision[4 * i + 1])], [\(precision[4 * i + 2]), \(precision[4 * i + 3])]]"
+            // Formatted only for a message: eagerly, per cell, it was most of `roma sample`'s reading time.
+            var matrix: String { "[[\(precision[4 * i]), \(precision[4 * i + 1])], [\(precision[4 * i + 2]), \(precision[4 * i + 3])]]" }
             if abs(p01 - p10) > tolerance * scale {
                 return "tensor 'precision_\(suffix)' is not symmetric at \(cell(i)): \(matrix)"
             }

@@ -108,9 +108,25 @@ public final class RoMaV2Model: @unchecked Sendable {
     }
 
     /// `RoMaV2.forward` on images `[1, 3, H, W]` in [0, 1] (already resized: `image(_:size:)`).
-    public func forward(lowA: Tensor, lowB: Tensor, highA: Tensor? = nil, highB: Tensor? = nil) throws -> Predictions {
+    /// With `cache`, each image's descriptor layers and fine features are looked up there by
+    /// `ids` (the images' identities, e.g. their decoded files) and stored after computing.
+    /// Both are functions of one image and the weights (romav2 runs the descriptor and VGG
+    /// per image too), so a cached pair's warp is bit-identical to an uncached one.
+    public func forward(lowA: Tensor, lowB: Tensor, highA: Tensor? = nil, highB: Tensor? = nil,
+                        cache: EncoderCache? = nil, ids: (String, String)? = nil) throws -> Predictions {
         let bidirectional = config.bidirectional
-        let fA = try descriptor(lowA), fB = try descriptor(lowB)
+        // Keys: the descriptor as the "coarse" entry at the low size, fine features per pass size.
+        func features(_ side: Int, _ image: Tensor, descriptor: Bool, _ compute: () throws -> [Int: Tensor]) throws -> [Int: Tensor] {
+            guard let cache, let id = side == 0 ? ids?.0 : ids?.1 else { return try compute() }
+            return try cache.features(EncoderCache.Key(image: id, coarse: descriptor, resolution: (image.shape[2], image.shape[3])), compute: compute)
+        }
+        func describe(_ side: Int, _ image: Tensor) throws -> [Tensor] {
+            let layers = try features(side, image, descriptor: true) {
+                Dictionary(uniqueKeysWithValues: try self.descriptor(image).enumerated().map { ($0.offset, $0.element) })
+            }
+            return layers.keys.sorted().map { layers[$0]! }
+        }
+        let fA = try describe(0, lowA), fB = try describe(1, lowB)
         let m = try matcher(featuresA: fA, featuresB: fB, imageA: lowA, imageB: lowB, bidirectional: bidirectional)
         var p = Predictions(warpAB: m.warpAB, confidenceAB: m.confidenceAB, warpBA: m.warpBA, confidenceBA: m.confidenceBA)
         var passes = [(lowA, lowB)]
@@ -119,7 +135,8 @@ public final class RoMaV2Model: @unchecked Sendable {
             let (h, w) = (imageA.shape[2], imageA.shape[3])
             // torch.tensor((W / anchor_width, H / anchor_height)): Python floats, stored as float32.
             let scale = (Float(Double(w) / Double(architecture.anchorWidth)), Float(Double(h) / Double(architecture.anchorHeight)))
-            let featuresA = try fineFeatures(imageA), featuresB = try fineFeatures(imageB)
+            let featuresA = try features(0, imageA, descriptor: false) { try self.fineFeatures(imageA) }
+            let featuresB = try features(1, imageB, descriptor: false) { try self.fineFeatures(imageB) }
             for (stride, refiner) in refiners {
                 // The second pass starts its stride-4 refiner without the first pass's
                 // precision: the refiners predict it relative to their own resolution.
@@ -143,10 +160,12 @@ public final class RoMaV2Model: @unchecked Sendable {
     /// `RoMaV2.match` on two decoded images (at their own size, `roma decode --preset roma2`):
     /// u8/255, resized to the setting's sizes as romav2 (antialiased bicubic), forward, then
     /// `_map_confidence` per direction (its threshold left to the sampler, see `RoMaV2Output`).
-    public func match(_ a: DecodedImage, _ b: DecodedImage) throws -> RoMaV2Output {
+    /// `cache` and `ids` as `forward`'s.
+    public func match(_ a: DecodedImage, _ b: DecodedImage, cache: EncoderCache? = nil, ids: (String, String)? = nil) throws -> RoMaV2Output {
         let low = config.lowResolution, high = config.highResolution
         let p = try forward(lowA: Self.image(a, size: low), lowB: Self.image(b, size: low),
-                            highA: try high.map { try Self.image(a, size: $0) }, highB: try high.map { try Self.image(b, size: $0) })
+                            highA: try high.map { try Self.image(a, size: $0) }, highB: try high.map { try Self.image(b, size: $0) },
+                            cache: cache, ids: ids)
         let (h, w) = (p.warpAB.shape[1], p.warpAB.shape[2])
         let ab = Self.mapConfidence(p.confidenceAB, threshold: nil)
         var out = RoMaV2Output(width: w, height: h, warpAB: p.warpAB.array, overlapAB: ab.overlap, precisionAB: ab.precision,

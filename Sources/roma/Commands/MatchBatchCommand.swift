@@ -12,7 +12,9 @@ extension Match {
         // On a terminal the progress line says it all; elsewhere (logs) a line a pair.
         let perPair = style != .redraw
         let summary = try MatchBatch.run(
-            pairs, matcher: { try MatchStage.Matcher(options: options) }, cacheBytes: cacheMb << 20, encoding: warpEncoding,
+            pairs, matcher: {
+                options.model == .roma2 ? try RoMaV2MatchStage.Matcher(options: options) as any BatchMatcher : try MatchStage.Matcher(options: options)
+            }, cacheBytes: cacheMb << 20, encoding: warpEncoding,
             progress: { total in ProgressMeter("match", total: total, unit: "pair", style: style, sink: sink) },
             done: { pair, seconds in
                 guard perPair else { return }

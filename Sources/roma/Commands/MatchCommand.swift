@@ -25,7 +25,8 @@ struct Match: ParsableCommand {
         encoded once (up to --cache-mb of encoder outputs kept), each warp is written as \
         soon as it is done, and pairs whose warp exists (and is newer than both inputs) \
         are skipped, so a killed run resumes. Every warp is the one `roma match A B -o OUT` \
-        writes, bit for bit.
+        writes, bit for bit. With --model roma2 the same (one model for the --setting; each \
+        image's DINOv3 layers and VGG features are what the cache keeps).
         """)
 
     @Argument(help: "Decoded image A (roma.decoded/1, from `roma decode`).")
@@ -40,7 +41,7 @@ struct Match: ParsableCommand {
     @Option(help: "Match every pair of this list instead (lines `A.decoded B.decoded OUT.warp`).")
     var batch: String?
 
-    @Option(help: "With --batch: megabytes of encoder outputs kept for images used again (full size: about 0.2 GB an image).")
+    @Option(help: "With --batch: megabytes of encoder outputs kept for images used again (full size: about 0.2 GB an image; RoMa v2: 0.05 GB at turbo to 1.04 GB at precise).")
     var cacheMb = 4096
 
     @OptionGroup var weightsOptions: WeightsOptions
@@ -60,7 +61,7 @@ struct Match: ParsableCommand {
     @Option(help: "With --model tiny: XFeat checkpoint (xfeat.pt), needed only when the Tiny RoMa checkpoint holds no XFeat weights.")
     var xfeat: String?
 
-    @Option(help: "How warps are stored: exact (float32) or compact (16-bit fixed point, 40 % smaller, error ≤ 1/65535 of the half-width; see docs/batch.md).")
+    @Option(help: "How warps are stored: exact (float32) or compact (16-bit fixed point, 40 % smaller, error ≤ 1/65535 of the half-width; see docs/batch.md; with --model roma2 also U16 overlap and F16 precision factors, 43-57 % of the size; docs/artifacts.md).")
     var warpEncoding: Warp.Encoding = .exact
 
     @OptionGroup var threads: ThreadOptions
@@ -81,7 +82,7 @@ struct Match: ParsableCommand {
         }
         if model == .roma2 {
             let romaOnly = [("--dinov2", weightsOptions.dinov2 != nil), ("--indoor", weightsOptions.indoor), ("--no-upsample", noUpsample),
-                            ("--no-symmetric", noSymmetric), ("--batch", batch != nil), ("--warp-encoding compact", warpEncoding != .exact)]
+                            ("--no-symmetric", noSymmetric)]
             if let (flag, _) = romaOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(flag) applies to RoMa, not to --model roma2 (one checkpoint; passes and directions come from --setting)")
             }
@@ -121,9 +122,7 @@ struct Match: ParsableCommand {
             let (warp, record) = try RoMaV2MatchStage.run(a, b, names: (imageA, imageB), options: options) { steps in
                 ProgressMeter("match", total: steps, unit: "step", quiet: quiet)
             }
-            var artifact = warp.artifact
-            try artifact.stamp(record, inputs: [imageA, imageB])
-            try artifact.write(to: output)
+            try RoMaV2MatchStage.artifact(warp, record: record, inputs: (imageA, imageB), encoding: warpEncoding).write(to: output)
             print("matched \(imageA) and \(imageB) -> \(output) (\(warp.width)x\(warp.height) warp, roma.warp/3, \(warp.bidirectional ? "both directions" : "A→B"))")
             return
         }
