@@ -90,7 +90,6 @@ struct AttentionFusedTests {
         let gemmError = Self.expectMatchesDouble({ gemmPath[flat: ($0 * n + $1) * dv + $2] }, q: { q[flat: ($0 * n + $1) * d + $2] },
                                                  k: { k[flat: ($0 * m + $1) * d + $2] }, v: { v[flat: ($0 * m + $1) * dv + $2] },
                                                  heads: b * h, n: n, m: m, d: d, dv: dv, scale: scale, "GEMM path")
-        print("ERR", error, gemmError)
         #expect(error <= 1.2 * gemmError, "mean error \(error), GEMM path \(gemmError)")
     }
 
