@@ -7,27 +7,7 @@
 // sources and accuracy), 16 lanes wide. Clamps go through ordered compares so a
 // NaN fails both and propagates, as in the Swift form.
 #define AVX512 __attribute__((target("avx512f")))
-
-AVX512 static inline __m512 exp16(__m512 x) {
-    const __m512 low = _mm512_set1_ps(-87.3f), high = _mm512_set1_ps(88.7f);
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, low, _CMP_LT_OQ), x, low);
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, high, _CMP_GT_OQ), x, high);
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    const __m512 shifted = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic);
-    const __m512 n = _mm512_sub_ps(shifted, magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    const __m512 er = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
-    const __m512i integer = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000));
-    const __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(integer, _mm512_set1_epi32(127)), 23));
-    return _mm512_mul_ps(er, scale);
-}
+#include "exp512.h"
 
 AVX512 static void softmax512(const float *src, float *dst, ptrdiff_t rows, ptrdiff_t c, ptrdiff_t stride) {
     for (ptrdiff_t r = 0; r < rows; r++) {

@@ -14,10 +14,15 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
     try check(!out.overlaps(q) && !out.overlaps(k) && !out.overlaps(v), "attention", "output must not overlap q, k or v")
     let s = scale ?? 1 / Float(d).squareRoot()
     let (pq, pk, pv, po) = (SendablePointer(q.pointer), SendablePointer(k.pointer), SendablePointer(v.pointer), SendablePointer(out.pointer))
-    if threadTilesEnabled, attendHeadsTiled(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace, operands: { i in
+    let operands: @Sendable (Int) -> HeadOperands = { i in
         HeadOperands(q: pq.base + i * n * d, k: pk.base + i * m * d, v: pv.base + i * m * dv, out: po.base + i * n * dv,
                      ldq: d, ldk: d, ldv: dv, ldo: dv)
-    }) { return out }
+    }
+    // fp32 on AVX-512: the fused kernel (AttentionFused.swift); bf16 and other machines below.
+    if precision == .fp32, attendHeadsFused(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace,
+                                            operands: operands) { return out }
+    if threadTilesEnabled, attendHeadsTiled(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace,
+                                            operands: operands) { return out }
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
     for i in 0..<(b * h) {
         attendHead(q: q.pointer + i * n * d, ldq: d, k: k.pointer + i * m * d, ldk: d, v: v.pointer + i * m * dv, ldv: dv,
@@ -53,13 +58,18 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = 1 / Float(d).squareRoot()
     let (pqkv, pmixed) = (SendablePointer(qkv.pointer), SendablePointer(mixed.pointer))
-    let tiled = threadTilesEnabled && attendHeadsTiled(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace) { i in
+    let operands: @Sendable (Int) -> HeadOperands = { i in
         let base = pqkv.base + (i / heads) * n * 3 * c + (i % heads) * d
         return HeadOperands(q: base, k: base + c, v: base + 2 * c, out: pmixed.base + (i / heads) * n * c + (i % heads) * d,
                             ldq: 3 * c, ldk: 3 * c, ldv: 3 * c, ldo: c)
     }
+    // fp32 on AVX-512: the fused kernel (AttentionFused.swift); bf16 and other machines below.
+    let fused = precision == .fp32
+        && attendHeadsFused(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace, operands: operands)
+    let tiled = !fused && threadTilesEnabled
+        && attendHeadsTiled(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace, operands: operands)
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
-    for bi in 0..<b where !tiled {
+    for bi in 0..<b where !tiled && !fused {
         let base = qkv.pointer + bi * n * 3 * c
         for hi in 0..<heads {
             attendHead(q: base + hi * d, ldq: 3 * c, k: base + c + hi * d, ldk: 3 * c, v: base + 2 * c + hi * d, ldv: 3 * c,

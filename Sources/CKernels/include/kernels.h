@@ -43,6 +43,18 @@ int roma_sgemm_avx512(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdif
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
                       float *c, ptrdiff_t ldc);
 
+/// Fused fp32 attention (attention512.c), AVX-512F only: softmax(scale·q·kᵀ)·v per
+/// head. roma_attention_pack packs one head's k [m, d] and v [m, dv] (rows ldk, ldv
+/// floats apart) into `packed` (roma_attention_packed_floats(m, d, dv) floats);
+/// roma_attention_rows then computes `rows` query rows of q (ldq apart) into out (ldo
+/// apart) on the calling thread, any number of threads sharing one packed head.
+/// Both return 0 when done, −1 below kernels level 2; rows returns 1 when out of memory.
+ptrdiff_t roma_attention_packed_floats(ptrdiff_t m, ptrdiff_t d, ptrdiff_t dv);
+int roma_attention_pack(const float *k, ptrdiff_t ldk, const float *v, ptrdiff_t ldv, ptrdiff_t m, ptrdiff_t d,
+                        ptrdiff_t dv, float *packed);
+int roma_attention_rows(const float *q, ptrdiff_t ldq, ptrdiff_t rows, const float *packed, ptrdiff_t m, ptrdiff_t d,
+                        ptrdiff_t dv, float scale, float *out, ptrdiff_t ldo);
+
 /// Register-only throughput loops for `roma-bench peak`: kinds below. Runs `iterations`
 /// rounds of twelve independent instructions and returns the floating-point operations
 /// done (FMA: 2 per float lane; bf16 dot: 4 per float lane), or −1 when this CPU lacks
