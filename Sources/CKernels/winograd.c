@@ -61,39 +61,37 @@ AVX512 static void input_row512(const float *plane, ptrdiff_t h, ptrdiff_t w, pt
     }
 }
 
-AVX512 static void output_row512(const float *mm, ptrdiff_t es, ptrdiff_t tiles_w, float bias, int relu,
-                                 float *row0, float *row1, ptrdiff_t wo) {
+// One output row of 16 tiles from the column sums t0…t3 of Aᵀ m: y = (Aᵀ m) A + bias,
+// then max(0, y) when relu (MAXPS returns its second operand when either is NaN: NaN
+// passes, as torch's relu), the tiles' two outputs interleaved on the store.
+AVX512 static inline void output_pair512(float *row, __m512 t0, __m512 t1, __m512 t2, __m512 t3, __m512 bv, int relu,
+                                         __mmask16 first, __mmask16 second) {
     const __m512i low = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i high = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    const __m512 bv = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
+    __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(t0, t1), t2), bv);
+    __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(t1, t2), t3), bv);
+    if (relu) { y0 = _mm512_max_ps(_mm512_setzero_ps(), y0); y1 = _mm512_max_ps(_mm512_setzero_ps(), y1); }
+    _mm512_mask_storeu_ps(row, first, _mm512_permutex2var_ps(y0, low, y1));
+    _mm512_mask_storeu_ps(row + 16, second, _mm512_permutex2var_ps(y0, high, y1));
+}
+
+AVX512 static void output_row512(const float *mm, ptrdiff_t es, ptrdiff_t tiles_w, float bias, int relu,
+                                 float *row0, float *row1, ptrdiff_t wo) {
+    const __m512 bv = _mm512_set1_ps(bias);
     for (ptrdiff_t tx = 0; tx < tiles_w; tx += 16) {
         const __mmask16 m = lanes(tiles_w - tx);
         __m512 l[16];
         for (int e = 0; e < 16; e++) l[e] = _mm512_maskz_loadu_ps(m, mm + e * es + tx);
-        // Aᵀ m over rows, then · A over columns, as Winograd.swift's vector loop.
-        const __m512 s0 = _mm512_add_ps(_mm512_add_ps(l[0], l[4]), l[8]);
-        const __m512 s1 = _mm512_add_ps(_mm512_add_ps(l[1], l[5]), l[9]);
-        const __m512 s2 = _mm512_add_ps(_mm512_add_ps(l[2], l[6]), l[10]);
-        const __m512 s3 = _mm512_add_ps(_mm512_add_ps(l[3], l[7]), l[11]);
-        __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), s2), bv);
-        __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1, s2), s3), bv);
-        // MAXPS returns its second operand when either is NaN: NaN passes, as torch's relu.
-        if (relu) { y0 = _mm512_max_ps(zero, y0); y1 = _mm512_max_ps(zero, y1); }
         const ptrdiff_t columns = wo - 2 * tx;   // outputs left in this row from 2tx on
         const __mmask16 first = lanes(columns), second = lanes(columns - 16 > 0 ? columns - 16 : 0);
-        _mm512_mask_storeu_ps(row0 + 2 * tx, first, _mm512_permutex2var_ps(y0, low, y1));
-        _mm512_mask_storeu_ps(row0 + 2 * tx + 16, second, _mm512_permutex2var_ps(y0, high, y1));
-        if (row1) {
-            const __m512 d0 = _mm512_sub_ps(_mm512_sub_ps(l[4], l[8]), l[12]);
-            const __m512 d1 = _mm512_sub_ps(_mm512_sub_ps(l[5], l[9]), l[13]);
-            const __m512 d2 = _mm512_sub_ps(_mm512_sub_ps(l[6], l[10]), l[14]);
-            const __m512 d3 = _mm512_sub_ps(_mm512_sub_ps(l[7], l[11]), l[15]);
-            __m512 y2 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(d0, d1), d2), bv);
-            __m512 y3 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(d1, d2), d3), bv);
-            if (relu) { y2 = _mm512_max_ps(zero, y2); y3 = _mm512_max_ps(zero, y3); }
-            _mm512_mask_storeu_ps(row1 + 2 * tx, first, _mm512_permutex2var_ps(y2, low, y3));
-            _mm512_mask_storeu_ps(row1 + 2 * tx + 16, second, _mm512_permutex2var_ps(y2, high, y3));
+        // Aᵀ m over rows (as Winograd.swift's vector loop): s_k = m0k + m1k + m2k, d_k = m1k − m2k − m3k.
+        __m512 s[4], d[4];
+        for (int k = 0; k < 4; k++) {
+            s[k] = _mm512_add_ps(_mm512_add_ps(l[k], l[4 + k]), l[8 + k]);
+            d[k] = _mm512_sub_ps(_mm512_sub_ps(l[4 + k], l[8 + k]), l[12 + k]);
         }
+        output_pair512(row0 + 2 * tx, s[0], s[1], s[2], s[3], bv, relu, first, second);
+        if (row1) output_pair512(row1 + 2 * tx, d[0], d[1], d[2], d[3], bv, relu, first, second);
     }
 }
 #else
