@@ -13,13 +13,14 @@ import Parallel
 ///
 /// `algorithm` overrides that choice for 3×3 convolutions (tests, benchmarks).
 /// `precision: .bf16` computes it as torch's CPU autocast does (Precision.swift, ConvBF16.swift).
+/// `relu: true` returns relu(conv2d(…)); the Winograd path applies it as it writes the output.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
                    into: Tensor? = nil, workspace: Workspace? = nil,
-                   algorithm: ConvAlgorithm = .automatic, precision: Precision = .fp32) throws(NNError) -> Tensor {
+                   algorithm: ConvAlgorithm = .automatic, precision: Precision = .fp32, relu: Bool = false) throws(NNError) -> Tensor {
     try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
                into: into, workspace: workspace, columnBudget: defaultColumnBudget, minimumBandColumns: defaultMinimumBandColumns,
-               algorithm: algorithm, precision: precision)
+               algorithm: algorithm, precision: precision, relu: relu)
 }
 
 /// How `conv2d` computes a dense convolution.
@@ -37,7 +38,7 @@ public enum ConvAlgorithm: Sendable {
 func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
             into: Tensor?, workspace: Workspace?, columnBudget: Int, minimumBandColumns: Int,
             algorithm: ConvAlgorithm = .automatic, winogradBandBudget: Int = defaultWinogradBandBudget,
-            precision: Precision = .fp32, bf16Backend: BF16.Backend? = nil) throws(NNError) -> Tensor {
+            precision: Precision = .fp32, bf16Backend: BF16.Backend? = nil, relu fusedReLU: Bool = false) throws(NNError) -> Tensor {
     let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     if algorithm == .winograd {
         try check(winogradSupports(g), "conv2d", "Winograd needs a dense 3×3 kernel, stride 1, dilation 1, groups 1; got "
@@ -50,13 +51,14 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: In
         try bf16Conv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget, minimumBandColumns: minimumBandColumns,
                        algorithm: algorithm, winogradBandBudget: winogradBandBudget, backend: bf16Backend ?? BF16.backend)
     } else if algorithm == .winograd || (algorithm == .automatic && winogradApplies(g)) {
-        winogradConv2d(x, weight, bias, g, out, workspace, bandBudget: winogradBandBudget)
+        winogradConv2d(x, weight, bias, g, out, workspace, relu: fusedReLU, bandBudget: winogradBandBudget)
+        return out
     } else if g.inChannelsPerGroup == 1 && groups > 1 {
         depthwiseConv2d(x, weight, bias, g, out)
     } else {
         gemmConv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget, minimumBandColumns: minimumBandColumns)
     }
-    return out
+    return fusedReLU ? try relu(out, into: out) : out
 }
 
 /// Shapes of one convolution, validated once at the boundary.

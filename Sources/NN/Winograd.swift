@@ -1,3 +1,4 @@
+import CKernels
 import Parallel
 
 // Winograd F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
@@ -50,8 +51,8 @@ func winogradSupports(_ g: ConvGeometry) -> Bool {
 /// [N, Cout, Ho, Wo] and must not overlap x. Odd Ho/Wo end on a partial tile whose
 /// missing outputs are computed and dropped; taps outside the image read zeros.
 func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor,
-                    _ workspace: Workspace?, bandBudget: Int = defaultWinogradBandBudget,
-                    minimumBandTiles: Int = winogradMinimumBandTiles, perThread: Bool = threadTilesEnabled) {
+                    _ workspace: Workspace?, relu: Bool = false, bandBudget: Int = defaultWinogradBandBudget,
+                    minimumBandTiles: Int = winogradMinimumBandTiles, perThread: Bool = winogradBandsPerThreadEnabled) {
     precondition(winogradSupports(g), "winogradConv2d: unsupported geometry")
     let cin = g.inChannels, cout = g.outChannels
     let tilesH = (g.outHeight + 1) / 2, tilesW = (g.outWidth + 1) / 2
@@ -71,7 +72,8 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
     transformFilters(weight.pointer, into: u, outChannels: cout, inChannels: cin)
 
     let plane = g.outHeight * g.outWidth
-    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW, workspace) { return }
+    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW, workspace,
+                                         relu: relu) { return }
     for n in 0..<g.batch {
         let input = x.pointer + n * cin * g.height * g.width
         let output = out.pointer + n * cout * plane
@@ -84,7 +86,7 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
                 GEMM.sgemm(m: cout, n: tiles, k: cin, a: u + e * cout * cin, lda: cin, b: v + e * cin * tiles, ldb: tiles,
                            c: m + e * cout * tiles, ldc: tiles)
             }
-            transformOutput(m, bias, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: output)
+            transformOutput(m, bias, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: output, relu: relu)
             row0 += rows
         }
     }
@@ -133,13 +135,18 @@ func transformInput(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, fir
     let firstColumn = min(pad, lineLength), lastColumn = min(lineLength, W + pad)
     let jobs = cin * tileRows
     let workers = min(max(1, threads), jobs)
+    let vectorLine = roma_winograd_line_floats(tilesW)
     parallelFor(workers, threads: workers) { worker in
-        let lines = UnsafeMutablePointer<Float>.allocate(capacity: 4 * lineLength)
+        let lines = UnsafeMutablePointer<Float>.allocate(capacity: 4 * max(lineLength, vectorLine))
         defer { lines.deallocate() }
         for job in (jobs * worker / workers)..<(jobs * (worker + 1) / workers) {
             let c = job / tileRows, r = job % tileRows
             let plane = src.base + c * H * W
             let iy0 = 2 * (firstTileRow + r) - pad
+            // AVX-512 (CKernels/winograd.c), same arithmetic; −1 below that level.
+            if roma_winograd_input_row(plane, H, W, pad, iy0, tilesW, dst.base + c * tiles + r * tilesW, elementStride, lines) == 0 {
+                continue
+            }
             for k in 0..<4 {
                 let line = lines + k * lineLength
                 let iy = iy0 + k
@@ -197,7 +204,8 @@ func transformInput(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, fir
 /// Output rows of the band: y = Aᵀ m A + bias per tile, with m gathered from the 16
 /// GEMM results M[e][co][t]; outputs past Ho or Wo (partial tiles) are dropped.
 func transformOutput(_ m: UnsafeMutablePointer<Float>, _ bias: Tensor?, _ g: ConvGeometry, firstTileRow: Int,
-                     tileRows: Int, tilesW: Int, into output: UnsafeMutablePointer<Float>, threads: Int = Threads.count) {
+                     tileRows: Int, tilesW: Int, into output: UnsafeMutablePointer<Float>, relu: Bool = false,
+                     threads: Int = Threads.count) {
     let src = SendablePointer(m), dst = SendablePointer(output)
     let bp = bias.map { SendablePointer($0.pointer) }
     let cout = g.outChannels, Ho = g.outHeight, Wo = g.outWidth
@@ -211,6 +219,12 @@ func transformOutput(_ m: UnsafeMutablePointer<Float>, _ bias: Tensor?, _ g: Con
         let oy = 2 * (firstTileRow + r)
         let row0 = dst.base + co * Ho * Wo + oy * Wo
         let hasSecondRow = oy + 1 < Ho
+        if roma_winograd_output_row(mm, elementStride, tilesW, b, relu ? 1 : 0, row0, hasSecondRow ? row0 + Wo : nil, Wo) == 0 {
+            return
+        }
+        // ReLU as NN's relu: NaN fails `< 0` and passes through.
+        @inline(__always) func activate(_ y: Float) -> Float { relu && y < 0 ? 0 : y }
+        @inline(__always) func activate(_ y: SIMD4<Float>) -> SIMD4<Float> { relu ? y.replacing(with: 0, where: y .< 0) : y }
         // Rows of m: e = 4i + k lives at mm + e·elementStride.
         @inline(__always) func tile(_ tx: Int) -> (Float, Float, Float, Float) {
             var s0 = (Float(0), Float(0), Float(0), Float(0)), s1 = s0
@@ -224,8 +238,8 @@ func transformOutput(_ m: UnsafeMutablePointer<Float>, _ bias: Tensor?, _ g: Con
             s0.3 = m0[3 * elementStride] + m1[3 * elementStride] + m2[3 * elementStride]
             s1.3 = m1[3 * elementStride] - m2[3 * elementStride] - m3[3 * elementStride]
             // (Aᵀ m) A.
-            return (s0.0 + s0.1 + s0.2 + b, s0.1 - s0.2 - s0.3 + b,
-                    s1.0 + s1.1 + s1.2 + b, s1.1 - s1.2 - s1.3 + b)
+            return (activate(s0.0 + s0.1 + s0.2 + b), activate(s0.1 - s0.2 - s0.3 + b),
+                    activate(s1.0 + s1.1 + s1.2 + b), activate(s1.1 - s1.2 - s1.3 + b))
         }
         let row1 = row0 + Wo
         // Four tiles per step (13 % faster than scalar at 64→64): each element's four
@@ -240,11 +254,11 @@ func transformOutput(_ m: UnsafeMutablePointer<Float>, _ bias: Tensor?, _ g: Con
             let s1 = load(1, tx0) + load(5, tx0) + load(9, tx0), d1 = load(5, tx0) - load(9, tx0) - load(13, tx0)
             let s2 = load(2, tx0) + load(6, tx0) + load(10, tx0), d2 = load(6, tx0) - load(10, tx0) - load(14, tx0)
             let s3 = load(3, tx0) + load(7, tx0) + load(11, tx0), d3 = load(7, tx0) - load(11, tx0) - load(15, tx0)
-            let y0 = s0 + s1 + s2 + bv, y1 = s1 - s2 - s3 + bv
+            let y0 = activate(s0 + s1 + s2 + bv), y1 = activate(s1 - s2 - s3 + bv)
             UnsafeMutableRawPointer(row0 + 2 * tx0).storeBytes(
                 of: SIMD8<Float>(y0[0], y1[0], y0[1], y1[1], y0[2], y1[2], y0[3], y1[3]), as: SIMD8<Float>.self)
             if hasSecondRow {
-                let y2 = d0 + d1 + d2 + bv, y3 = d1 - d2 - d3 + bv
+                let y2 = activate(d0 + d1 + d2 + bv), y3 = activate(d1 - d2 - d3 + bv)
                 UnsafeMutableRawPointer(row1 + 2 * tx0).storeBytes(
                     of: SIMD8<Float>(y2[0], y3[0], y2[1], y3[1], y2[2], y3[2], y2[3], y3[3]), as: SIMD8<Float>.self)
             }

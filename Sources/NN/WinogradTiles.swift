@@ -1,3 +1,4 @@
+import Foundation
 import Parallel
 
 // Winograd bands as independent jobs, one thread each (as AttentionTiles.swift does
@@ -8,10 +9,17 @@ import Parallel
 // so 3888 barriers, each GEMM only 7 MFLOP: on a loaded machine every barrier waits for
 // the other thread's next time slice. Same arithmetic per band.
 
+/// Winograd's bands run per thread unless ROMA_THREAD_TILES=off (attention's tiles stay
+/// opt-in, AttentionTiles.swift). With the transforms in C (CKernels/winograd.c) the
+/// shared path spent 1.6–1.9× the CPU time of this one on VGG's layers (docs/runtime.md,
+/// "VGG's 3×3 convolutions").
+let winogradBandsPerThreadEnabled = ProcessInfo.processInfo.environment["ROMA_THREAD_TILES"] != "off"
+
 /// Runs `winogradConv2d`'s bands per thread; false (nothing done) when the GEMM has no
 /// calling-thread path here or there is only one thread or one band.
 func winogradBandsPerThread(_ x: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, u: UnsafeMutablePointer<Float>,
-                            bandRows: Int, tilesH: Int, tilesW: Int, _ workspace: Workspace?) -> Bool {
+                            bandRows: Int, tilesH: Int, tilesW: Int, _ workspace: Workspace?,
+                            relu: Bool = false) -> Bool {
     let bandsPerImage = (tilesH + bandRows - 1) / bandRows
     let jobs = g.batch * bandsPerImage
     let workers = min(Threads.count, jobs)
@@ -37,7 +45,8 @@ func winogradBandsPerThread(_ x: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ o
                 GEMM.sgemmOnCallingThread(m: cout, n: tiles, k: cin, a: pu.base + e * cout * cin, lda: cin,
                                           b: v + e * cin * tiles, ldb: tiles, c: m + e * cout * tiles, ldc: tiles)
             }
-            transformOutput(m, bias, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: po.base + n * cout * plane, threads: 1)
+            transformOutput(m, bias, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: po.base + n * cout * plane,
+                            relu: relu, threads: 1)
         }
     }
     return true

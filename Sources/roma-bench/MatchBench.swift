@@ -99,8 +99,9 @@ struct MatchBench: ParsableCommand {
         print(String(format: "ours:      load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak, %@ of the fp32 peak",
                      t1.timeIntervalSince(t0), oursMatch, oursCPU, oursRSS, flops / 1e12, rate, 100 * rate / peak,
                      (machine.fp32.map { String(format: "%.0f%%", 100 * rate / $0) } ?? "–") as NSString))
+        let stageCPU = StageClock.cpuSeconds
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
-            print(String(format: "    %-28@ %6.1f s", stage as NSString, s))
+            print(String(format: "    %-28@ %6.1f s (CPU %.1f s)", stage as NSString, s, stageCPU[stage] ?? .nan))
         }
         print(String(format: "warp artifact: %.2f MB (%d bytes) for a %d×%d grid", Double(warpBytes) / 1e6, warpBytes, warp.width, warp.height))
         if !skipBF16 {

@@ -78,4 +78,20 @@ int roma_onednn_gemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, pt
                           const uint16_t *a, ptrdiff_t lda, const uint16_t *b, ptrdiff_t ldb, float beta,
                           float *c, ptrdiff_t ldc, int threads);
 
+/// Winograd F(2×2, 3×3) transforms at 16 tiles per vector (NN's Winograd.swift has the
+/// algebra and the Swift form, which gives the same bits). Both return 0 when done and
+/// −1 below kernels level 2 (the caller's Swift loop then runs).
+/// roma_winograd_input_row: for one input plane [h, w] and one tile row whose first
+/// input row is iy0 (may be negative: zero padding), writes the 16 transformed values of
+/// each of its tiles_w tiles to v[e·element_stride + tx]. `lines` is scratch of
+/// 4 · roma_winograd_line_floats(tiles_w) floats.
+ptrdiff_t roma_winograd_line_floats(ptrdiff_t tiles_w);
+int roma_winograd_input_row(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t pad, ptrdiff_t iy0,
+                            ptrdiff_t tiles_w, float *v, ptrdiff_t element_stride, float *lines);
+/// roma_winograd_output_row: one tile row of one output channel from the GEMM results
+/// m[e·element_stride + tx]: y = Aᵀ m A + bias, then max(0, y) when `relu` (NaN kept),
+/// written to the out_w outputs of row0 and, unless row1 is NULL, of row1.
+int roma_winograd_output_row(const float *m, ptrdiff_t element_stride, ptrdiff_t tiles_w, float bias, int relu,
+                             float *row0, float *row1, ptrdiff_t out_w);
+
 #endif

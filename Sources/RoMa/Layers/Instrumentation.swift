@@ -17,15 +17,25 @@ public enum FlopCounter {
 public enum StageClock {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var totals: [String: Double] = [:]
-    public static func reset() { lock.withLock { totals = [:] } }
+    nonisolated(unsafe) private static var cpuTotals: [String: Double] = [:]
+    public static func reset() { lock.withLock { totals = [:]; cpuTotals = [:] } }
     public static var seconds: [String: Double] { lock.withLock { totals } }
+    /// The process's CPU time (all threads) per stage: under load it moves far less than
+    /// wall time. Only meaningful while one model runs at a time.
+    public static var cpuSeconds: [String: Double] { lock.withLock { cpuTotals } }
 
     static func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
         defer {
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            lock.withLock { totals[name, default: 0] += elapsed }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpu = processCPUSeconds() - cpuStart
+            lock.withLock { totals[name, default: 0] += elapsed; cpuTotals[name, default: 0] += cpu }
         }
         return try body()
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }

@@ -41,13 +41,15 @@ struct Conv2d: Sendable {
 
     /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`; output and scratch from `workspace` when given.
     func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
+        // Without a separate batch norm the ReLU goes into the convolution (Winograd writes it with the output).
+        let reluInConv = fusedReLU && batchNorm == nil
         var y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, workspace: workspace,
-                           precision: precision)
+                           precision: precision, relu: reluInConv)
         FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
         if let batchNorm {
             y = try BF16.round(NN.batchNorm(y, batchNorm, into: y), into: y)
         }
-        return fusedReLU ? try relu(y, into: y) : y
+        return fusedReLU && !reluInConv ? try relu(y, into: y) : y
     }
 }
 

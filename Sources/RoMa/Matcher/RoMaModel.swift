@@ -60,9 +60,15 @@ public final class RoMaModel: @unchecked Sendable {
     public func match(_ a: DecodedImage, _ b: DecodedImage, cache: EncoderCache? = nil, ids: (String, String)? = nil) throws -> Warp {
         try [a, b].forEach(checkSizes)
         let images = [a, b], keys = [ids?.0, ids?.1]
+        // VGG's scratch activations, reused by the four VGG passes (A and B, coarse and
+        // fine) and dropped after the last, so the refiners' peak memory does not hold it.
+        var vggWorkspace: Workspace? = Workspace()
         let out = try run { side, coarse in
             let image = images[side]
-            let compute = { try self.encode(Self.normalise(coarse ? image.coarse : image.upsampled!), coarse: coarse) }
+            let workspace = vggWorkspace
+            if side == 1 && (!coarse || !config.upsample) { vggWorkspace = nil }
+            let compute = { try self.encode(Self.normalise(coarse ? image.coarse : image.upsampled!), coarse: coarse,
+                                            vggWorkspace: workspace) }
             guard let cache, let id = keys[side] else { return try compute() }
             return try cache.features(EncoderCache.Key(image: id, coarse: coarse, resolution: coarse ? self.config.coarseResolution : self.config.upsampleResolution),
                                       compute: compute)
@@ -104,11 +110,15 @@ public final class RoMaModel: @unchecked Sendable {
     }
 
     /// One image's projected pyramid: VGG strides 1–8, plus DINOv2 at stride 16 on the coarse pass.
-    func encode(_ image: Tensor, coarse: Bool, trace: Trace? = nil, tag: String = "") throws -> [Int: Tensor] {
-        var pyramid = try StageClock.measure("vgg19") { try vgg(image) }
+    func encode(_ image: Tensor, coarse: Bool, trace: Trace? = nil, tag: String = "",
+                vggWorkspace: Workspace? = nil) throws -> [Int: Tensor] {
+        var pyramid = try StageClock.measure("vgg19") { try vgg(image, workspace: vggWorkspace) }
         if coarse { pyramid[16] = try StageClock.measure("dinov2") { try dinov2(image) } }
         if let trace { for (s, f) in pyramid { trace.record("\(tag)pyramid.\(s)", f) } }
-        return try StageClock.measure("projections") { try decoder.project(pyramid) }
+        let projected = try StageClock.measure("projections") { try decoder.project(pyramid) }
+        // VGG's levels are dead once projected: back to its workspace for the next pass.
+        if let vggWorkspace, trace == nil { for s in [1, 2, 4, 8] { if let f = pyramid[s] { vggWorkspace.recycle(f) } } }
+        return projected
     }
 
     /// Encoder only on A's coarse input (for the benchmark's breakdown).
