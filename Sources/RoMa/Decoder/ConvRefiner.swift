@@ -6,10 +6,7 @@ import NN
 /// blocks of depthwise k×k conv + BN + ReLU + 1×1 conv, then a 1×1 conv to
 /// (Δx, Δy, Δcertainty).
 struct ConvRefiner: Sendable {
-    struct Block: Sendable {
-        var depthwise: Conv2d
-        var pointwise: Conv2d
-    }
+    typealias Block = RefinerBlock
 
     let shape: RoMaArchitecture.Refiner
     let blocks: [Block]
@@ -57,10 +54,7 @@ struct ConvRefiner: Sendable {
         var d = try StageClock.measure("refiner: concatenate") { try concat(parts, dim: 1) }
         guard d.channels == shape.width else { throw RoMaError("refiner input has \(d.channels) channels, expected \(shape.width)") }
         parts = []
-        for block in blocks {
-            d = try StageClock.measure("refiner: depthwise + ReLU") { try block.depthwise(d) }
-            d = try StageClock.measure("refiner: pointwise") { try block.pointwise(d) }
-        }
+        for block in blocks { d = try block(d, stage: "refiner") }
         let out = try outConv(d)
         return (try narrow(out, dim: 1, start: 0, length: 2), try narrow(out, dim: 1, start: 2, length: 1))
     }

@@ -27,20 +27,46 @@ func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int) thr
     let out = Tensor(uninitialized: [1, k, h, w])
     let dst = SendablePointer(out.pointer), A = SendablePointer(at.pointer), B = SendablePointer(bt.pointer)
     let W = SendablePointer(warp.pointer)
-    parallelFor(n) { p in
-        let fa = A.base + p * c
-        let (cx, cy) = (W[p], W[n + p])
-        @inline(__always) func dot(_ idx: Int) -> Float { dotProduct(fa, B.base + idx * c, c) }
-        for i in 0..<side {
-            for j in 0..<side {
-                let s = BilinearPoint(x: cx + dx[j], y: cy + dy[i], height: bh, width: bw)
-                var v: Float = 0
-                if s.weight.0 != 0 { v += s.weight.0 * dot(s.index.0) }
-                if s.weight.1 != 0 { v += s.weight.1 * dot(s.index.1) }
-                if s.weight.2 != 0 { v += s.weight.2 * dot(s.index.2) }
-                if s.weight.3 != 0 { v += s.weight.3 * dot(s.index.3) }
-                dst[(i * side + j) * n + p] = v
+    // The window's taps are one pixel apart, so neighbouring taps share bilinear corners:
+    // (2r+1)² taps read only about (2r+2)² distinct pixels of B, not 4·(2r+1)². Each
+    // pixel's dot products are kept in a small table over its window (a slot per B pixel,
+    // stamped with the pixel it belongs to) and computed once; the same dot products are
+    // combined in the same order, so the output is bit for bit that of the direct loop.
+    let slots = side + 3
+    let blockSize = 64, blocks = (n + blockSize - 1) / blockSize
+    parallelFor(blocks) { block in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: slots * slots) { cache in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: slots * slots) { stamp in
+            stamp.initialize(repeating: -1)
+            for p in (block * blockSize)..<min(n, (block + 1) * blockSize) {
+                let fa = A.base + p * c
+                let (cx, cy) = (W[p], W[n + p])
+                // Window origin one pixel before the first tap's corner (rounding may move a tap's floor by one).
+                let x0 = Int((((cx + dx[0] + 1) * Float(bw) - 1) / 2).rounded(.down)) - 1
+                let y0 = Int((((cy + dy[0] + 1) * Float(bh) - 1) / 2).rounded(.down)) - 1
+                @inline(__always) func dot(_ idx: Int) -> Float {
+                    let sx = idx % bw - x0, sy = idx / bw - y0
+                    guard sx >= 0, sx < slots, sy >= 0, sy < slots else { return dotProduct(fa, B.base + idx * c, c) }
+                    let slot = sy * slots + sx
+                    if stamp[slot] != p {
+                        cache[slot] = dotProduct(fa, B.base + idx * c, c)
+                        stamp[slot] = p
+                    }
+                    return cache[slot]
+                }
+                for i in 0..<side {
+                    for j in 0..<side {
+                        let s = BilinearPoint(x: cx + dx[j], y: cy + dy[i], height: bh, width: bw)
+                        var v: Float = 0
+                        if s.weight.0 != 0 { v += s.weight.0 * dot(s.index.0) }
+                        if s.weight.1 != 0 { v += s.weight.1 * dot(s.index.1) }
+                        if s.weight.2 != 0 { v += s.weight.2 * dot(s.index.2) }
+                        if s.weight.3 != 0 { v += s.weight.3 * dot(s.index.3) }
+                        dst[(i * side + j) * n + p] = v
+                    }
+                }
             }
+        }
         }
     }
     FlopCounter.add(8 * Double(n * k * c))

@@ -12,11 +12,8 @@ import Parallel
 /// convolution) and ReLU return bf16; proj, displacement embedding, grid sample, local
 /// correlation and the heads stay fp32 (romav2 calls `z.float()` before the heads).
 struct RoMaV2Refiner: Sendable {
-    struct Block: Sendable {
-        /// Depthwise k×k, batch norm folded in (kept apart at bf16), ReLU fused.
-        var depthwise: Conv2d
-        var pointwise: Conv2d
-    }
+    /// Depthwise k×k, batch norm folded in (kept apart at bf16), ReLU fused; then 1×1.
+    typealias Block = RefinerBlock
 
     let shape: RoMaV2RefinerShape
     let proj: Linear
@@ -87,10 +84,7 @@ struct RoMaV2Refiner: Sendable {
         var d = try concat(parts, dim: 1)
         parts = []
         guard d.channels == shape.hiddenDim else { throw RoMaError("RoMa v2 refiner input has \(d.channels) channels, expected \(shape.hiddenDim)") }
-        for block in blocks {
-            d = try StageClock.measure("v2 refiner: depthwise + ReLU") { try block.depthwise(d) }
-            d = try StageClock.measure("v2 refiner: pointwise") { try block.pointwise(d) }
-        }
+        for block in blocks { d = try block(d, stage: "v2 refiner") }
         let delta = try warpHead(d), deltaConfidence = try confidenceHead(d)
         return (try refinedWarp(warp, delta: delta), try refinedConfidence(confidence, delta: deltaConfidence))
     }
