@@ -10,7 +10,7 @@
 // for all threads. Here k and v are packed once per head (roma_attention_pack), and
 // one tile computes its QR×m scores with a 14×32 register micro-kernel, the same
 // softmax as NN's (row maximum, exp16, then the sum), and the product with v, on a
-// score block of QR×m floats (90 KB at m = 1601) that never leaves L2.
+// score block of TT·QR×m floats (180 KB at m = 1601) that never leaves L2.
 //
 // Scores are stored in chunks of KB keys, QR rows each KB floats apart, so the
 // second product broadcasts a score at constant offsets from one pointer.

@@ -55,7 +55,7 @@ func attendHeadsFused(heads: Int, n: Int, m: Int, d: Int, dv: Int, scale: Float,
             }
         }
     }
-    // A thread that could not get its 90 KB score block: those rows on the GEMM path.
+    // A thread that could not get its 240 KB score block: those rows on the GEMM path.
     for (head, row0) in failed.all {
         let o = operands(head)
         attendHead(q: o.q + row0 * o.ldq, ldq: o.ldq, k: o.k, ldk: o.ldk, v: o.v, ldv: o.ldv, out: o.out + row0 * o.ldo,
