@@ -60,13 +60,15 @@ public final class RoMaModel: @unchecked Sendable {
     public func match(_ a: DecodedImage, _ b: DecodedImage, cache: EncoderCache? = nil, ids: (String, String)? = nil) throws -> Warp {
         try [a, b].forEach(checkSizes)
         let images = [a, b], keys = [ids?.0, ids?.1]
-        // VGG's scratch activations, reused by the four VGG passes (A and B, coarse and
-        // fine) and dropped after the last, so the refiners' peak memory does not hold it.
-        var vggWorkspace: Workspace? = Workspace()
+        // VGG's scratch activations (and its pyramid once projected), reused by A's and B's
+        // VGG pass at one resolution and dropped after B's, so neither the other
+        // resolution nor the refiners' peak memory holds them.
+        var vggWorkspace: Workspace? = nil
         let out = try run { side, coarse in
             let image = images[side]
+            if side == 0 { vggWorkspace = Workspace() }
             let workspace = vggWorkspace
-            if side == 1 && (!coarse || !config.upsample) { vggWorkspace = nil }
+            if side == 1 { vggWorkspace = nil }
             let compute = { try self.encode(Self.normalise(coarse ? image.coarse : image.upsampled!), coarse: coarse,
                                             vggWorkspace: workspace) }
             guard let cache, let id = keys[side] else { return try compute() }
