@@ -18,7 +18,7 @@ import Parallel
 /// x `[N, C, H, W]`, depthwiseWeight `[C, 1, kh, kw]`, depthwiseBias `[C]`,
 /// pointwiseWeight `[Cout, C, 1, 1]`, pointwiseBias `[Cout]` → `[N, Cout, Ho, Wo]`.
 /// `bandColumns`: output columns (rows·Wo) per band at least; nil: `fusedBandColumns(channels:)`
-/// below `fusedBandMaxChannels` channels, and from there no bands (see there). Tests force bands.
+/// (tests force small bands). Pays off on thin maps only (`depthwisePointwiseMaxChannels`).
 /// Throws when the GEMM backend cannot run on the calling thread (OpenBLAS): callers
 /// check `depthwisePointwiseAvailable` and run the three ops apart there.
 public func depthwisePointwise(_ x: Tensor, depthwiseWeight: Tensor, depthwiseBias: Tensor, padding: Int, dilation: Int = 1,
@@ -39,11 +39,6 @@ public func depthwisePointwise(_ x: Tensor, depthwiseWeight: Tensor, depthwiseBi
     let (ho, wo) = (g.outHeight, g.outWidth)
     let out = Tensor(uninitialized: [g.batch, cout, ho, wo])
     if out.count == 0 { return out }
-    if bandColumns == nil && c >= fusedBandMaxChannels {
-        planesThenGEMM(x, g, depthwiseWeight, depthwiseBias, relu: relu, pointwiseWeight, pointwiseBias, out)
-        return out
-    }
-
     // At least `bandColumns` columns per band, but enough bands to keep every thread busy.
     let threads = max(1, Threads.count)
     let wanted = ((bandColumns ?? fusedBandColumns(channels: c)) + wo - 1) / wo
@@ -100,48 +95,14 @@ public func depthwisePointwise(_ x: Tensor, depthwiseWeight: Tensor, depthwiseBi
     return out
 }
 
-/// Channels from which `depthwisePointwise` runs the depthwise + ReLU plane by plane and
-/// then one multi-threaded GEMM instead of bands (`roma-bench refiner-block`, alternating
-/// rounds, CPU ms per block, load ≈ 4: C = 24 @864² 48 → 37 banded; C = 144 @432² 83 → 83;
-/// C = 569 @216² 176 → 191 and C = 1137 @108² 147 → 156 banded, whatever the band size:
-/// where the 1×1 GEMM is compute-bound, oneDNN's one large call beats per-band calls).
-let fusedBandMaxChannels = 128
-
-/// The wide-map path: each plane's depthwise conv and its ReLU while the plane is in
-/// cache (one pass less over the hidden map than conv2d + relu), then the 1×1 as one
-/// GEMM per image over the whole map, bias written first as in `gemmConv2d`.
-private func planesThenGEMM(_ x: Tensor, _ g: ConvGeometry, _ dw: Tensor, _ db: Tensor, relu: Bool,
-                            _ pw: Tensor, _ pb: Tensor?, _ out: Tensor) {
-    let c = g.inChannels, cout = out.shape[1], plane = g.outHeight * g.outWidth
-    let hidden = Tensor(uninitialized: [g.batch, c, g.outHeight, g.outWidth])
-    let planes = g.batch * c
-    let workers = min(max(1, Threads.count), planes)
-    let paddedH = g.height + 2 * g.padding, paddedW = g.width + 2 * g.padding
-    let src = SendablePointer(x.pointer), dst = SendablePointer(hidden.pointer)
-    let dww = SendablePointer(dw.pointer), dwb = SendablePointer(db.pointer)
-    let next = JobCounter()
-    parallelFor(workers, threads: workers) { _ in
-        let padded = TensorStorage(capacity: paddedH * paddedW)
-        padded.base.initialize(repeating: 0, count: paddedH * paddedW)
-        while let job = next.take(below: planes) {
-            let ch = job % c, inPlane = src.base + job * g.height * g.width
-            for y in 0..<g.height {
-                (padded.base + (y + g.padding) * paddedW + g.padding).update(from: inPlane + y * g.width, count: g.width)
-            }
-            let o = dst.base + job * plane
-            roma_depthwise_plane_s1(padded.base, paddedW, dww.base + ch * g.kernelH * g.kernelW, Int32(g.kernelH),
-                                    Int32(g.kernelW), Int32(g.dilation), dwb[ch], g.outHeight, g.outWidth, o)
-            if relu { reluInPlace(o, plane) }
-        }
-        withExtendedLifetime(padded) {}
-    }
-    for n in 0..<g.batch {
-        let y = out.pointer + n * cout * plane
-        if let pb { for oc in 0..<cout { (y + oc * plane).update(repeating: pb.pointer[oc], count: plane) } }
-        GEMM.sgemm(m: cout, n: plane, k: c, a: pw.pointer, lda: c, b: hidden.pointer + n * c * plane, ldb: plane,
-                   beta: pb == nil ? 0 : 1, c: y, ldc: plane)
-    }
-}
+/// Below this many channels RoMa's refiners run their blocks through `depthwisePointwise`;
+/// from it on, as separate `conv2d` + `relu` + `conv2d`. Where the 1×1 is compute-bound,
+/// oneDNN's one large two-thread GEMM beats the per-band single-thread calls
+/// (`roma-bench refiner-block`, CPU ms per block, separate → fused, load ≈ 4: C = 24 @864²
+/// 45–47 → 35–36; C = 144 @432² 83 → 82; C = 569 @216² 176 → 191 and C = 1137 @108²
+/// 147 → 156, band sizes 1536–16384 alike). A variant for wide maps (depthwise + ReLU per
+/// plane, then the one large GEMM) saved 1–2 % there but showed no gain in whole-model runs.
+public let depthwisePointwiseMaxChannels = 128
 
 /// Output columns per band of `depthwisePointwise` over C channels: at least 4096, so
 /// each GEMM call runs near its peak and amortises packing the C×C weights (the panel

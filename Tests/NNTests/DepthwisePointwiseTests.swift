@@ -23,7 +23,7 @@ struct DepthwisePointwiseTests {
         Case(batch: 2, channels: 16, outChannels: 20, height: 11, width: 16, kernel: 3, padding: 2, dilation: 2, bandColumns: 48),
         Case(batch: 1, channels: 8, outChannels: 6, height: 12, width: 10, kernel: 5, padding: 0, dilation: 1, bandColumns: 12),
         Case(batch: 1, channels: 3, outChannels: 4, height: 2, width: 3, kernel: 5, padding: 2, dilation: 1, bandColumns: nil),
-        // From fusedBandMaxChannels on, without a band size: planes, then one GEMM.
+        // Wider than RoMa fuses (depthwisePointwiseMaxChannels), automatic band.
         Case(batch: 2, channels: 130, outChannels: 7, height: 9, width: 11, kernel: 5, padding: 2, dilation: 1, bandColumns: nil),
     ]
 

@@ -1,9 +1,10 @@
 import NN
 
 /// One block of RoMa's conv refiners (v1's and v2's `ConvRefiner`): depthwise k×k conv
-/// with its batch norm folded in and ReLU, then a 1×1 conv. At fp32 both run fused
-/// band by band (NN's `depthwisePointwise`: the hidden map stays in cache); at bf16, or
-/// where the GEMM cannot run per thread, the two convolutions run apart as torch does.
+/// with its batch norm folded in and ReLU, then a 1×1 conv. At fp32 on thin maps
+/// (fewer than `depthwisePointwiseMaxChannels` channels: refiner 1) both run fused band
+/// by band (NN's `depthwisePointwise`: the hidden map stays in cache); on wide maps, at
+/// bf16, or where the GEMM cannot run per thread, the two convolutions run apart.
 struct RefinerBlock: Sendable {
     var depthwise: Conv2d
     var pointwise: Conv2d
@@ -25,7 +26,7 @@ struct RefinerBlock: Sendable {
     }
 
     private var fuses: Bool {
-        depthwisePointwiseAvailable && depthwise.precision == .fp32 && pointwise.precision == .fp32
+        depthwisePointwiseAvailable && depthwise.weight.shape[0] < depthwisePointwiseMaxChannels && depthwise.precision == .fp32 && pointwise.precision == .fp32
             && depthwise.batchNorm == nil && pointwise.batchNorm == nil && !pointwise.fusedReLU
             && depthwise.stride == 1 && depthwise.groups == depthwise.weight.shape[0] && depthwise.weight.shape[1] == 1
             && pointwise.stride == 1 && pointwise.padding == 0 && pointwise.groups == 1
