@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""romav2's bf16 run of the reduced model (Tests/Fixtures/roma2/model), module by module.
+
+Runs the fixture's reduced RoMaV2 as make_roma2_model_fixtures.py does for its *_bf16 outputs
+(descriptor cast to bf16, matcher ViT, DPT head and refiner blocks under bf16 autocast) and
+records each module's inputs and outputs, so each of ours can be fed torch's inputs and its own
+departure measured in isolation (Tests/RoMaTests/RoMaV2BF16StageTests reads the file):
+  forward_{lowA,lowB,highA,highB}     the images RoMaV2.forward receives
+  desc{i}_in, desc{i}_out{l}          descriptor call i (0 A, 1 B): image, layer l's features
+  matcher_{warp,confidence}_{AB,BA}   the matcher's outputs (its inputs: desc*_out*, forward_low*)
+  ref{j}_{f_A,f_B,prev_warp,prev_confidence,scale_factor,warp,confidence}
+                                      refiner call j in call order (pass, stride 4/2/1, AB then BA)
+Pass --fp32 to record the fp32 run instead (autocast off everywhere).
+
+Usage: python scripts/reference/romav2_bf16_stages.py [--out /tmp/stages_bf16.safetensors] [--fp32]
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
+import romav2_env  # noqa: E402
+from make_roma2_model_fixtures import with_bf16_autocast  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fixture", default=os.path.join(ROOT, "Tests", "Fixtures", "roma2", "model"))
+    ap.add_argument("--out", default="/tmp/stages_bf16.safetensors")
+    ap.add_argument("--fp32", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.set_grad_enabled(False)
+    torch.set_float32_matmul_precision("highest")
+    io = load_file(os.path.join(args.fixture, "io.safetensors"))
+    model = romav2_env.reduced_model(0)
+    state = {k: v.float() for k, v in load_file(os.path.join(args.fixture, "weights.safetensors")).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing), (missing[:3], unexpected[:3])
+    model.eval()
+    if not args.fp32:
+        with_bf16_autocast(model)
+    rec = {}
+
+    def put(name, t):
+        rec[name] = t.detach().float().contiguous().clone()
+
+    def on_forward(_m, a, kw):
+        names = ["lowA", "lowB", "highA", "highB"]
+        vals = list(a) + [kw.get(k) for k in ["img_A_lr", "img_B_lr", "img_A_hr", "img_B_hr"][len(a):]]
+        for n, v in zip(names, vals):
+            if v is not None:
+                put(f"forward_{n}", v)
+
+    calls = {"desc": 0, "ref": 0}
+
+    def on_desc(_m, a, out):
+        i = calls["desc"]
+        calls["desc"] += 1
+        put(f"desc{i}_in", a[0])
+        for l, x in enumerate(out):
+            put(f"desc{i}_out{l}", x)
+
+    def on_matcher(_m, a, kw, out):
+        for k in ["warp_AB", "confidence_AB", "warp_BA", "confidence_BA"]:
+            if out.get(k) is not None:
+                put(f"matcher_{k.split('_')[0]}_{k.split('_')[1]}", out[k])
+
+    def on_refiner(_m, a, kw, out):
+        j = calls["ref"]
+        calls["ref"] += 1
+        for k in ["f_A", "f_B", "prev_warp", "prev_confidence", "scale_factor"]:
+            if kw.get(k) is not None:
+                put(f"ref{j}_{k}", kw[k])
+        put(f"ref{j}_warp", out["warp"])
+        put(f"ref{j}_confidence", out["confidence"])
+
+    model.register_forward_pre_hook(on_forward, with_kwargs=True)
+    model.f.register_forward_hook(on_desc) if isinstance(model.f, torch.nn.Module) else None
+    model.matcher.register_forward_hook(on_matcher, with_kwargs=True)
+    for s in model.refiners.values():
+        s.register_forward_hook(on_refiner, with_kwargs=True)
+    if not isinstance(model.f, torch.nn.Module):
+        sys.exit("descriptor is not a module; cannot hook it")
+    images = [np.ascontiguousarray(io[f"image_{x}"].numpy()) for x in "ab"]
+    if args.fp32:
+        with romav2_env.no_autocast():
+            preds = model.match(images[0], images[1])
+    else:
+        preds = model.match(images[0], images[1])
+    for d, D in [("ab", "AB"), ("ba", "BA")]:
+        ref = io[f"warp_{d}{'' if args.fp32 else '_bf16'}"]
+        assert torch.equal(preds[f"warp_{D}"][0].float(), ref.float()), f"{d}: this run is not the fixture's"
+    save_file(rec, args.out, metadata={"precision": "fp32" if args.fp32 else "bf16", "refiner_calls": str(calls["ref"])})
+    print(f"{len(rec)} tensors, {calls['desc']} descriptor calls, {calls['ref']} refiner calls -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
