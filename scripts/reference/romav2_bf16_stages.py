@@ -8,11 +8,19 @@ departure measured in isolation (Tests/RoMaTests/RoMaV2BF16StageTests reads the 
   forward_{lowA,lowB,highA,highB}     the images RoMaV2.forward receives
   desc{i}_in, desc{i}_out{l}          descriptor call i (0 A, 1 B): image, layer l's features
   matcher_{warp,confidence}_{AB,BA}   the matcher's outputs (its inputs: desc*_out*, forward_low*)
+  mv_vit_out                          the matcher ViT's x_norm_patchtokens [1, 2, N, dim] (as float)
+  head{i}_in{l}, head{i}_out          DPT head call i (0 AB, 1 BA): its token maps and output
+  head{i}_conv1                       its output_conv1 result (before the last resize)
   ref{j}_{f_A,f_B,prev_warp,prev_confidence,scale_factor,warp,confidence}
                                       refiner call j in call order (pass, stride 4/2/1, AB then BA)
+  dpt_{project,resize,rn,fusion}{i}   the DPT head's parts in the AB call (level i)
 Pass --fp32 to record the fp32 run instead (autocast off everywhere).
 
-Usage: python scripts/reference/romav2_bf16_stages.py [--out /tmp/stages_bf16.safetensors] [--fp32]
+--ci writes the subset Tests/RoMaTests/RoMaV2BF16StageTests reads (descriptor, matcher ViT, DPT
+head of the AB call; +0.2 MB) to Tests/Fixtures/roma2/model/bf16_stages.safetensors, tensors
+holding bf16 values stored as BF16.
+
+Usage: python scripts/reference/romav2_bf16_stages.py [--out /tmp/stages_bf16.safetensors] [--fp32] [--ci]
 """
 import argparse
 import os
@@ -35,6 +43,7 @@ def main():
     ap.add_argument("--fixture", default=os.path.join(ROOT, "Tests", "Fixtures", "roma2", "model"))
     ap.add_argument("--out", default="/tmp/stages_bf16.safetensors")
     ap.add_argument("--fp32", action="store_true")
+    ap.add_argument("--ci", action="store_true", help="write the CI subset into the fixture folder instead")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.set_grad_enabled(False)
@@ -82,6 +91,37 @@ def main():
         put(f"ref{j}_warp", out["warp"])
         put(f"ref{j}_confidence", out["confidence"])
 
+    def on_vit(_m, a, out):
+        put("mv_vit_out", out["x_norm_patchtokens"])
+
+    def on_head(_m, a, kw, out):
+        i = calls.setdefault("head", 0)
+        calls["head"] += 1
+        for l, x in enumerate(a[0]):
+            put(f"head{i}_in{l}", x)
+        put(f"head{i}_out", out)
+
+    def on_conv1(_m, a, out):
+        i = calls.setdefault("conv1", 0)
+        calls["conv1"] += 1
+        put(f"head{i}_conv1", out)
+
+    model.matcher.head.scratch.output_conv1.register_forward_hook(on_conv1)
+
+    def on_part(name):
+        def h(_m, a, out):
+            if f"dpt_{name}" not in rec:   # the AB call only
+                put(f"dpt_{name}", out)
+        return h
+
+    head = model.matcher.head
+    for i in range(4):
+        head.projects[i].register_forward_hook(on_part(f"project{i}"))
+        head.resize_layers[i].register_forward_hook(on_part(f"resize{i}"))
+        getattr(head.scratch, f"layer{i + 1}_rn").register_forward_hook(on_part(f"rn{i}"))
+        getattr(head.scratch, f"refinenet{i + 1}").register_forward_hook(on_part(f"fusion{i}"))
+    model.matcher.mv_vit.register_forward_hook(on_vit)
+    model.matcher.head.register_forward_hook(on_head, with_kwargs=True)
     model.register_forward_pre_hook(on_forward, with_kwargs=True)
     model.f.register_forward_hook(on_desc) if isinstance(model.f, torch.nn.Module) else None
     model.matcher.register_forward_hook(on_matcher, with_kwargs=True)
@@ -98,6 +138,11 @@ def main():
     for d, D in [("ab", "AB"), ("ba", "BA")]:
         ref = io[f"warp_{d}{'' if args.fp32 else '_bf16'}"]
         assert torch.equal(preds[f"warp_{D}"][0].float(), ref.float()), f"{d}: this run is not the fixture's"
+    if args.ci:
+        keep = [k for k in rec if k.startswith(("desc", "mv_vit", "head0", "dpt_"))]
+        small = {k: (rec[k].bfloat16() if torch.equal(rec[k].bfloat16().float(), rec[k]) else rec[k]) for k in keep}
+        args.out = os.path.join(args.fixture, "bf16_stages.safetensors")
+        rec = small
     save_file(rec, args.out, metadata={"precision": "fp32" if args.fp32 else "bf16", "refiner_calls": str(calls["ref"])})
     print(f"{len(rec)} tensors, {calls['desc']} descriptor calls, {calls['ref']} refiner calls -> {args.out}")
 
