@@ -152,30 +152,20 @@ static float exp_round_sum(float *s, ptrdiff_t cols, float m) {
 
 void roma_flash_bf16_step(float *scores, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, float scale,
                           float *row_max, float *row_sum, float *acc, ptrdiff_t ld_acc, ptrdiff_t dv, int first) {
+    float (*scale_max_row)(float *, ptrdiff_t, float) = scale_max;
+    float (*exp_round_sum_row)(float *, ptrdiff_t, float) = exp_round_sum;
 #if defined(__x86_64__)
-    const int vector = roma_kernels_level() >= 2;
-#else
-    const int vector = 0;
+    if (roma_kernels_level() >= 2) { scale_max_row = scale_max16; exp_round_sum_row = exp_round_sum16; }
 #endif
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *s = scores + r * ld;
-        float bmax;
-#if defined(__x86_64__)
-        bmax = vector ? scale_max16(s, cols, scale) : scale_max(s, cols, scale);
-#else
-        bmax = scale_max(s, cols, scale);
-#endif
+        const float bmax = scale_max_row(s, cols, scale);
         const float m = row_max[r] > bmax ? row_max[r] : bmax;
         if (m == -INFINITY) {   // every score −inf so far: torch stores zeros and keeps max and sum
             memset(s, 0, (size_t)cols * sizeof(float));
             continue;
         }
-        float sum;
-#if defined(__x86_64__)
-        sum = vector ? exp_round_sum16(s, cols, m) : exp_round_sum(s, cols, m);
-#else
-        sum = exp_round_sum(s, cols, m);
-#endif
+        const float sum = exp_round_sum_row(s, cols, m);
         const float correction = expf(row_max[r] - m);
         row_sum[r] = sum + correction * row_sum[r];
         row_max[r] = m;
@@ -184,7 +174,6 @@ void roma_flash_bf16_step(float *scores, ptrdiff_t rows, ptrdiff_t cols, ptrdiff
             for (ptrdiff_t j = 0; j < dv; j++) a[j] *= correction;
         }
     }
-    (void)vector;
 }
 
 void roma_flash_bf16_finish(const float *acc, ptrdiff_t rows, ptrdiff_t dv, ptrdiff_t ld_acc, const float *row_sum,
