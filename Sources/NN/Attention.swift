@@ -4,7 +4,8 @@ import Parallel
 /// softmax(q·kᵀ · scale) · v per batch and head.
 /// q [B, H, N, D], k [B, H, M, D], v [B, H, M, Dv] → [B, H, N, Dv]; scale defaults to 1/√D.
 public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float? = nil,
-                                      into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32) throws(NNError) -> Tensor {
+                                      into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32,
+                                      bf16Attention: BF16Attention = .explicit) throws(NNError) -> Tensor {
     try check(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention", "q, k, v must be [B, H, N, D], got \(q.shape), \(k.shape), \(v.shape)")
     let (b, h, n, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
     let m = k.shape[2], dv = v.shape[3]
@@ -21,13 +22,13 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
     // fp32 on AVX-512: the fused kernel (AttentionFused.swift); bf16 and other machines below.
     if precision == .fp32, attendHeadsFused(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace,
                                             operands: operands) { return out }
-    if threadTilesEnabled, attendHeadsTiled(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace,
-                                            operands: operands) { return out }
+    if threadTilesEnabled, precision == .fp32,
+       attendHeadsTiled(heads: b * h, n: n, m: m, d: d, dv: dv, scale: s, workspace: workspace, operands: operands) { return out }
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
     for i in 0..<(b * h) {
         attendHead(q: q.pointer + i * n * d, ldq: d, k: k.pointer + i * m * d, ldk: d, v: v.pointer + i * m * dv, ldv: dv,
                    out: out.pointer + i * n * dv, ldo: dv, n: n, m: m, d: d, dv: dv, scale: s, workspace: scores,
-                   precision: precision)
+                   precision: precision, bf16Attention: bf16Attention)
     }
     return out
 }
@@ -40,10 +41,12 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
 /// Heads are read straight out of the qkv matrix with leading dimension 3C and
 /// written straight into [B, N, C], so no permute copies are made.
 /// `precision: .bf16`: the two linears and both attention products in bf16 (Precision.swift).
-/// With `rotary`, q and k are rotated first (DINOv3's RoPE; RoPE.swift).
+/// With `rotary`, q and k are rotated first (DINOv3's RoPE; RoPE.swift). `bf16Attention`: which
+/// torch attention the bf16 products follow (AttentionFusedBF16.swift).
 public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tensor?,
                                    projWeight: Tensor, projBias: Tensor?, heads: Int, rotary: RotaryEmbedding? = nil,
-                                   into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32) throws(NNError) -> Tensor {
+                                   into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32,
+                                   bf16Attention: BF16Attention = .explicit) throws(NNError) -> Tensor {
     try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
     let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
     try check(heads >= 1 && c % heads == 0, "multiHeadSelfAttention", "width \(c) does not split into \(heads) heads")
@@ -66,7 +69,7 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     // fp32 on AVX-512: the fused kernel (AttentionFused.swift); bf16 and other machines below.
     let fused = precision == .fp32
         && attendHeadsFused(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace, operands: operands)
-    let tiled = !fused && threadTilesEnabled
+    let tiled = !fused && threadTilesEnabled && precision == .fp32
         && attendHeadsTiled(heads: b * heads, n: n, m: n, d: d, dv: d, scale: scale, workspace: workspace, operands: operands)
     let scores = workspace ?? Workspace()   // one score buffer for all heads, not one each
     for bi in 0..<b where !tiled && !fused {
@@ -74,7 +77,7 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
         for hi in 0..<heads {
             attendHead(q: base + hi * d, ldq: 3 * c, k: base + c + hi * d, ldk: 3 * c, v: base + 2 * c + hi * d, ldv: 3 * c,
                        out: mixed.pointer + bi * n * c + hi * d, ldo: c, n: n, m: n, d: d, dv: d, scale: scale, workspace: scores,
-                       precision: precision)
+                       precision: precision, bf16Attention: bf16Attention)
         }
     }
     workspace?.recycle(qkv)
@@ -91,7 +94,12 @@ private let scoreBudget = 1 << 21
 /// matrix stays bounded for long sequences.
 func attendHead(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMutablePointer<Float>, ldk: Int,
                 v: UnsafeMutablePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
-                n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?, precision: Precision = .fp32) {
+                n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?, precision: Precision = .fp32,
+                bf16Attention: BF16Attention = .explicit) {
+    if precision == .bf16 && bf16Attention == .fused {
+        return attendHeadFusedBF16(q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, out: out, ldo: ldo,
+                                   n: n, m: m, d: d, dv: dv, scale: scale, workspace: workspace)
+    }
     if n == 0 || dv == 0 { return }
     if m == 0 {
         for r in 0..<n { (out + r * ldo).update(repeating: .nan, count: dv) }   // softmax over nothing, as torch

@@ -16,6 +16,9 @@ struct DescriptorBench: ParsableCommand {
     @Option(help: "Folder holding weights.safetensors and io.safetensors.")
     var dir = "runs/roma2_descriptor"
 
+    @Flag(help: "Also run ours at bf16 against romav2's bf16 descriptor (out_bf16.*, written by the script's --bf16).")
+    var bf16 = false
+
     func run() throws {
         let io = try Artifact.read(dir + "/io.safetensors")
         let descriptor = try DINOv3Descriptor(weights: try StateDict.load(dir + "/weights.safetensors"), shape: .vitl16)
@@ -34,7 +37,23 @@ struct DescriptorBench: ParsableCommand {
             // Float32 summation order alone gives ~1e-6 relative; a formula error moves outputs by O(1).
             within = within && d.meanAbs / d.meanRef < 1e-4 && d.maxAbs / d.maxRef < 1e-3
         }
+        if bf16 { try compareBF16(io: io, image: image) }
         if !within { throw ValidationError("the descriptor is further from romav2 than float32 rounding explains") }
+    }
+
+    /// Ours at bf16 against romav2's bf16 run: share of values identical to the bit, mean
+    /// relative difference; beside it romav2's own bf16 against its fp32 (no threshold: a report).
+    private func compareBF16(io: Artifact, image: Tensor) throws {
+        let descriptor = try DINOv3Descriptor(weights: try StateDict.load(dir + "/weights.safetensors"), shape: .vitl16, precision: .bf16)
+        let outputs = try descriptor(image)
+        for (j, out) in outputs.enumerated() {
+            let ref = try io.floats("out_bf16.\(j)", shape: out.shape.map { $0 }), fp32 = try io.floats("out.\(j)", shape: out.shape.map { $0 })
+            let ours = out.array
+            let same = zip(ours, ref).filter { $0.bitPattern == $1.bitPattern }.count
+            let d = DifferenceSummary(ours, ref), theirs = DifferenceSummary(ref, fp32)
+            print(String(format: "layer %d bf16: ours vs romav2-bf16 %.2f %% identical, mean abs / mean|ref| %.3g; romav2-bf16 vs romav2-fp32 mean abs / mean|ref| %.3g",
+                         descriptor.shape.layers[j], 100 * Double(same) / Double(ref.count), d.meanAbs / d.meanRef, theirs.meanAbs / theirs.meanRef))
+        }
     }
 }
 

@@ -8,7 +8,9 @@ as `RoMaV2.match` does (uint8 → /255, bicubic antialiased interpolation to 800
 
 Writes into --out (default runs/roma2_descriptor):
   weights.safetensors  the descriptor's state dict under romav2's prefix `f.` (1.2 GB)
-  io.safetensors       image [1, 3, 800, 800] and the reference's out.0 / out.1 [1, 50, 50, 1024]
+  io.safetensors       image [1, 3, 800, 800] and the reference's out.0 / out.1 [1, 50, 50, 1024];
+                       with --bf16 also out_bf16.0 / out_bf16.1: the same descriptor as romav2 runs
+                       by default (weights cast to bf16, bf16 autocast), for `roma-bench descriptor --bf16`
 
 Then the Swift side (reads the same files, compares, prints the figures):
   .build/release/roma-bench descriptor --dir runs/roma2_descriptor
@@ -56,6 +58,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--side", type=int, default=800, help="romav2's low-resolution side (precise, mega1500)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bf16", action="store_true", help="also record romav2's default bf16 descriptor")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_float32_matmul_precision("highest")
@@ -71,6 +74,15 @@ def main():
     io = {"image": image.contiguous()}
     for j, o in enumerate(outs):
         io[f"out.{j}"] = o.float().contiguous()
+    if args.bf16:
+        from romav2.features import Descriptor
+        with romav2_env.offline_hub():
+            amp = Descriptor(Descriptor.Cfg(enable_amp=True))   # wrap_model casts it to bf16
+        own = amp.state_dict()
+        amp.load_state_dict({k: v.to(own[k].dtype) for k, v in desc.state_dict().items()})
+        with torch.inference_mode():
+            for j, o in enumerate(amp.eval()(image)):
+                io[f"out_bf16.{j}"] = o.float().contiguous()
     meta = {"seed": str(args.seed), "layers": json.dumps([11, 17]), "side": str(args.side), "romav2": "2.0.1",
             "dinov3": romav2_env.DINOV3_COMMIT, "torch": torch.__version__, "reference_seconds": f"{seconds:.2f}"}
     save_file(io, os.path.join(args.out, "io.safetensors"), metadata=meta)

@@ -94,4 +94,14 @@ int roma_winograd_input_row(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdif
 int roma_winograd_output_row(const float *m, ptrdiff_t element_stride, ptrdiff_t tiles_w, float bias, int relu,
                              float *row0, float *row1, ptrdiff_t out_w);
 
+/// torch's fused CPU attention at bf16, its softmax steps (flash_bf16.c). Step, per row
+/// r < rows of one key block's fp32 scores (row length cols, ld apart): scale them in place,
+/// update row_max[r], replace them by their exp(s − max) rounded to bf16, update row_sum[r]
+/// with the unrounded fp32 sum, and unless `first` rescale the fp32 accumulator row
+/// acc[r·ld_acc, +dv) to the new maximum. Finish: out row = bf16(acc row · (1 / row_sum)).
+void roma_flash_bf16_step(float *scores, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, float scale,
+                          float *row_max, float *row_sum, float *acc, ptrdiff_t ld_acc, ptrdiff_t dv, int first);
+void roma_flash_bf16_finish(const float *acc, ptrdiff_t rows, ptrdiff_t dv, ptrdiff_t ld_acc, const float *row_sum,
+                            float *out, ptrdiff_t ld_out);
+
 #endif

@@ -18,6 +18,9 @@ struct TransformerBlock: Sendable {
     /// products and residual sums are rounded to bf16 as torch's bf16 ops return them.
     /// (Norm and GELU outputs only feed bf16 GEMMs, which round their operands anyway.)
     var bf16Stream = false
+    /// Which torch attention the bf16 products follow: DINOv2 writes the explicit form,
+    /// RoMa v2's DINOv3 and matcher call `F.scaled_dot_product_attention` (torch's fused kernel).
+    var bf16Attention: BF16Attention = .explicit
 
     /// `maskedKeyBias`: DINOv3's `LinearKMaskedBias`, whose bias is multiplied by the
     /// `attn.qkv.bias_mask` buffer (ones, zeros over the key third) before use.
@@ -48,7 +51,7 @@ struct TransformerBlock: Sendable {
             FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
             return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias,
                                               projWeight: proj.weight, projBias: proj.bias, heads: heads, rotary: rotary,
-                                              workspace: workspace, precision: precision)
+                                              workspace: workspace, precision: precision, bf16Attention: bf16Attention)
         }
         workspace.recycle(n1)
         try addResidual(x, attended, gamma: layerScale1)

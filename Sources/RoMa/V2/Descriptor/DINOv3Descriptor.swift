@@ -49,6 +49,7 @@ public struct DINOv3Descriptor: Sendable {
             var block = try TransformerBlock(r("blocks")("\($0)"), dim: d, heads: shape.heads, qkvBias: true, layerScale: true,
                                              eps: shape.normEps, maskedKeyBias: true, precision: precision)
             block.bf16Stream = precision == .bf16
+            block.bf16Attention = .fused   // F.scaled_dot_product_attention
             return block
         }
         norm = try r("norm").layerNorm(d, eps: shape.normEps)

@@ -114,7 +114,7 @@ struct DPTHead: Sendable {
 
     /// A transposed convolution; at bf16 as autocast's: input, weight and bias rounded,
     /// fp32 accumulation (products of bf16 values are exact in fp32), output rounded.
-    private func transposedConv(_ x: Tensor, _ u: (weight: Tensor, bias: Tensor, stride: Int), workspace: Workspace) throws -> Tensor {
+    func transposedConv(_ x: Tensor, _ u: (weight: Tensor, bias: Tensor, stride: Int), workspace: Workspace) throws -> Tensor {
         guard precision == .bf16 else { return try convTranspose2d(x, weight: u.weight, bias: u.bias, stride: u.stride, workspace: workspace) }
         let rx = try BF16.round(x, workspace: workspace)
         defer { workspace.recycle(rx) }

@@ -32,6 +32,7 @@ struct MultiViewTransformer: Sendable {
             var block = try TransformerBlock(r("blocks")("\(i)"), dim: d, heads: shape.vitHeads, qkvBias: true, layerScale: false, eps: 1e-6,
                                              precision: precision)
             block.bf16Stream = precision == .bf16
+            block.bf16Attention = .fused   // F.scaled_dot_product_attention
             return block
         }
         norm = try r("norm").layerNorm(d, eps: 1e-6)
@@ -84,7 +85,8 @@ struct MultiViewTransformer: Sendable {
         try rope.rotate(q, sin: tables.sin, cos: tables.cos)
         try rope.rotate(k, sin: tables.sin, cos: tables.cos)
         FlopCounter.add(2 * Double(views * n * c) * Double(4 * c) + 4 * Double(views * n * n * c))
-        let attended = try scaledDotProductAttention(q: q, k: k, v: v, workspace: workspace, precision: precision)   // [V, heads, N, d]
+        let attended = try scaledDotProductAttention(q: q, k: k, v: v, workspace: workspace, precision: precision,
+                                                      bf16Attention: .fused)   // [V, heads, N, d]
         workspace.recycle(split)
         let merged = try permute(attended, [0, 2, 1, 3], workspace: workspace)   // [V, N, heads, d]
         workspace.recycle(attended)

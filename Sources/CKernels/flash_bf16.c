@@ -1,0 +1,185 @@
+#include "kernels.h"
+#include <math.h>
+#include <string.h>
+
+// The softmax steps of torch's fused CPU attention at bf16 (aten's FlashAttentionKernel,
+// `cpu_flash_attention` with a reduced scalar type), so NN's fused bf16 attention rounds
+// where torch rounds: per key block, the fp32 scores are scaled, their running maximum
+// updated, exp(s − max) taken with torch's `fexp_u20` on 16-lane runs (libm's expf on the
+// tail; torch 2.15, checked bit for bit against its output, Tests/NNTests/FusedAttentionBF16Tests), summed in fp32 unrounded, and stored rounded to bf16 for the P·v
+// product; the fp32 accumulator is rescaled by exp(old max − new max); at the end it is
+// multiplied by the reciprocal of the fp32 sum and rounded. The scalar path computes the
+// same values as the vector one (the same fused multiply-adds, in the same order).
+
+static inline float from_bits(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+
+static inline float round_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return from_bits((u | 0x00400000u) & 0xffff0000u);
+    return from_bits((u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u);
+}
+
+// torch's Vectorized<float>::fexp_u20 (AVX-512 form; Malossi et al., "Fast Exponential
+// Computation on SIMD Architectures"): 2^(x·log2 e) with the fraction's power by a cubic
+// correction, assembled by writing the scaled value's integer part into the bit pattern.
+// Accurate to ~1e-4 relative only, which is why following it matters: it decides on which
+// side of a bf16 rounding boundary many of the probabilities land.
+#define C0 0.00010703434948458272f
+#define C1 0.30354260500649682f
+#define C2 -0.22433836478672356f
+#define C3 -0.079204240219773236f
+#define LOG2E_BITS 0x3fb8aa3bu
+#define LN_MIN_BITS 0xc2aeac50u
+#define LN_MAX_BITS 0x42b17218u
+#define TWO_23 8388608.0f
+#define TWO_23_127 1065353216.0f
+
+static inline float fexp_u20(float x) {
+    if (x < from_bits(LN_MIN_BITS)) return 0.0f;
+    if (x > from_bits(LN_MAX_BITS)) return INFINITY;
+    if (x != x) return from_bits(0x80000000u);   // cvttps of NaN: the integer indefinite
+    float src = x * from_bits(LOG2E_BITS);
+    const float fraction = src - floorf(src);
+    float p = fmaf(fraction, C3, C2);
+    p = fmaf(fraction, p, C1);
+    p = fmaf(fraction, p, C0);
+    src -= p;
+    return from_bits((uint32_t)(int32_t)fmaf(TWO_23, src, TWO_23_127));   // truncation, as cvttps
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f")))
+
+AVX512 static inline __m512 fexp_u20_16(__m512 x) {
+    const __mmask16 below = _mm512_cmp_ps_mask(x, _mm512_set1_ps(from_bits(LN_MIN_BITS)), _CMP_LT_OS);
+    const __mmask16 above = _mm512_cmp_ps_mask(x, _mm512_set1_ps(from_bits(LN_MAX_BITS)), _CMP_GT_OS);
+    __m512 src = _mm512_mul_ps(x, _mm512_set1_ps(from_bits(LOG2E_BITS)));
+    const __m512 fraction = _mm512_sub_ps(src, _mm512_floor_ps(src));
+    __m512 p = _mm512_fmadd_ps(fraction, _mm512_set1_ps(C3), _mm512_set1_ps(C2));
+    p = _mm512_fmadd_ps(fraction, p, _mm512_set1_ps(C1));
+    p = _mm512_fmadd_ps(fraction, p, _mm512_set1_ps(C0));
+    src = _mm512_sub_ps(src, p);
+    __m512i bits = _mm512_cvttps_epi32(_mm512_fmadd_ps(_mm512_set1_ps(TWO_23), src, _mm512_set1_ps(TWO_23_127)));
+    bits = _mm512_mask_mov_epi32(bits, below, _mm512_setzero_si512());
+    bits = _mm512_mask_mov_epi32(bits, above, _mm512_set1_epi32(0x7f800000));
+    return _mm512_castsi512_ps(bits);
+}
+
+AVX512 static inline __m512 round_bf16_16(__m512 x) {
+    const __m512i u = _mm512_castps_si512(x);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+    const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
+    return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u)));
+}
+
+// Scale the row in place and return its maximum (vector part, then the tail, as torch).
+AVX512 static float scale_max16(float *s, ptrdiff_t cols, float scale) {
+    const ptrdiff_t body = cols - cols % 16;
+    __m512 lanes = _mm512_set1_ps(-INFINITY);
+    for (ptrdiff_t i = 0; i < body; i += 16) {
+        const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(s + i), _mm512_set1_ps(scale));
+        lanes = _mm512_max_ps(lanes, v);
+        _mm512_storeu_ps(s + i, v);
+    }
+    float tail = -INFINITY;
+    for (ptrdiff_t i = body; i < cols; i++) {
+        s[i] *= scale;
+        tail = tail < s[i] ? s[i] : tail;
+    }
+    const float vmax = _mm512_reduce_max_ps(lanes);
+    return tail < vmax ? vmax : tail;
+}
+
+// s ← bf16(exp(s − m)); returns the fp32 sum of the unrounded exponentials.
+AVX512 static float exp_round_sum16(float *s, ptrdiff_t cols, float m) {
+    const ptrdiff_t body = cols - cols % 16;
+    __m512 sums = _mm512_setzero_ps();
+    for (ptrdiff_t i = 0; i < body; i += 16) {
+        const __m512 e = fexp_u20_16(_mm512_sub_ps(_mm512_loadu_ps(s + i), _mm512_set1_ps(m)));
+        sums = _mm512_add_ps(sums, e);
+        _mm512_storeu_ps(s + i, round_bf16_16(e));
+    }
+    float sum = _mm512_reduce_add_ps(sums);
+    for (ptrdiff_t i = body; i < cols; i++) {
+        const float e = expf(s[i] - m);
+        sum += e;
+        s[i] = round_bf16(e);
+    }
+    return sum;
+}
+#endif
+
+static float scale_max(float *s, ptrdiff_t cols, float scale) {
+    const ptrdiff_t body = cols - cols % 16;
+    float lanes[16], tail = -INFINITY;
+    for (int l = 0; l < 16; l++) lanes[l] = -INFINITY;
+    for (ptrdiff_t i = 0; i < body; i++) {
+        s[i] *= scale;
+        lanes[i % 16] = s[i] < lanes[i % 16] ? lanes[i % 16] : s[i];
+    }
+    for (ptrdiff_t i = body; i < cols; i++) {
+        s[i] *= scale;
+        tail = tail < s[i] ? s[i] : tail;
+    }
+    float vmax = -INFINITY;
+    for (int l = 0; l < 16; l++) vmax = vmax < lanes[l] ? lanes[l] : vmax;
+    return tail < vmax ? vmax : tail;
+}
+
+static float exp_round_sum(float *s, ptrdiff_t cols, float m) {
+    const ptrdiff_t body = cols - cols % 16;
+    float lanes[16] = {0};
+    for (ptrdiff_t i = 0; i < body; i++) {
+        const float e = fexp_u20(s[i] - m);
+        lanes[i % 16] += e;
+        s[i] = round_bf16(e);
+    }
+    // the lanes summed as _mm512_reduce_add_ps does: halves, quarters, pairs, neighbours
+    for (int w = 8; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++) lanes[l] += lanes[l + w];
+    float sum = lanes[0];
+    for (ptrdiff_t i = body; i < cols; i++) {
+        const float e = expf(s[i] - m);
+        sum += e;
+        s[i] = round_bf16(e);
+    }
+    return sum;
+}
+
+void roma_flash_bf16_step(float *scores, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, float scale,
+                          float *row_max, float *row_sum, float *acc, ptrdiff_t ld_acc, ptrdiff_t dv, int first) {
+    float (*scale_max_row)(float *, ptrdiff_t, float) = scale_max;
+    float (*exp_round_sum_row)(float *, ptrdiff_t, float) = exp_round_sum;
+#if defined(__x86_64__)
+    if (roma_kernels_level() >= 2) { scale_max_row = scale_max16; exp_round_sum_row = exp_round_sum16; }
+#endif
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *s = scores + r * ld;
+        const float bmax = scale_max_row(s, cols, scale);
+        const float m = row_max[r] > bmax ? row_max[r] : bmax;
+        if (m == -INFINITY) {   // every score −inf so far: torch stores zeros and keeps max and sum
+            memset(s, 0, (size_t)cols * sizeof(float));
+            continue;
+        }
+        const float sum = exp_round_sum_row(s, cols, m);
+        const float correction = expf(row_max[r] - m);
+        row_sum[r] = sum + correction * row_sum[r];
+        row_max[r] = m;
+        if (!first) {
+            float *a = acc + r * ld_acc;
+            for (ptrdiff_t j = 0; j < dv; j++) a[j] *= correction;
+        }
+    }
+}
+
+void roma_flash_bf16_finish(const float *acc, ptrdiff_t rows, ptrdiff_t dv, ptrdiff_t ld_acc, const float *row_sum,
+                            float *out, ptrdiff_t ld_out) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float reciprocal = 1.0f / (row_sum[r] == 0.0f ? 1.0f : row_sum[r]);
+        for (ptrdiff_t j = 0; j < dv; j++) out[r * ld_out + j] = round_bf16(acc[r * ld_acc + j] * reciprocal);
+    }
+}

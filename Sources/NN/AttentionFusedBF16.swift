@@ -1,0 +1,65 @@
+import CKernels
+import Parallel
+
+/// Which torch attention a `.bf16` attention follows; ignored at `.fp32`.
+///
+/// The two round at different places (docs/runtime.md, "Precision"), and at bf16 a single
+/// rounding flipped by an ulp is what separates two runs, so each model takes the form its
+/// reference writes.
+public enum BF16Attention: String, Sendable, Codable, CaseIterable {
+    /// `(q·scale)@kᵀ`, softmax, `@v` as three autocast ops (DINOv2 in RoMa v1): the scores
+    /// and the normalised probabilities are bf16 tensors.
+    case explicit
+    /// `F.scaled_dot_product_attention` on CPU (RoMa v2's DINOv3 and matcher): aten's fused
+    /// flash-attention kernel, in blocks of 512 keys. Scores stay fp32 (bf16 operands, fp32
+    /// accumulation), exp(s − running max) is rounded to bf16 unnormalised before the P·v
+    /// product, the fp32 accumulator is rescaled as the maximum grows, and the output is
+    /// the accumulator times the reciprocal of the fp32 sum, rounded once.
+    case fused
+}
+
+/// Keys per block of torch's CPU flash-attention kernel (`kv_split_size`): the running
+/// maximum, and so each exp(s − max) that gets rounded, changes at these boundaries.
+let fusedAttentionKeyBlock = 512
+
+/// One head as torch's CPU flash-attention kernel computes it at bf16 (`BF16Attention.fused`):
+/// out = softmax(q·kᵀ·scale)·v with q [n, d], k [m, d], v [m, dv], out [n, dv] given by
+/// pointers and leading dimensions. Query rows are independent in torch's kernel, so they
+/// run all at once here; only the key blocking matters to the result.
+func attendHeadFusedBF16(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMutablePointer<Float>, ldk: Int,
+                         v: UnsafeMutablePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
+                         n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?) {
+    if n == 0 || dv == 0 { return }
+    if m == 0 {
+        for r in 0..<n { (out + r * ldo).update(repeating: .nan, count: dv) }   // softmax over nothing, as torch
+        return
+    }
+    let block = min(m, fusedAttentionKeyBlock)
+    let scores = scratch(n * block, workspace), acc = scratch(n * dv, workspace), rows = scratch(2 * n, workspace)
+    defer { [scores, acc, rows].forEach { releaseScratch($0, workspace) } }
+    let (rowMax, rowSum) = (rows.base, rows.base + n)
+    rowMax.update(repeating: -.infinity, count: n)
+    rowSum.update(repeating: 0, count: n)
+    let (ps, pa, pm, psum) = (SendablePointer(scores.base), SendablePointer(acc.base), SendablePointer(rowMax), SendablePointer(rowSum))
+    let threads = n * block < BF16.parallelElements ? 1 : Threads.count
+    var key0 = 0
+    while key0 < m {
+        let keys = min(block, m - key0), first = key0 == 0
+        // torch multiplies by the scale after the product (in the softmax step), not as alpha
+        GEMM.bf16(transA: false, transB: true, m: n, n: keys, k: d, alpha: 1, a: q, lda: ldq, b: k + key0 * ldk, ldb: ldk,
+                  beta: 0, c: scores.base, ldc: keys, roundOutput: false)
+        parallelFor(threads, threads: threads) { t in
+            let lo = n * t / threads, hi = n * (t + 1) / threads
+            roma_flash_bf16_step(ps.base + lo * keys, hi - lo, keys, keys, scale, pm.base + lo, psum.base + lo,
+                                 pa.base + lo * dv, dv, dv, first ? 1 : 0)
+        }
+        GEMM.bf16(transA: false, transB: false, m: n, n: dv, k: keys, alpha: 1, a: scores.base, lda: keys,
+                  b: v + key0 * ldv, ldb: ldv, beta: first ? 0 : 1, c: acc.base, ldc: dv, roundOutput: false)
+        key0 += keys
+    }
+    let po = SendablePointer(out)
+    parallelFor(threads, threads: threads) { t in
+        let lo = n * t / threads, hi = n * (t + 1) / threads
+        roma_flash_bf16_finish(pa.base + lo * dv, hi - lo, dv, dv, psum.base + lo, po.base + lo * ldo, ldo)
+    }
+}
