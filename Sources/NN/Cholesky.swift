@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Parallel
 
 /// torch.linalg.cholesky: the lower factor L of each symmetric positive-definite
 /// matrix in a [..., N, N] batch (A = L·Lᵀ), upper triangle zero. Only A's lower
@@ -12,7 +13,7 @@ public func choleskyFactor(_ a: Tensor, into: Tensor? = nil, workspace: Workspac
     let batch = n == 0 ? 0 : a.count / (n * n)
     for i in 0..<batch {
         let m = out.pointer + i * n * n
-        let info = LAPACKE_spotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), m, Int32(n))
+        let info = Threads.withConfiguredBLAS { LAPACKE_spotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), m, Int32(n)) }
         try check(info >= 0, "choleskyFactor", "LAPACKE_spotrf rejected argument \(-info)")
         try check(info == 0, "choleskyFactor", "matrix \(i) of \(a.shape) is not positive definite (leading minor \(info))")
         for r in 0..<n { for c in (r + 1)..<max(r + 1, n) { m[r * n + c] = 0 } }
@@ -37,7 +38,9 @@ public func choleskySolve(_ b: Tensor, factor: Tensor, into: Tensor? = nil, work
     if !out.aliases(b) { out.pointer.update(from: b.pointer, count: b.count) }
     for i in 0..<batch {
         let l = factor.pointer + (factorBatch == 1 ? 0 : i * n * n)
-        let info = LAPACKE_spotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(k), l, Int32(n), out.pointer + i * n * k, Int32(k))
+        let info = Threads.withConfiguredBLAS {
+            LAPACKE_spotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(k), l, Int32(n), out.pointer + i * n * k, Int32(k))
+        }
         try check(info == 0, "choleskySolve", "LAPACKE_spotrs failed with info \(info)")
     }
     return out

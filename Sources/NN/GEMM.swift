@@ -64,8 +64,11 @@ public enum GEMM {
         case .openblas:
             break
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        // OpenBLAS's result depends on its thread count: never read it mid-change (Threads.swift).
+        Threads.withConfiguredBLAS {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
 
     /// Work below which splitting across threads costs more than it saves (≈ 0.1 ms).
@@ -94,8 +97,10 @@ public enum GEMM {
             let cb = pc.base + (byRows ? first * ldc : first)
             if roma_sgemm_avx512(transA ? 1 : 0, transB ? 1 : 0, mb, nb, k, alpha, ab, lda, bb, ldb, beta, cb, ldc) != 0 {
                 // Out of memory for the packing buffers: this block alone through OpenBLAS.
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                            Int32(mb), Int32(nb), Int32(k), alpha, ab, Int32(lda), bb, Int32(ldb), beta, cb, Int32(ldc))
+                Threads.withConfiguredBLAS {
+                    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                                Int32(mb), Int32(nb), Int32(k), alpha, ab, Int32(lda), bb, Int32(ldb), beta, cb, Int32(ldc))
+                }
             }
         }
         return true

@@ -1,5 +1,6 @@
 import CKernels
 import CLinearAlgebra
+import Parallel
 import Synchronization
 
 // GEMM beyond the one multi-threaded call: a product on the calling thread only (for
@@ -44,7 +45,9 @@ extension GEMM {
         }
         // Rejected or out of memory (or k = 0, where only OpenBLAS scales C by β): OpenBLAS is
         // thread-safe when called from several threads at once.
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        Threads.withConfiguredBLAS {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
 }

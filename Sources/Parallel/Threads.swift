@@ -33,19 +33,62 @@ public enum Threads {
     /// an estimate made with 1 or 2 BLAS threads differed in its last bits; on one thread
     /// `roma estimate` and `roma pose` agree whatever the thread setting (and no worker
     /// wake-ups are paid for 10×10 matrices).
+    /// The count is OpenBLAS's one process-wide setting, so the section holds
+    /// `BLASGate` exclusively: products on other threads wait rather than run serial.
     public static func withSerialBLAS<T>(_ body: () throws -> T) rethrows -> T {
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(count)) }
-        return try body()
+        try BLASGate.exclusive {
+            openblas_set_num_threads(1)
+            defer { openblas_set_num_threads(Int32(count)) }
+            return try body()
+        }
+    }
+
+    /// Runs `body`, whose BLAS/LAPACK calls must see the configured count (GEMM, the GP
+    /// solve), with no `withSerialBLAS` or `configure` on another thread meanwhile.
+    /// Any number of these run at once; inside `withSerialBLAS` it just runs `body`.
+    public static func withConfiguredBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        try BLASGate.shared(body)
     }
 
     public static func configure(_ n: Int) {
         let value = max(1, n)
-        lock.lock()
-        configured = value
-        lock.unlock()
-        BLASSpin.shorten()
-        openblas_set_num_threads(Int32(value))
+        BLASGate.exclusive {
+            lock.lock()
+            configured = value
+            lock.unlock()
+            BLASSpin.shorten()
+            openblas_set_num_threads(Int32(value))
+        }
+    }
+}
+
+/// OpenBLAS's results depend on its thread count: its threaded sgemm blocks k
+/// differently from its serial one, so at 2 threads most elements of a 256×256×500
+/// product differ in their last bits from the 1-thread product. The count is one
+/// process-wide variable, and `withSerialBLAS` used to lower it while other threads
+/// were inside BLAS: a pose estimate beside a match then changed the match's
+/// products mid-run, and RoMa's warp on the OpenBLAS path (ROMA_KERNELS=baseline)
+/// depended on timing (the bit-for-bit tests failed in parallel test runs).
+/// Calls that need the configured count hold this lock shared; changes of the
+/// count hold it exclusively. A thread already holding it exclusively gets EDEADLK
+/// from glibc for either request and runs its body without waiting on itself.
+enum BLASGate {
+    nonisolated(unsafe) private static let lock: UnsafeMutablePointer<pthread_rwlock_t> = {
+        let p = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+        pthread_rwlock_init(p, nil)
+        return p
+    }()
+
+    static func shared<T>(_ body: () throws -> T) rethrows -> T {
+        let held = pthread_rwlock_rdlock(lock) == 0
+        defer { if held { pthread_rwlock_unlock(lock) } }
+        return try body()
+    }
+
+    static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+        let held = pthread_rwlock_wrlock(lock) == 0
+        defer { if held { pthread_rwlock_unlock(lock) } }
+        return try body()
     }
 }
 

@@ -1,6 +1,7 @@
 import CLinearAlgebra
 import Foundation
 import NN
+import Parallel
 
 /// The coarse match embedding: a Gaussian-process regression from B's features
 /// to a Fourier embedding of B's pixel positions, evaluated at A's features
@@ -53,7 +54,12 @@ struct GaussianProcessEmbedding: Sendable {
     /// number reaches ~1e4, so float32 kernels and solves (the reference's) lose about four
     /// digits here, and this stage decided which of two near-tied anchors won (docs/model.md,
     /// "Float32 error against float64"). It costs a few tens of milliseconds per direction.
+    /// Its BLAS and LAPACK calls see the configured OpenBLAS thread count (Threads.swift).
     func callAsFunction(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        try Threads.withConfiguredBLAS { try posteriorMean(a, b) }
+    }
+
+    private func posteriorMean(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let x = try tokens(a), y = try tokens(b)
         let (m, n, dim) = (x.shape[1], y.shape[1], x.shape[2])
         let xs = x.array.map(Double.init), ys = y.array.map(Double.init)
