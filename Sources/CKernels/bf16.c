@@ -1,5 +1,5 @@
 #include "kernels.h"
-#include <dlfcn.h>
+#include "onednn_internal.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -71,9 +71,7 @@ void roma_bf16_pack(const float *src, uint16_t *dst, ptrdiff_t n) {
 // header; same row-major contract as dnnl_sgemm with uint16 bf16 operands.
 typedef int (*gemm_bf16_fn)(char, char, int64_t, int64_t, int64_t, float, const uint16_t *, int64_t,
                             const uint16_t *, int64_t, float, float *, int64_t);
-typedef void (*set_threads_fn)(int);
 static gemm_bf16_fn gemm_bf16;
-static set_threads_fn set_threads;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void) {
@@ -82,15 +80,8 @@ static void load(void) {
     // own bf16 emulation, and ROMA_KERNELS below avx512 must reach our emulation.
     __builtin_cpu_init();
     if (roma_kernels_level() < 2 || !__builtin_cpu_supports("avx512bf16")) return;
-    // roma_onednn_available() opens the library with the environment it needs.
-    if (!roma_onednn_available()) return;
-    void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) return;
-    gemm_bf16_fn f = (gemm_bf16_fn)dlsym(lib, "dnnl_gemm_bf16bf16f32");
-    set_threads_fn t = (set_threads_fn)dlsym(lib, "omp_set_num_threads");
-    if (!f || !t) return;
-    set_threads = t;
-    gemm_bf16 = f;
+    // The library onednn.c opened, with the environment it needs.
+    gemm_bf16 = (gemm_bf16_fn)roma_onednn_symbol("dnnl_gemm_bf16bf16f32");
 #endif
 }
 
@@ -103,6 +94,6 @@ int roma_onednn_gemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, pt
                           const uint16_t *a, ptrdiff_t lda, const uint16_t *b, ptrdiff_t ldb, float beta,
                           float *c, ptrdiff_t ldc, int threads) {
     if (!roma_bf16_hardware_available()) return -1;
-    set_threads(threads < 1 ? 1 : threads);
+    roma_onednn_set_threads(threads);
     return gemm_bf16(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 ? 0 : 1;
 }

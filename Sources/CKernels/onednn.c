@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include "onednn_internal.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@ typedef int (*sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const floa
 typedef int (*set_isa_fn)(int);
 typedef void (*set_threads_fn)(int);
 
+static void *library;   // libdnnl, once opened and usable (also for onednn_internal.h)
 static sgemm_fn sgemm;
 static set_threads_fn set_threads;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -42,6 +44,16 @@ static void load(void) {
     set_isa(level >= 2 ? ISA_ALL : ISA_AVX2);
     set_threads = t;
     sgemm = f;
+    library = lib;
+}
+
+void *roma_onednn_symbol(const char *name) {
+    return roma_onednn_available() ? dlsym(library, name) : NULL;
+}
+
+void roma_onednn_set_threads(int threads) {
+    // OpenMP's thread count belongs to the calling thread, so callers set it on every call.
+    if (roma_onednn_available()) set_threads(threads < 1 ? 1 : threads);
 }
 
 int roma_onednn_available(void) {
@@ -53,7 +65,6 @@ int roma_onednn_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdif
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
                       float *c, ptrdiff_t ldc, int threads) {
     if (!roma_onednn_available()) return -1;
-    // OpenMP's thread count belongs to the calling thread, so it is set on every call.
-    set_threads(threads < 1 ? 1 : threads);
+    roma_onednn_set_threads(threads);
     return sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 ? 0 : 1;
 }
