@@ -25,9 +25,6 @@ public enum Threads {
         configure(requested ?? defaultCount())
     }
 
-    /// Sets the thread count for our loops and for OpenBLAS. The first call also
-    /// restarts OpenBLAS's workers (`BLASSpin`), so call it at start-up, before
-    /// other threads run BLAS work.
     /// Runs `body` with OpenBLAS on one thread. The pose estimator's LAPACK calls are
     /// small, and OpenBLAS's threaded paths round differently from its serial ones, so
     /// an estimate made with 1 or 2 BLAS threads differed in its last bits; on one thread
@@ -35,24 +32,35 @@ public enum Threads {
     /// wake-ups are paid for 10×10 matrices).
     /// The count is OpenBLAS's one process-wide setting, so the section holds
     /// `BLASGate` exclusively: products on other threads wait rather than run serial.
+    /// A nested section on the same thread just runs `body`: restoring the count on its
+    /// way out would end the outer section's serial BLAS early.
+    /// `body` must not wait on other threads' BLAS calls: they wait for this section.
     public static func withSerialBLAS<T>(_ body: () throws -> T) rethrows -> T {
-        try BLASGate.exclusive {
+        try BLASGate.exclusive { outermost in
+            guard outermost else { return try body() }
             openblas_set_num_threads(1)
             defer { openblas_set_num_threads(Int32(count)) }
             return try body()
         }
     }
 
-    /// Runs `body`, whose BLAS/LAPACK calls must see the configured count (GEMM, the GP
-    /// solve), with no `withSerialBLAS` or `configure` on another thread meanwhile.
-    /// Any number of these run at once; inside `withSerialBLAS` it just runs `body`.
+    /// Runs `body`, whose BLAS/LAPACK calls must see one thread count from start to end
+    /// (GEMM, the GP solve, the pose solvers' LAPACK, SIFT's nearest-neighbour search),
+    /// with no `withSerialBLAS` or `configure` on another thread meanwhile. Any number of
+    /// these run at once, nested too; inside `withSerialBLAS` on the same thread it just
+    /// runs `body` (on one BLAS thread). `body` must not call `withSerialBLAS` or
+    /// `configure` itself (a write lock under one's own read lock never returns), nor
+    /// wait on other threads that do.
     public static func withConfiguredBLAS<T>(_ body: () throws -> T) rethrows -> T {
         try BLASGate.shared(body)
     }
 
+    /// Sets the thread count for our loops and for OpenBLAS. The first call also
+    /// restarts OpenBLAS's workers (`BLASSpin`), so call it at start-up, before
+    /// other threads run BLAS work.
     public static func configure(_ n: Int) {
         let value = max(1, n)
-        BLASGate.exclusive {
+        BLASGate.exclusive { _ in
             lock.lock()
             configured = value
             lock.unlock()
@@ -72,6 +80,8 @@ public enum Threads {
 /// Calls that need the configured count hold this lock shared; changes of the
 /// count hold it exclusively. A thread already holding it exclusively gets EDEADLK
 /// from glibc for either request and runs its body without waiting on itself.
+/// glibc's default rwlock prefers readers, so a nested shared request succeeds even
+/// while a writer waits (BLASGateTests checks both).
 enum BLASGate {
     nonisolated(unsafe) private static let lock: UnsafeMutablePointer<pthread_rwlock_t> = {
         let p = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
@@ -85,10 +95,11 @@ enum BLASGate {
         return try body()
     }
 
-    static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+    /// `body` learns whether this call took the lock (false: the thread already held it).
+    static func exclusive<T>(_ body: (_ outermost: Bool) throws -> T) rethrows -> T {
         let held = pthread_rwlock_wrlock(lock) == 0
         defer { if held { pthread_rwlock_unlock(lock) } }
-        return try body()
+        return try body(held)
     }
 }
 

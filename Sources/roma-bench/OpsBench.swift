@@ -54,8 +54,10 @@ struct OpsBench: ParsableCommand {
         let a = random([n, n], seed: 20), b = random([n, n], seed: 21), c = Tensor(uninitialized: [n, n])
         let peakFlops = 2.0 * Double(n) * Double(n) * Double(n)
         let peakRun = {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
-                        1, a.pointer, Int32(n), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+            Threads.withConfiguredBLAS {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                            1, a.pointer, Int32(n), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+            }
         }
         let cases = try cases().filter { c in filter.map { c.name.contains($0) } ?? true }
         var rows: [(Case, seconds: Double, peak: Double)] = []

@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Parallel
 
 /// Nearest neighbours in both directions from one pass over the distance matrix:
 /// the two nearest rows of B for each row of A (for the ratio test) and the nearest
@@ -27,9 +28,11 @@ public func nearestNeighboursBothWays(a: [Float], countA: Int, b: [Float], count
                 while start < countA {
                     let rows = min(blockRows, countA - start)
                     // products[r, j] = a[start + r] · b[j]
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(countB), Int32(dim),
-                                1, pa.baseAddress! + start * dim, Int32(dim), pb.baseAddress!, Int32(dim),
-                                0, products, Int32(countB))
+                    Threads.withConfiguredBLAS {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(countB), Int32(dim),
+                                    1, pa.baseAddress! + start * dim, Int32(dim), pb.baseAddress!, Int32(dim),
+                                    0, products, Int32(countB))
+                    }
                     state.scan(products: products, firstRow: start, rows: rows, normsA: normsA, normsB: normsB)
                     start += rows
                 }

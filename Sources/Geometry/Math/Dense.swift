@@ -1,8 +1,11 @@
 import CLinearAlgebra
+import Parallel
 
 /// Thin LAPACKE wrappers on row-major `[Double]` matrices. Each checks shapes at
 /// the boundary and returns nil when LAPACK reports a failure (never traps), so a
 /// degenerate sample becomes "no model", not a crash.
+/// Every call holds `Threads.withConfiguredBLAS`, so no other thread changes
+/// OpenBLAS's thread count mid-call (inside `withSerialBLAS` they run on one thread).
 enum Dense {
     /// Full SVD A = U Σ Vᵀ of a rows×cols matrix: U is rows×rows, Vᵀ cols×cols.
     static func svd(_ a: [Double], rows: Int, cols: Int) -> (u: [Double], s: [Double], vt: [Double])? {
@@ -12,8 +15,10 @@ enum Dense {
         var u = [Double](repeating: 0, count: rows * rows)
         var vt = [Double](repeating: 0, count: cols * cols)
         var superb = [Double](repeating: 0, count: max(1, min(rows, cols) - 1))
-        let info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 65 /* A */, 65 /* A */, Int32(rows), Int32(cols),
-                                  &work, Int32(cols), &s, &u, Int32(rows), &vt, Int32(cols), &superb)
+        let info = Threads.withConfiguredBLAS {
+            LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 65 /* A */, 65 /* A */, Int32(rows), Int32(cols),
+                           &work, Int32(cols), &s, &u, Int32(rows), &vt, Int32(cols), &superb)
+        }
         return info == 0 ? (u, s, vt) : nil
     }
 
@@ -35,8 +40,11 @@ enum Dense {
         var q = [Double](repeating: 0, count: cols * cols)
         for r in 0..<rows { for c in 0..<cols { q[c * cols + r] = a[r * cols + c] } }
         var tau = [Double](repeating: 0, count: rows)
-        guard LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, Int32(cols), Int32(rows), &q, Int32(cols), &tau) == 0,
-              LAPACKE_dorgqr(LAPACK_ROW_MAJOR, Int32(cols), Int32(cols), Int32(rows), &q, Int32(cols), &tau) == 0 else { return nil }
+        let factored = Threads.withConfiguredBLAS {
+            LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, Int32(cols), Int32(rows), &q, Int32(cols), &tau) == 0
+                && LAPACKE_dorgqr(LAPACK_ROW_MAJOR, Int32(cols), Int32(cols), Int32(rows), &q, Int32(cols), &tau) == 0
+        }
+        guard factored else { return nil }
         return (rows..<cols).map { k in (0..<cols).map { q[$0 * cols + k] } }
     }
 
@@ -46,7 +54,7 @@ enum Dense {
         precondition(a.count == n * n, "symmetricEigen: \(a.count) values for \(n)×\(n)")
         var work = a
         var w = [Double](repeating: 0, count: n)
-        let info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 86 /* V */, 85 /* U */, Int32(n), &work, Int32(n), &w)
+        let info = Threads.withConfiguredBLAS { LAPACKE_dsyev(LAPACK_ROW_MAJOR, 86 /* V */, 85 /* U */, Int32(n), &work, Int32(n), &w) }
         return info == 0 ? (w, work) : nil
     }
 
@@ -59,8 +67,9 @@ enum Dense {
         var wi = [Double](repeating: 0, count: n)
         var vl = [Double](repeating: 0, count: 1)
         var vr = [Double](repeating: 0, count: n * n)
-        let info = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 78 /* N */, 86 /* V */, Int32(n), &work, Int32(n),
-                                 &wr, &wi, &vl, 1, &vr, Int32(n))
+        let info = Threads.withConfiguredBLAS {
+            LAPACKE_dgeev(LAPACK_ROW_MAJOR, 78 /* N */, 86 /* V */, Int32(n), &work, Int32(n), &wr, &wi, &vl, 1, &vr, Int32(n))
+        }
         guard info == 0 else { return nil }
         var out: [(Double, [Double])] = []
         for k in 0..<n where abs(wi[k]) <= imaginaryTolerance * max(1, abs(wr[k])) {
@@ -75,7 +84,9 @@ enum Dense {
         var lu = a
         var x = b
         var pivots = [Int32](repeating: 0, count: n)
-        let info = LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), &lu, Int32(n), &pivots, &x, Int32(nrhs))
+        let info = Threads.withConfiguredBLAS {
+            LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), &lu, Int32(n), &pivots, &x, Int32(nrhs))
+        }
         return info == 0 ? x : nil
     }
 
@@ -84,7 +95,7 @@ enum Dense {
         precondition(a.count == n * n && b.count == n, "solveSPD: shapes do not match")
         var chol = a
         var x = b
-        let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 85 /* U */, Int32(n), 1, &chol, Int32(n), &x, 1)
+        let info = Threads.withConfiguredBLAS { LAPACKE_dposv(LAPACK_ROW_MAJOR, 85 /* U */, Int32(n), 1, &chol, Int32(n), &x, 1) }
         return info == 0 ? x : nil
     }
 
