@@ -20,10 +20,10 @@ let attentionTileBudget = 1 << 17
 /// Query rows per tile at least, so the products keep a useful height for long keys.
 let attentionMinimumTileRows = 16
 
-/// Off by default: `ROMA_THREAD_TILES=on` runs attention and Winograd as per-thread
-/// tiles. On this shared, loaded 2-core machine the tiles measured slower in wall
-/// time (docs/runtime.md, "Per-thread tiles"), although Winograd's use less CPU.
-let threadTilesEnabled = ProcessInfo.processInfo.environment["ROMA_THREAD_TILES"] == "on"
+/// Off by default: `ROMA_ATTENTION_TILES=on` runs attention as per-thread tiles. On this
+/// shared, loaded 2-core machine the tiles measured slower in wall time (docs/runtime.md,
+/// "Per-thread tiles"). Winograd's bands have their own switch (WinogradTiles.swift).
+let threadTilesEnabled = ProcessInfo.processInfo.environment["ROMA_ATTENTION_TILES"] == "on"
 
 /// Pointers and leading dimensions of one head's q [n, d], k [m, d], v [m, dv] and out [n, dv].
 struct HeadOperands {

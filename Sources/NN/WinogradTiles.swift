@@ -9,11 +9,11 @@ import Parallel
 // so 3888 barriers, each GEMM only 7 MFLOP: on a loaded machine every barrier waits for
 // the other thread's next time slice. Same arithmetic per band.
 
-/// Winograd's bands run per thread unless ROMA_THREAD_TILES=off (attention's tiles stay
-/// opt-in, AttentionTiles.swift). With the transforms in C (CKernels/winograd.c) the
-/// shared path spent 1.6–1.9× the CPU time of this one on VGG's layers (docs/runtime.md,
-/// "VGG's 3×3 convolutions").
-let winogradBandsPerThreadEnabled = ProcessInfo.processInfo.environment["ROMA_THREAD_TILES"] != "off"
+/// Winograd's bands run per thread unless `ROMA_WINOGRAD_BANDS=off` (attention's tiles stay
+/// opt-in, `ROMA_ATTENTION_TILES=on`, AttentionTiles.swift). With the transforms in C
+/// (CKernels/winograd.c) the shared path spent 1.6–1.9× the CPU time of this one on VGG's
+/// layers (docs/runtime.md, "VGG's 3×3 convolutions").
+let winogradBandsPerThreadEnabled = ProcessInfo.processInfo.environment["ROMA_WINOGRAD_BANDS"] != "off"
 
 /// Runs `winogradConv2d`'s bands per thread; false (nothing done) when the GEMM has no
 /// calling-thread path here or there is only one thread or one band.

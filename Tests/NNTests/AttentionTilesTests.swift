@@ -80,7 +80,7 @@ struct AttentionTilesTests {
         }
         #expect(tiled == GEMM.runsOnCallingThread)
         guard tiled else { return }   // this machine's GEMM has no calling-thread path: the plain path runs (LinearAttentionTests)
-        // The operator (shared path unless ROMA_THREAD_TILES=on) against the same reference.
+        // The operator (shared path unless ROMA_ATTENTION_TILES=on) against the same reference.
         let viaOperator = try scaledDotProductAttention(q: q, k: k, v: v, scale: scale)
         for head in 0..<(b * h) {
             for r in 0..<n {
