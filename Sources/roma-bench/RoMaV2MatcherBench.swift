@@ -19,11 +19,10 @@ struct RoMaV2MatcherBench: ParsableCommand {
     @Option(help: "Folder with weights/inputs/reference.safetensors.")
     var dir = "runs/roma2_matcher"
 
-    @Option(help: "Threads (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOption
 
     func run() throws {
-        Threads.configure(requested: threads)
+        threading.apply()
         let inputs = try Artifact.read(dir + "/inputs.safetensors"), reference = try Artifact.read(dir + "/reference.safetensors")
         func tensor(_ a: Artifact, _ name: String) throws -> Tensor { Tensor(try a.floats(name), shape: try a.tensor(name).shape) }
         let t0 = Date()

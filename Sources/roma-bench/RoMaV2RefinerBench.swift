@@ -1,5 +1,4 @@
 import ArgumentParser
-import Parallel
 import RoMa
 
 /// `roma-bench v2-refiner`: the Swift side of the full-size refiner check (docs/roma2.md,
@@ -12,11 +11,10 @@ struct RoMaV2RefinerBench: ParsableCommand {
     @Option(help: "Folder written by `romav2_refiner_fullsize.py prepare` (and `run`).")
     var dir = "runs/v2refine_fullsize"
 
-    @Option(help: "Threads (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOption
 
     func run() throws {
-        Threads.configure(requested: threads)
+        threading.apply()
         try RoMaV2RefinerCheck.run(directory: dir)
         print("wrote \(dir)/ours.safetensors; compare with scripts/reference/romav2_refiner_fullsize.py compare \(dir)")
     }

@@ -21,14 +21,12 @@ struct RoMaV2SamplingBench: ParsableCommand {
     var num = 5000
     @Option(help: "Timed repetitions (the median is reported).")
     var runs = 5
-    @Option(help: "Threads for our loops (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOption
 
     func run() throws {
-        Threads.configure(requested: threads)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roma-bench-sample-v2-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        threading.apply()
+        let scratch = try ScratchFolder("sample-v2"), folder = scratch.path
+        defer { scratch.remove() }
         let warpPath = warp ?? folder + "/warp.safetensors", matchesPath = folder + "/matches.safetensors"
         if warp == nil {
             guard ["smooth", "collapsed"].contains(kind) else { throw ValidationError("--kind is smooth or collapsed") }
@@ -43,13 +41,13 @@ struct RoMaV2SamplingBench: ParsableCommand {
         var stage: [Double] = [], kde: [Double] = [], cpu: [Double] = []
         for run in 0..<runs {
             let runOptions = RoMaV2SamplingOptions(count: num, threshold: w.overlapThreshold, seed: UInt64(run))
-            let cpuStart = Self.cpuSeconds()
-            stage.append(try Self.seconds {
+            let cpuStart = BenchClock.cpuSeconds()
+            stage.append(try BenchClock.wallSeconds {
                 let read = try PrecisionWarp.read(warpPath)
                 try sampleMatches(from: read, options: runOptions).matches.artifact.write(to: matchesPath, record: runOptions.record, inputs: [warpPath])
             })
-            cpu.append(Self.cpuSeconds() - cpuStart)
-            kde.append(Self.seconds { _ = HalfKernelDensity.densities(points: points) })
+            cpu.append(BenchClock.cpuSeconds() - cpuStart)
+            kde.append(BenchClock.wallSeconds { _ = HalfKernelDensity.densities(points: points) })
         }
         print(String(format: "  whole stage (read warp, sample, write matches): median %.3f s wall, %.3f s CPU (min %.3f, max %.3f wall)",
                      median(stage), median(cpu), stage.min()!, stage.max()!))
@@ -72,17 +70,5 @@ struct RoMaV2SamplingBench: ParsableCommand {
         }
         return PrecisionWarp(width: size, height: size, ab: direction(base.warpAB, base.certaintyAB), ba: direction(base.warpBA, base.certaintyBA),
                              widthA: base.widthA, heightA: base.heightA, widthB: base.widthB, heightB: base.heightB, overlapThreshold: 0.05)
-    }
-
-    static func seconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }

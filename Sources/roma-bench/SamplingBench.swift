@@ -18,14 +18,12 @@ struct SamplingBench: ParsableCommand {
     var num = 5000
     @Option(help: "Timed repetitions (the median is reported).")
     var runs = 7
-    @Option(help: "Threads for our loops (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOption
 
     func run() throws {
-        Threads.configure(requested: threads)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roma-bench-sample-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        threading.apply()
+        let scratch = try ScratchFolder("sample"), folder = scratch.path
+        defer { scratch.remove() }
         let warpPath = folder + "/warp.safetensors", matchesPath = folder + "/matches.safetensors"
         let warp = SyntheticWarp.projective(width: size, height: size)
         try warp.artifact.write(to: warpPath)
@@ -37,27 +35,16 @@ struct SamplingBench: ParsableCommand {
         let points = normalizedMatches(of: warp, cells: candidates)
         for run in 0..<runs {
             let seed = UInt64(run)
-            stage.append(try seconds {
+            stage.append(try BenchClock.wallSeconds {
                 let w = try Warp.read(warpPath)
                 let runOptions = SamplingOptions(count: num, seed: seed)
                 try sampleMatches(from: w, options: runOptions).artifact.write(to: matchesPath, record: runOptions.record, inputs: [warpPath])
             })
-            inMemory.append(try seconds { _ = try sampleMatches(from: warp, options: SamplingOptions(count: num, seed: seed)) })
-            kde.append(seconds { _ = KernelDensity.densities(points: points, std: 0.1) })
+            inMemory.append(try BenchClock.wallSeconds { _ = try sampleMatches(from: warp, options: SamplingOptions(count: num, seed: seed)) })
+            kde.append(BenchClock.wallSeconds { _ = KernelDensity.densities(points: points, std: 0.1) })
         }
         print(String(format: "  whole stage (read warp, sample, write matches): median %.3f s  (min %.3f, max %.3f)", median(stage), stage.min()!, stage.max()!))
         print(String(format: "  sampleMatches in memory:                        median %.3f s", median(inMemory)))
         print(String(format: "  kernel density of %d points:                 median %.3f s", points.count / 4, median(kde)))
-    }
-
-    private func seconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    private func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

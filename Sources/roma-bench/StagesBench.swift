@@ -3,7 +3,6 @@ import Artifacts
 import Checkpoint
 import Foundation
 import NN
-import Parallel
 import RoMa
 
 /// `roma-bench stages`: our float32 output at every stage of the full-size matcher, for
@@ -17,11 +16,10 @@ struct StagesBench: ParsableCommand {
     @Option(help: "Folder prepared by scripts/reference/full_size_reference.py prepare.")
     var dir = "runs/fullsize"
 
-    @Option(help: "Threads (default: ROMA_THREADS or all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOption
 
     func run() throws {
-        Threads.configure(requested: threads)
+        threading.apply()
         let a = try DecodedImage.read(dir + "/A.decoded"), b = try DecodedImage.read(dir + "/B.decoded")
         let weights = CombinedWeights(roma: try StateDict.load(dir + "/roma_random.safetensors"),
                                       dinov2: try StateDict.load(dir + "/dinov2_random.safetensors"))

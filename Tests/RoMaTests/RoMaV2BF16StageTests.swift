@@ -25,13 +25,7 @@ import TestSupport
     static let stages: Result<Artifact, any Error> = Result { try Artifact.read(RoMaV2ModelTests.directory + "/bf16_stages.safetensors") }
     static let model: Result<RoMaV2Model, any Error> = Result {
         let weights = try StateDict.load(RoMaV2ModelTests.directory + "/weights.safetensors")
-        let architecture = RoMaV2Architecture(
-            descriptor: try DINOv3Fixture.shape(try DINOv3Fixture.io()), matcher: .reduced,
-            fineFeatureWidths: try RoMaV2FineFeatures.widths(weights: weights),
-            refiners: Dictionary(uniqueKeysWithValues: try RoMaV2Architecture.refinerStrides.map {
-                ($0, try RoMaV2RefinerShape(weights: weights, prefix: "refiners.\($0)."))
-            }))
-        return try RoMaV2Model(weights: weights, architecture: architecture, precision: .bf16)
+        return try RoMaV2Model(weights: weights, architecture: try RoMaV2ModelTests.architecture(weights), precision: .bf16)
     }
 
     static func t(_ name: String) throws -> Tensor {

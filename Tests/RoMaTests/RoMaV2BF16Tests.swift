@@ -30,8 +30,7 @@ import TestSupport
         let run = try Self.run.get()
         let out = run.output
         let (h, w) = (out.height, out.width)
-        let warp = d == "ab" ? out.warpAB : try #require(out.warpBA)
-        let overlap = d == "ab" ? out.overlapAB : try #require(out.overlapBA)
+        let (warp, overlap, _) = try run.direction(d)
         let refBF16 = try run.io.floats("warp_\(d)_bf16", shape: [h, w, 2])
         let refFP32 = try run.io.floats("warp_\(d)", shape: [h, w, 2])
         let refOverlapBF16 = try run.io.floats("overlap_\(d)_bf16", shape: [h, w])

@@ -17,6 +17,12 @@ import TestSupport
     struct Run {
         let io: Artifact
         let output: RoMaV2Output
+
+        /// Direction `d` ("ab" or "ba") of the output.
+        func direction(_ d: String) throws -> (warp: [Float], overlap: [Float], precision: [Float]) {
+            d == "ab" ? (output.warpAB, output.overlapAB, output.precisionAB)
+                : (try #require(output.warpBA), try #require(output.overlapBA), try #require(output.precisionBA))
+        }
     }
 
     /// Built and run once for the suite's tests.
@@ -68,9 +74,7 @@ import TestSupport
         let run = try Self.run.get()
         let out = run.output
         let (h, w) = (out.height, out.width)
-        let warp = d == "ab" ? out.warpAB : try #require(out.warpBA)
-        let overlap = d == "ab" ? out.overlapAB : try #require(out.overlapBA)
-        let precision = d == "ab" ? out.precisionAB : try #require(out.precisionBA)
+        let (warp, overlap, precision) = try run.direction(d)
         let refWarp = try run.io.floats("warp_\(d)", shape: [h, w, 2])
         let refOverlap = try run.io.floats("overlap_\(d)", shape: [h, w])
         let refPrecision = try run.io.floats("precision_\(d)", shape: [h, w, 2, 2])
