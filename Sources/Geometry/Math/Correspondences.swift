@@ -49,12 +49,17 @@ public struct Correspondences: Sendable {
 /// the points (normalised plane for E, pixels for F). It is OpenCV's
 /// findEssentialMat error, so thresholds mean the same thing in both solvers.
 @inline(__always) func sampsonSquared(_ m: Mat3, _ xa: Double, _ ya: Double, _ xb: Double, _ yb: Double) -> Double {
+    let (r, d) = sampsonTerms(m, xa, ya, xb, yb)
+    return d > 0 ? r * r / d : (r == 0 ? 0 : .infinity)
+}
+
+/// The epipolar residual r = bᵀ M a and the Sampson denominator d (the squared norm of
+/// r's gradient in the four coordinates): the Sampson distance is r² / d.
+@inline(__always) func sampsonTerms(_ m: Mat3, _ xa: Double, _ ya: Double, _ xb: Double, _ yb: Double) -> (residual: Double, denominator: Double) {
     let ma0 = m.r0.x * xa + m.r0.y * ya + m.r0.z
     let ma1 = m.r1.x * xa + m.r1.y * ya + m.r1.z
     let ma2 = m.r2.x * xa + m.r2.y * ya + m.r2.z
     let mb0 = m.r0.x * xb + m.r1.x * yb + m.r2.x
     let mb1 = m.r0.y * xb + m.r1.y * yb + m.r2.y
-    let r = xb * ma0 + yb * ma1 + ma2
-    let d = ma0 * ma0 + ma1 * ma1 + mb0 * mb0 + mb1 * mb1
-    return d > 0 ? r * r / d : (r == 0 ? 0 : .infinity)
+    return (xb * ma0 + yb * ma1 + ma2, ma0 * ma0 + ma1 * ma1 + mb0 * mb0 + mb1 * mb1)
 }

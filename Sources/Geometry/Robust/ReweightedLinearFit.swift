@@ -37,13 +37,7 @@ enum ReweightedLinearFit {
     /// Squared Sampson distance and its denominator.
     @inline(__always)
     static func sampsonParts(_ m: Mat3, _ xa: Double, _ ya: Double, _ xb: Double, _ yb: Double) -> (Double, Double) {
-        let ma0 = m.r0.x * xa + m.r0.y * ya + m.r0.z
-        let ma1 = m.r1.x * xa + m.r1.y * ya + m.r1.z
-        let ma2 = m.r2.x * xa + m.r2.y * ya + m.r2.z
-        let mb0 = m.r0.x * xb + m.r1.x * yb + m.r2.x
-        let mb1 = m.r0.y * xb + m.r1.y * yb + m.r2.y
-        let r = xb * ma0 + yb * ma1 + ma2
-        let d = ma0 * ma0 + ma1 * ma1 + mb0 * mb0 + mb1 * mb1
+        let (r, d) = sampsonTerms(m, xa, ya, xb, yb)
         return (d > 0 ? r * r / d : .infinity, d)
     }
 }
