@@ -13,7 +13,7 @@ public func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale: Fl
     try check(v.shape == [b, h, m, dv], "attention", "v \(v.shape) does not match k \(k.shape)")
     let out = try makeOutput("attention", [b, h, n, dv], into: into, workspace: workspace)
     try check(!out.overlaps(q) && !out.overlaps(k) && !out.overlaps(v), "attention", "output must not overlap q, k or v")
-    let s = scale ?? 1 / Float(d).squareRoot()
+    let s = scale ?? attentionScale(headWidth: d)
     let (pq, pk, pv, po) = (SendablePointer(q.pointer), SendablePointer(k.pointer), SendablePointer(v.pointer), SendablePointer(out.pointer))
     let operands: @Sendable (Int) -> HeadOperands = { i in
         HeadOperands(q: pq.base + i * n * d, k: pk.base + i * m * d, v: pv.base + i * m * dv, out: po.base + i * n * dv,
@@ -59,7 +59,7 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     let qkv = try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace, precision: precision)   // [B, N, 3C]
     if let rotary { try applyRotary(qkv, rotary, groups: 2 * heads) }
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
-    let scale = 1 / Float(d).squareRoot()
+    let scale = attentionScale(headWidth: d)
     let (pqkv, pmixed) = (SendablePointer(qkv.pointer), SendablePointer(mixed.pointer))
     let operands: @Sendable (Int) -> HeadOperands = { i in
         let base = pqkv.base + (i / heads) * n * 3 * c + (i % heads) * d
