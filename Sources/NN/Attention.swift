@@ -48,27 +48,10 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
                                    into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32,
                                    bf16Attention: BF16Attention = .explicit) throws(NNError) -> Tensor {
     try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
-    try check(projWeight.shape == [x.dim(-1), x.dim(-1)], "multiHeadSelfAttention",
-              "proj weight \(projWeight.shape), expected [\(x.dim(-1)), \(x.dim(-1))]")
-    let mixed = try multiHeadSelfAttentionHeads(x, qkvWeight: qkvWeight, qkvBias: qkvBias, heads: heads, rotary: rotary,
-                                                workspace: workspace, precision: precision, bf16Attention: bf16Attention)
-    let out = try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace, precision: precision)
-    workspace?.recycle(mixed)
-    return out
-}
-
-/// The attention part of `multiHeadSelfAttention` without the output projection: the
-/// heads' outputs side by side, [B, N, C] (from `workspace` when given). For a caller
-/// that applies the projection itself (TransformerBlock adds it straight onto its
-/// residual stream).
-public func multiHeadSelfAttentionHeads(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tensor?, heads: Int,
-                                        rotary: RotaryEmbedding? = nil, workspace: Workspace? = nil,
-                                        precision: Precision = .fp32,
-                                        bf16Attention: BF16Attention = .explicit) throws(NNError) -> Tensor {
-    try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
     let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
     try check(heads >= 1 && c % heads == 0, "multiHeadSelfAttention", "width \(c) does not split into \(heads) heads")
     try check(qkvWeight.shape == [3 * c, c], "multiHeadSelfAttention", "qkv weight \(qkvWeight.shape), expected [\(3 * c), \(c)]")
+    try check(projWeight.shape == [c, c], "multiHeadSelfAttention", "proj weight \(projWeight.shape), expected [\(c), \(c)]")
     let d = c / heads
     if let rotary {
         try check(rotary.headDim == d, "multiHeadSelfAttention", "rotary tables for heads of \(rotary.headDim), heads are \(d) wide")
@@ -98,7 +81,9 @@ public func multiHeadSelfAttentionHeads(_ x: Tensor, qkvWeight: Tensor, qkvBias:
         }
     }
     workspace?.recycle(qkv)
-    return mixed
+    let out = try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace, precision: precision)
+    workspace?.recycle(mixed)
+    return out
 }
 
 /// Query rows per block: bounds the score matrix to about this many floats.

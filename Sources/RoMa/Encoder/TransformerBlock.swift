@@ -11,9 +11,10 @@ struct TransformerBlock: Sendable {
     let qkv: Linear, proj: Linear
     var fc1: Linear, fc2: Linear
     let layerScale1: Tensor?, layerScale2: Tensor?
-    /// The layer scales are folded into `proj` and `fc2` (rows of weight and bias times
-    /// gamma, `foldLayerScale`), whose products then add straight onto the residual stream.
-    let residualFolded: Bool
+    /// fp32 with DINOv2's epilogues fused (`fusedEpilogues`): proj and fc2 run without
+    /// their bias, which is added with the layer scale and the residual sum in one pass
+    /// (NN's `addResidual`), and fc1's bias is added in the GELU pass.
+    let fusedEpilogues: Bool
     /// The four linears and both attention products; norms, GELU and residuals stay fp32.
     let precision: Precision
     /// The residual stream is itself a bf16 tensor (RoMa v2: a descriptor cast to bf16, or
@@ -27,34 +28,23 @@ struct TransformerBlock: Sendable {
 
     /// `maskedKeyBias`: DINOv3's `LinearKMaskedBias`, whose bias is multiplied by the
     /// `attn.qkv.bias_mask` buffer (ones, zeros over the key third) before use.
-    /// `foldLayerScale` (fp32 only, DINOv2): `x + γ·(W·y + b)` is computed as
-    /// `(x + γ·b) + (γW)·y`, the product accumulated onto x inside the GEMM: two passes
-    /// over memory (the layer-scale product and the residual sum) and the projection's
-    /// own output buffer go away. γW replaces W (no second copy is kept).
+    /// `fusedEpilogues` (taken at fp32 only; DINOv2): three passes over memory fewer per
+    /// branch, no bias-filled GEMM outputs. Not for a bf16 residual stream.
     init(_ r: LayerReader, dim: Int, heads: Int, qkvBias: Bool, layerScale: Bool, eps: Float, maskedKeyBias: Bool = false,
-         precision: Precision = .fp32, foldLayerScale: Bool = false) throws {
+         precision: Precision = .fp32, fusedEpilogues: Bool = false) throws {
         self.heads = heads
         self.precision = precision
         norm1 = try r("norm1").layerNorm(dim, eps: eps)
         norm2 = try r("norm2").layerNorm(dim, eps: eps)
         let q = r("attn")("qkv")
         qkv = maskedKeyBias ? try q.maskedBiasLinear(out: 3 * dim, in: dim) : try q.linear(out: 3 * dim, in: dim, bias: qkvBias)
-        let proj = try r("attn")("proj").linear(out: dim, in: dim)
+        proj = try r("attn")("proj").linear(out: dim, in: dim)
         fc1 = try r("mlp")("fc1").linear(out: 4 * dim, in: dim)
-        let fc2 = try r("mlp")("fc2").linear(out: dim, in: 4 * dim)
-        let layerScale1 = layerScale ? Tensor(try r("ls1").tensor("gamma", [dim]), shape: [dim]) : nil
-        let layerScale2 = layerScale ? Tensor(try r("ls2").tensor("gamma", [dim]), shape: [dim]) : nil
-        residualFolded = foldLayerScale && precision == .fp32
-        if residualFolded, let layerScale1, let layerScale2 {
-            proj.scaleRows(by: layerScale1)
-            fc2.scaleRows(by: layerScale2)
-            (self.proj, self.fc2) = (proj, fc2)
-            (self.layerScale1, self.layerScale2) = (nil, nil)
-        } else {
-            (self.proj, self.fc2) = (proj, fc2)
-            (self.layerScale1, self.layerScale2) = (layerScale1, layerScale2)
-        }
-        (fc1.precision, self.fc2.precision) = (precision, precision)
+        fc2 = try r("mlp")("fc2").linear(out: dim, in: 4 * dim)
+        (fc1.precision, fc2.precision) = (precision, precision)
+        layerScale1 = layerScale ? Tensor(try r("ls1").tensor("gamma", [dim]), shape: [dim]) : nil
+        layerScale2 = layerScale ? Tensor(try r("ls2").tensor("gamma", [dim]), shape: [dim]) : nil
+        self.fusedEpilogues = fusedEpilogues && precision == .fp32
     }
 
     /// x `[1, N, C]` → `[1, N, C]`, updated in place. Intermediates come from
@@ -62,7 +52,7 @@ struct TransformerBlock: Sendable {
     /// instead of mapping fresh pages for every layer.
     /// `rotary`: RoPE tables for q and k (DINOv3), nil for none.
     func callAsFunction(_ x: Tensor, workspace: Workspace, rotary: RotaryEmbedding? = nil) throws -> Tensor {
-        if residualFolded { return try foldedForward(x, workspace: workspace, rotary: rotary) }
+        if fusedEpilogues { return try fusedForward(x, workspace: workspace, rotary: rotary) }
         let (n, c) = (x.shape[1], x.shape[2])
         let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
         let attended = try StageClock.measure("block: attention") {
@@ -85,28 +75,36 @@ struct TransformerBlock: Sendable {
         return x
     }
 
-    /// `callAsFunction` with the layer scales folded: proj and fc2 accumulate onto x.
-    private func foldedForward(_ x: Tensor, workspace: Workspace, rotary: RotaryEmbedding?) throws -> Tensor {
-        guard !bf16Stream else { throw RoMaError("a block with folded layer scales has no bf16 residual stream") }
+    /// `callAsFunction` with the epilogues fused: each linear writes its bare product and the
+    /// following pass adds the bias (GELU; layer scale and residual sum).
+    private func fusedForward(_ x: Tensor, workspace: Workspace, rotary: RotaryEmbedding?) throws -> Tensor {
+        guard !bf16Stream else { throw RoMaError("a block with fused fp32 epilogues has no bf16 residual stream") }
         let (n, c) = (x.shape[1], x.shape[2])
         let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
-        try StageClock.measure("block: attention") {
+        let attended = try StageClock.measure("block: attention") {
             FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
-            let mixed = try multiHeadSelfAttentionHeads(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias, heads: heads,
-                                                        rotary: rotary, workspace: workspace)
-            workspace.recycle(n1)
-            try linear(mixed, weight: proj.weight, bias: proj.bias, accumulatingInto: x)
-            workspace.recycle(mixed)
+            return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias, projWeight: proj.weight, projBias: nil,
+                                              heads: heads, rotary: rotary, workspace: workspace)
         }
+        workspace.recycle(n1)
+        try StageClock.measure("block: residual") { try NN.addResidual(x, attended, bias: proj.bias, gamma: layerScale1) }
+        workspace.recycle(attended)
         let n2 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: norm2.eps, workspace: workspace) }
-        let hidden = try StageClock.measure("block: fc1") { try fc1(n2, workspace: workspace) }
+        let hidden = try StageClock.measure("block: fc1") {
+            FlopCounter.add(2 * Double(n2.count) * Double(fc1.weight.shape[0]))
+            return try linear(n2, weight: fc1.weight, workspace: workspace)
+        }
         workspace.recycle(n2)
-        _ = try StageClock.measure("block: gelu") { try gelu(hidden, into: hidden) }
-        try StageClock.measure("block: fc2") {
+        _ = try StageClock.measure("block: gelu") {
+            try fc1.bias.map { b throws(NNError) in try gelu(hidden, addingBias: b, into: hidden) } ?? gelu(hidden, into: hidden)
+        }
+        let out = try StageClock.measure("block: fc2") {
             FlopCounter.add(2 * Double(hidden.count) * Double(c))
-            try linear(hidden, weight: fc2.weight, bias: fc2.bias, accumulatingInto: x)
+            return try linear(hidden, weight: fc2.weight, workspace: workspace)
         }
         workspace.recycle(hidden)
+        try StageClock.measure("block: residual") { try NN.addResidual(x, out, bias: fc2.bias, gamma: layerScale2) }
+        workspace.recycle(out)
         return x
     }
 
@@ -116,18 +114,5 @@ struct TransformerBlock: Sendable {
         if bf16Stream && gamma != nil { scaled = try BF16.round(scaled, into: scaled) }
         _ = try add(x, scaled, into: x)
         if bf16Stream { _ = try BF16.round(x, into: x) }
-    }
-}
-
-private extension Linear {
-    /// W ← diag(γ)·W and b ← γ∘b, in place: for a Linear just read, whose tensors
-    /// nothing else holds.
-    func scaleRows(by gamma: Tensor) {
-        let (rows, columns) = (weight.shape[0], weight.shape[1])
-        for r in 0..<rows {
-            let g = gamma.pointer[r], row = weight.pointer + r * columns
-            for j in 0..<columns { row[j] *= g }
-            if let bias { bias.pointer[r] *= g }
-        }
     }
 }
