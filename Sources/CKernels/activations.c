@@ -45,16 +45,32 @@ AVX512 static inline __m512 erfc16(__m512 z) {
     return _mm512_mul_ps(t, exp16(_mm512_fnmadd_ps(z, z, p)));
 }
 
+AVX512 static inline __m512 gelu16(__m512 x) {
+    const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
+    const __m512 half_c = _mm512_mul_ps(_mm512_set1_ps(0.5f), erfc16(z));
+    // x·(1 − ½erfc(|x|/√2)) for x ≥ 0, x·½erfc(|x|/√2) below: no cancellation in the tail.
+    const __m512 factor = _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half_c), half_c);
+    return _mm512_mul_ps(x, factor);
+}
+
 AVX512 static void gelu512(const float *src, float *dst, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i += 16) {
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        const __m512 x = _mm512_maskz_loadu_ps(m, src + i);
-        const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-        const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
-        const __m512 half_c = _mm512_mul_ps(_mm512_set1_ps(0.5f), erfc16(z));
-        // x·(1 − ½erfc(|x|/√2)) for x ≥ 0, x·½erfc(|x|/√2) below: no cancellation in the tail.
-        const __m512 factor = _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half_c), half_c);
-        _mm512_mask_storeu_ps(dst + i, m, _mm512_mul_ps(x, factor));
+        _mm512_mask_storeu_ps(dst + i, m, gelu16(_mm512_maskz_loadu_ps(m, src + i)));
+    }
+}
+
+// gelu(x + bias) over rows of `cols`, the sum rounded to float first as a separate add would.
+AVX512 static void gelu_bias512(const float *src, const float *bias, ptrdiff_t rows, ptrdiff_t cols, float *dst) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *in = src + r * cols;
+        float *out = dst + r * cols;
+        for (ptrdiff_t j = 0; j < cols; j += 16) {
+            const __mmask16 m = cols - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - j)) - 1);
+            const __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, in + j), _mm512_maskz_loadu_ps(m, bias + j));
+            _mm512_mask_storeu_ps(out + j, m, gelu16(x));
+        }
     }
 }
 #endif
@@ -64,6 +80,14 @@ int roma_softmax_rows(const float *src, float *dst, ptrdiff_t rows, ptrdiff_t co
     if (roma_kernels_level() >= 2 && cols > 0) { softmax512(src, dst, rows, cols, stride); return 0; }
 #endif
     (void)src; (void)dst; (void)rows; (void)cols; (void)stride;
+    return -1;
+}
+
+int roma_gelu_bias(const float *src, const float *bias, ptrdiff_t rows, ptrdiff_t cols, float *dst) {
+#if defined(__x86_64__)
+    if (roma_kernels_level() >= 2) { gelu_bias512(src, bias, rows, cols, dst); return 0; }
+#endif
+    (void)src; (void)bias; (void)rows; (void)cols; (void)dst;
     return -1;
 }
 

@@ -43,6 +43,27 @@ public func relu(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = nil) 
     return out
 }
 
+/// gelu(x + bias) with `bias` [C] broadcast over x's last dimension: a linear layer's
+/// bias added in the GELU pass (TransformerBlock's fc1), so the GEMM neither starts
+/// from a bias-filled output nor reads it back. The sum is rounded to float before the
+/// GELU, as a separate add would. In place when `into` is `x`.
+public func gelu(_ x: Tensor, addingBias bias: Tensor, into: Tensor? = nil,
+                 workspace: Workspace? = nil) throws(NNError) -> Tensor {
+    try check(x.rank >= 1 && bias.shape == [x.dim(-1)], "gelu", "bias \(bias.shape) does not match input \(x.shape)")
+    let out = try makeOutput("gelu", x.shape, into: into, workspace: workspace)
+    try check(out.aliases(x) || !out.overlaps(x), "gelu", "output must be the input itself or not overlap it")
+    let cols = bias.count
+    guard cols > 0 else { return out }
+    let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), b = SendablePointer(bias.pointer)
+    parallelChunks(x.count / cols, grain: max(1, elementwiseGrain / cols)) { begin, end in
+        if roma_gelu_bias(src.base + begin * cols, b.base, end - begin, cols, dst.base + begin * cols) == 0 { return }
+        for r in begin..<end {
+            for j in 0..<cols { dst[r * cols + j] = vectorGelu(SIMD8(repeating: src[r * cols + j] + b[j]))[0] }
+        }
+    }
+    return out
+}
+
 /// GELU in its exact erf form (torch's default, approximate="none"):
 /// x · ½ · (1 + erf(x / √2)), vectorised (see `vectorGelu`). In place when `into` is `x`.
 public func gelu(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {

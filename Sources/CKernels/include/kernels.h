@@ -26,6 +26,8 @@ int roma_softmax_rows(const float *src, float *dst, ptrdiff_t rows, ptrdiff_t co
 
 /// GELU in its erf form over n elements (dst may be src); 0 when done, −1 as above.
 int roma_gelu(const float *src, float *dst, ptrdiff_t n);
+/// gelu(src + bias) row by row (bias has `cols` entries), AVX-512F; -1 when unavailable.
+int roma_gelu_bias(const float *src, const float *bias, ptrdiff_t rows, ptrdiff_t cols, float *dst);
 
 /// oneDNN's row-major sgemm, C = alpha·op(A)·op(B) + beta·C, on `threads` OpenMP
 /// threads. oneDNN (libdnnl.so.2) is opened on first use and capped to the kernels

@@ -25,7 +25,7 @@ struct DINOv2Encoder: Sendable {
         positionEmbedding = Tensor(try r.tensor("pos_embed", [1, 1 + g * g, d]), shape: [1, 1 + g * g, d])
         blocks = try (0..<shape.depth).map {
             try TransformerBlock(r("blocks")("\($0)"), dim: d, heads: shape.heads, qkvBias: true, layerScale: true, eps: 1e-6,
-                                 precision: precision)
+                                 precision: precision, fusedEpilogues: true)
         }
         norm = try r("norm").layerNorm(d, eps: 1e-6)
     }

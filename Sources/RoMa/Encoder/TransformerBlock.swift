@@ -11,6 +11,10 @@ struct TransformerBlock: Sendable {
     let qkv: Linear, proj: Linear
     var fc1: Linear, fc2: Linear
     let layerScale1: Tensor?, layerScale2: Tensor?
+    /// fp32 with DINOv2's epilogues fused (`fusedEpilogues`): proj and fc2 run without
+    /// their bias, which is added with the layer scale and the residual sum in one pass
+    /// (NN's `addResidual`), and fc1's bias is added in the GELU pass.
+    let fusedEpilogues: Bool
     /// The four linears and both attention products; norms, GELU and residuals stay fp32.
     let precision: Precision
     /// The residual stream is itself a bf16 tensor (RoMa v2: a descriptor cast to bf16, or
@@ -24,8 +28,10 @@ struct TransformerBlock: Sendable {
 
     /// `maskedKeyBias`: DINOv3's `LinearKMaskedBias`, whose bias is multiplied by the
     /// `attn.qkv.bias_mask` buffer (ones, zeros over the key third) before use.
+    /// `fusedEpilogues` (taken at fp32 only; DINOv2): three passes over memory fewer per
+    /// branch, no bias-filled GEMM outputs. Not for a bf16 residual stream.
     init(_ r: LayerReader, dim: Int, heads: Int, qkvBias: Bool, layerScale: Bool, eps: Float, maskedKeyBias: Bool = false,
-         precision: Precision = .fp32) throws {
+         precision: Precision = .fp32, fusedEpilogues: Bool = false) throws {
         self.heads = heads
         self.precision = precision
         norm1 = try r("norm1").layerNorm(dim, eps: eps)
@@ -38,6 +44,7 @@ struct TransformerBlock: Sendable {
         (fc1.precision, fc2.precision) = (precision, precision)
         layerScale1 = layerScale ? Tensor(try r("ls1").tensor("gamma", [dim]), shape: [dim]) : nil
         layerScale2 = layerScale ? Tensor(try r("ls2").tensor("gamma", [dim]), shape: [dim]) : nil
+        self.fusedEpilogues = fusedEpilogues && precision == .fp32
     }
 
     /// x `[1, N, C]` → `[1, N, C]`, updated in place. Intermediates come from
@@ -45,6 +52,7 @@ struct TransformerBlock: Sendable {
     /// instead of mapping fresh pages for every layer.
     /// `rotary`: RoPE tables for q and k (DINOv3), nil for none.
     func callAsFunction(_ x: Tensor, workspace: Workspace, rotary: RotaryEmbedding? = nil) throws -> Tensor {
+        if fusedEpilogues { return try fusedForward(x, workspace: workspace, rotary: rotary) }
         let (n, c) = (x.shape[1], x.shape[2])
         let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
         let attended = try StageClock.measure("block: attention") {
@@ -63,6 +71,39 @@ struct TransformerBlock: Sendable {
         let out = try StageClock.measure("block: fc2") { try fc2(hidden, workspace: workspace) }
         workspace.recycle(hidden)
         try addResidual(x, out, gamma: layerScale2)
+        workspace.recycle(out)
+        return x
+    }
+
+    /// `callAsFunction` with the epilogues fused: each linear writes its bare product and the
+    /// following pass adds the bias (GELU; layer scale and residual sum).
+    private func fusedForward(_ x: Tensor, workspace: Workspace, rotary: RotaryEmbedding?) throws -> Tensor {
+        guard !bf16Stream else { throw RoMaError("a block with fused fp32 epilogues has no bf16 residual stream") }
+        let (n, c) = (x.shape[1], x.shape[2])
+        let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
+        let attended = try StageClock.measure("block: attention") {
+            FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
+            return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias, projWeight: proj.weight, projBias: nil,
+                                              heads: heads, rotary: rotary, workspace: workspace)
+        }
+        workspace.recycle(n1)
+        try StageClock.measure("block: residual") { try NN.addResidual(x, attended, bias: proj.bias, gamma: layerScale1) }
+        workspace.recycle(attended)
+        let n2 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: norm2.eps, workspace: workspace) }
+        let hidden = try StageClock.measure("block: fc1") {
+            FlopCounter.add(2 * Double(n2.count) * Double(fc1.weight.shape[0]))
+            return try linear(n2, weight: fc1.weight, workspace: workspace)
+        }
+        workspace.recycle(n2)
+        _ = try StageClock.measure("block: gelu") {
+            try fc1.bias.map { b throws(NNError) in try gelu(hidden, addingBias: b, into: hidden) } ?? gelu(hidden, into: hidden)
+        }
+        let out = try StageClock.measure("block: fc2") {
+            FlopCounter.add(2 * Double(hidden.count) * Double(c))
+            return try linear(hidden, weight: fc2.weight, workspace: workspace)
+        }
+        workspace.recycle(hidden)
+        try StageClock.measure("block: residual") { try NN.addResidual(x, out, bias: fc2.bias, gamma: layerScale2) }
         workspace.recycle(out)
         return x
     }
