@@ -36,6 +36,8 @@ enum MappedPages {
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     private static let hugePageAdvice: Int32 = 14   // MADV_HUGEPAGE (Linux)
 
+    private static let hugePages = ProcessInfo.processInfo.environment["ROMA_HUGEPAGES"] != "0"
+
     static func rounded(_ bytes: Int) -> Int { (bytes + pageSize - 1) / pageSize * pageSize }
 
     /// A mapping of at least `bytes` (page-rounded; the rounded size is what `release`
@@ -58,7 +60,7 @@ enum MappedPages {
             return nil
         }
         #if os(Linux)
-        if size >= 2 << 20 { _ = madvise(p, size, hugePageAdvice) }
+        if size >= 2 << 20 && hugePages { _ = madvise(p, size, hugePageAdvice) }
         #endif
         return (p, size)
     }
