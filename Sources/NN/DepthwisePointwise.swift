@@ -102,12 +102,12 @@ public func depthwisePointwise(_ x: Tensor, depthwiseWeight: Tensor, depthwiseBi
 /// the loop makes anyway, saves a write and a read of a ~100 MB map per block.
 /// x `[N, C, H, W]`, inputBias `[C]`, weight `[C, 1, kh, kw]`, bias `[C]` → `[N, C, Ho, Wo]`.
 public func depthwiseConv2d(_ x: Tensor, inputBias: Tensor, weight: Tensor, bias: Tensor?, padding: Int, dilation: Int = 1,
-                            relu: Bool) throws(NNError) -> Tensor {
+                            relu: Bool, workspace: Workspace? = nil) throws(NNError) -> Tensor {
     let c = x.rank == 4 ? x.shape[1] : 0
     let g = try ConvGeometry(x: x, weight: weight, bias: bias, stride: 1, padding: padding, dilation: dilation, groups: max(1, c))
     try check(g.outChannels == c && weight.shape[1] == 1, "depthwiseConv2d", "weight \(weight.shape) must be [\(c), 1, kh, kw]")
     try check(inputBias.shape == [c], "depthwiseConv2d", "input bias \(inputBias.shape), expected [\(c)]")
-    let out = Tensor(uninitialized: [g.batch, c, g.outHeight, g.outWidth])
+    let out = try makeOutput("depthwiseConv2d", [g.batch, c, g.outHeight, g.outWidth], into: nil, workspace: workspace)
     if out.count > 0 { depthwiseConv2d(x, weight, bias, g, out, relu: relu, inputBias: inputBias) }
     return out
 }
