@@ -54,7 +54,8 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: In
         winogradConv2d(x, weight, bias, g, out, workspace, relu: fusedReLU, bandBudget: winogradBandBudget)
         return out
     } else if g.inChannelsPerGroup == 1 && groups > 1 {
-        depthwiseConv2d(x, weight, bias, g, out)
+        depthwiseConv2d(x, weight, bias, g, out, relu: fusedReLU)
+        return out
     } else {
         gemmConv2d(x, weight, bias, g, out, workspace, columnBudget: columnBudget, minimumBandColumns: minimumBandColumns)
     }
@@ -139,7 +140,16 @@ func gemmConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometr
 /// Writes bias[c] over each channel plane (nothing when there is no bias: the GEMM then uses beta = 0).
 private func fillChannels(_ p: UnsafeMutablePointer<Float>, channels: Int, plane: Int, bias: Tensor?) {
     guard let bias else { return }
-    for c in 0..<channels { (p + c * plane).update(repeating: bias.pointer[c], count: plane) }
+    // On all threads: a refiner's 1×1 output is ~100 MB, and one thread writes it at half the machine's bandwidth.
+    let dst = SendablePointer(p), b = SendablePointer(bias.pointer)
+    parallelChunks(channels * plane) { begin, end in
+        var i = begin
+        while i < end {
+            let c = i / plane, stop = min(end, (c + 1) * plane)
+            (dst.base + i).update(repeating: b[c], count: stop - i)
+            i = stop
+        }
+    }
 }
 
 /// Column matrix [channels·kh·kw, rows·Wo] for output rows firstRow..<firstRow+rows;
@@ -183,11 +193,17 @@ private func im2col(_ input: UnsafeMutablePointer<Float>, _ g: ConvGeometry, cha
 /// Stride 1 (RoMa's refiners) copies each input plane into a zero-padded buffer so
 /// the tap loop needs no bounds checks, and accumulates a vector of outputs in
 /// registers over all kh·kw taps before storing it once.
-func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor) {
+/// `relu`: each plane goes through ReLU as soon as it is written, while it is still in cache
+/// (a separate pass over the whole output costs a read and a write of it from memory).
+/// `inputBias` (stride 1 only): inputBias[c] is added to input channel c as it is copied
+/// into the padded plane, i.e. the convolution of x + inputBias with zero padding.
+func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, relu: Bool = false,
+                     inputBias: Tensor? = nil) {
+    precondition(inputBias == nil || g.stride == 1, "depthwiseConv2d: an input bias needs stride 1")
     let planes = g.batch * g.outChannels
     let workers = min(max(1, Threads.count), planes)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), wp = SendablePointer(weight.pointer)
-    let bp = bias.map { SendablePointer($0.pointer) }
+    let bp = bias.map { SendablePointer($0.pointer) }, ib = inputBias.map { SendablePointer($0.pointer) }
     let multiplier = g.outChannels / g.inChannels
     let paddedH = g.height + 2 * g.padding, paddedW = g.width + 2 * g.padding
     let next = JobCounter()
@@ -205,13 +221,22 @@ func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGe
             let w = wp.base + oc * g.kernelH * g.kernelW
             let b = bp.map { $0[oc] } ?? 0
             if let padded {
-                for y in 0..<g.height {
-                    (padded + (y + g.padding) * paddedW + g.padding).update(from: plane + y * g.width, count: g.width)
+                if let ib {
+                    let shift = ib[oc / multiplier]
+                    for y in 0..<g.height {
+                        let row = padded + (y + g.padding) * paddedW + g.padding, line = plane + y * g.width
+                        for i in 0..<g.width { row[i] = line[i] + shift }
+                    }
+                } else {
+                    for y in 0..<g.height {
+                        (padded + (y + g.padding) * paddedW + g.padding).update(from: plane + y * g.width, count: g.width)
+                    }
                 }
                 depthwisePlaneStride1(padded, paddedW: paddedW, w, b, g, o)
             } else {
                 depthwisePlaneStrided(plane, w, b, g, o)
             }
+            if relu { reluInPlace(o, g.outHeight * g.outWidth) }
         }
     }
 }

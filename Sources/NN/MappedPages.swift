@@ -20,7 +20,7 @@ import Foundation
 ///
 /// Mappings of 2 MiB and more are marked for transparent huge pages where the
 /// kernel offers them on request (`madvise` mode), which cuts the remaining faults
-/// 512-fold.
+/// 512-fold (not, measured here, their system time: `hugePages`).
 enum MappedPages {
     /// Bytes of released mappings kept at most. It bounds how much the peak resident
     /// size can grow over the live tensors' (RoMa's full-size match keeps about
@@ -35,6 +35,11 @@ enum MappedPages {
     nonisolated(unsafe) private static var keptBytes = 0
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     private static let hugePageAdvice: Int32 = 14   // MADV_HUGEPAGE (Linux)
+
+    /// `ROMA_HUGEPAGES=0` turns the huge-page advice off (comparisons: on the shared 2-core
+    /// machine, alternating `roma-bench match` runs at load 5–10 put the match's system time
+    /// at 5.1–6.5 s with it and 2.1–5.3 s without, total CPU within noise).
+    private static let hugePages = ProcessInfo.processInfo.environment["ROMA_HUGEPAGES"] != "0"
 
     static func rounded(_ bytes: Int) -> Int { (bytes + pageSize - 1) / pageSize * pageSize }
 
@@ -58,7 +63,7 @@ enum MappedPages {
             return nil
         }
         #if os(Linux)
-        if size >= 2 << 20 { _ = madvise(p, size, hugePageAdvice) }
+        if size >= 2 << 20 && hugePages { _ = madvise(p, size, hugePageAdvice) }
         #endif
         return (p, size)
     }

@@ -85,10 +85,10 @@ struct MatchBench: ParsableCommand {
         let t1 = Date()
         FlopCounter.reset()
         StageClock.reset()
-        let cpu1 = cpuSeconds()
+        let cpu1 = cpuSeconds(), usage1 = StageClock.processUsage()
         let warp = try model.match(a, b)
         let t2 = Date()
-        let oursCPU = cpuSeconds() - cpu1
+        let oursCPU = cpuSeconds() - cpu1, usage2 = StageClock.processUsage()
         var artifact = warp.artifact
         try artifact.stamp(stage: "match", params: ["weights": "roma_random.safetensors", "bench": true])
         try artifact.write(to: dir + "/ours.warp")
@@ -99,9 +99,12 @@ struct MatchBench: ParsableCommand {
         print(String(format: "ours:      load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak, %@ of the fp32 peak",
                      t1.timeIntervalSince(t0), oursMatch, oursCPU, oursRSS, flops / 1e12, rate, 100 * rate / peak,
                      (machine.fp32.map { String(format: "%.0f%%", 100 * rate / $0) } ?? "–") as NSString))
-        let stageCPU = StageClock.cpuSeconds
+        print(String(format: "    of the match's CPU: system %.1f s, %.2f M page faults",
+                     usage2.system - usage1.system, Double(usage2.faults - usage1.faults) / 1e6))
+        let stageCPU = StageClock.cpuSeconds, stageSystem = StageClock.systemSeconds, stageFaults = StageClock.pageFaults
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }) {
-            print(String(format: "    %-28@ %6.1f s (CPU %.1f s)", stage as NSString, s, stageCPU[stage] ?? .nan))
+            print(String(format: "    %-28@ %6.1f s (CPU %.1f s, system %.1f s, %.0fk faults)", stage as NSString, s,
+                         stageCPU[stage] ?? .nan, stageSystem[stage] ?? .nan, Double(stageFaults[stage] ?? 0) / 1e3))
         }
         print(String(format: "warp artifact: %.2f MB (%d bytes) for a %d×%d grid", Double(warpBytes) / 1e6, warpBytes, warp.width, warp.height))
         if !skipBF16 {

@@ -45,6 +45,39 @@ import Testing
         #expect(before > 0)
     }
 
+    /// The depthwise path applies ReLU per plane as it writes it: the same values, bit for
+    /// bit, as conv2d then relu (NaN passing through, -0 kept), on every depthwise fixture
+    /// (strided and dilated planes included).
+    @Test(arguments: ["conv_depthwise_5x5", "conv_depthwise_mult2_stride2", "conv_depthwise_3x3_dilation2"])
+    func depthwiseFusedReLUEqualsReLUAfter(_ name: String) throws {
+        let f = try Fixture(name)
+        let x = try f.tensor("x").copy()
+        x.pointer[3] = .nan
+        let args = (weight: try f.tensor("weight"), bias: f.artifact.has("bias") ? try f.tensor("bias") : nil,
+                    stride: try f.int("stride"), padding: try f.int("padding"), dilation: try f.int("dilation"),
+                    groups: try f.int("groups"))
+        let fused = try conv2d(x, weight: args.weight, bias: args.bias, stride: args.stride, padding: args.padding,
+                               dilation: args.dilation, groups: args.groups, relu: true)
+        let plain = try conv2d(x, weight: args.weight, bias: args.bias, stride: args.stride, padding: args.padding,
+                               dilation: args.dilation, groups: args.groups)
+        let after = try relu(plain)
+        #expect(fused.shape == after.shape)
+        #expect(zip(fused.array, after.array).allSatisfy { $0.bitPattern == $1.bitPattern })
+        #expect(fused.array.contains { $0.isNaN } && plain.array.contains { $0 < 0 })
+    }
+
+    /// A 1×1 convolution whose output spans several parallel chunks: each channel's
+    /// bias must land on its own plane only (the bias fill runs in chunks across planes).
+    @Test func pointwiseBiasFillAcrossChunks() throws {
+        let (cin, cout, side) = (3, 5, 97)   // 5·97² = 47 045 outputs: two chunks, split mid-plane
+        let x = Tensor(zeros: [1, cin, side, side]), w = Tensor(zeros: [cout, cin, 1, 1])
+        let bias = Tensor((0..<cout).map { Float($0) + 0.5 }, shape: [cout])
+        let y = try conv2d(x, weight: w, bias: bias)
+        for c in 0..<cout {
+            #expect((0..<(side * side)).allSatisfy { y.pointer[c * side * side + $0] == Float(c) + 0.5 }, "channel \(c)")
+        }
+    }
+
     @Test func rejectsMismatchedChannels() throws {
         let x = Tensor(zeros: [1, 4, 8, 8]), w = Tensor(zeros: [2, 3, 3, 3])
         #expect(throws: NNError.self) { try conv2d(x, weight: w) }

@@ -120,4 +120,24 @@ struct DepthwisePointwiseTests {
         let worst = zip(fused, apart).map { abs($0 - $1) }.max() ?? 0
         #expect(worst < 1.5e-3, "worst difference \(worst)")
     }
+
+    /// depthwiseConv2d(x, inputBias:) is the depthwise conv of x + inputBias (zero padding
+    /// untouched): bit for bit add-then-conv2d, since each element's sum rounds the same way.
+    @Test func inputBiasEqualsAddThenConvolve() throws {
+        let (c, h, w) = (6, 7, 9)
+        var rng = SplitMix64(seed: 11)
+        func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.unit() * 2 - 1) } }
+        let x = Tensor(values(c * h * w), shape: [1, c, h, w]), shift = Tensor(values(c), shape: [c])
+        let weight = Tensor(values(c * 9), shape: [c, 1, 3, 3]), bias = Tensor(values(c), shape: [c])
+        for relu in [false, true] {
+            let got = try depthwiseConv2d(x, inputBias: shift, weight: weight, bias: bias, padding: 1, relu: relu)
+            let shifted = try add(x, shift.reshaped([1, c, 1, 1]))
+            let want = try conv2d(shifted, weight: weight, bias: bias, padding: 1, groups: c, relu: relu)
+            #expect(got.shape == want.shape)
+            #expect(zip(got.array, want.array).allSatisfy { $0.bitPattern == $1.bitPattern }, "relu \(relu)")
+        }
+        #expect(throws: NNError.self) {
+            try depthwiseConv2d(x, inputBias: Tensor(zeros: [c + 1]), weight: weight, bias: bias, padding: 1, relu: false)
+        }
+    }
 }

@@ -43,8 +43,12 @@ struct GaussianProcessEmbedding: Sendable {
             (0..<n).map { r in (0..<dim).reduce(0.0) { $0 + t[r * dim + $1] * t[r * dim + $1] }.squareRoot() }
         }
         let nx = norm(x, rows), ny = norm(y, cols), t = Double(temperature)
-        for i in 0..<rows {
-            for j in 0..<cols { k[i * cols + j] = exp((k[i * cols + j] / (nx[i] * ny[j] + 1e-6) - 1) / t) }
+        // Rows on all threads: rows·cols exponentials in double are most of this stage's serial time.
+        k.withUnsafeMutableBufferPointer { kp in
+            let kb = SendablePointer(kp.baseAddress!)
+            parallelFor(rows) { i in
+                for j in 0..<cols { kb[i * cols + j] = exp((kb[i * cols + j] / (nx[i] * ny[j] + 1e-6) - 1) / t) }
+            }
         }
         return k
     }

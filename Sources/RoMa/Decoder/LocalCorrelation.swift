@@ -10,8 +10,8 @@ import Parallel
 /// Kept in RoMa rather than built from NN's `gridSample` and a reduction: sampling
 /// B at all (2r+1)² offsets first would materialise C·(2r+1)²·h·w floats (225× the
 /// feature map at radius 7), where this loop needs only the output.
-/// a, b `[1, C, h, w]`, warp `[1, 2, h, w]` → `[1, (2r+1)², h, w]`.
-func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int) throws -> Tensor {
+/// a, b `[1, C, h, w]`, warp `[1, 2, h, w]` → `[1, (2r+1)², h, w]`, written into `into` when given.
+func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int, into: Tensor? = nil) throws -> Tensor {
     guard a.channels == b.channels, warp.channels == 2, warp.height == a.height, warp.width == a.width else {
         throw RoMaError("local correlation: features \(a.shape) and \(b.shape) with warp \(warp.shape) do not fit together")
     }
@@ -24,7 +24,8 @@ func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int) thr
     let at = try tokens(a), bt = try tokens(b)
     _ = try mapElements(at, into: at) { $0 / inv }
     let (bh, bw) = (b.height, b.width)
-    let out = Tensor(uninitialized: [1, k, h, w])
+    if let into, into.count != k * n { throw RoMaError("local correlation: output \(into.shape) cannot hold [1, \(k), \(h), \(w)]") }
+    let out = into.map { Tensor(storage: $0.storage, offset: $0.offset, shape: [1, k, h, w]) } ?? Tensor(uninitialized: [1, k, h, w])
     let dst = SendablePointer(out.pointer), A = SendablePointer(at.pointer), B = SendablePointer(bt.pointer)
     let W = SendablePointer(warp.pointer)
     // The window's taps are one pixel apart, so neighbouring taps share bilinear corners:

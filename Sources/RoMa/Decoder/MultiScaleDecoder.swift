@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Parallel
 
 /// Named intermediates, recorded only when a test asks for them.
 final class Trace: @unchecked Sendable {
@@ -54,7 +55,7 @@ struct MultiScaleDecoder: Sendable {
         var out: [Int: Tensor] = [:]
         for (scale, f) in pyramid {
             guard let p = projections[scale] else { continue }
-            out[scale] = try p(f)
+            out[scale] = try StageClock.measure("projection \(scale)") { try p(f) }
         }
         return out
     }
@@ -97,13 +98,19 @@ struct MultiScaleDecoder: Sendable {
                 trace?.record("\(tag)refiner.\(scale).delta_certainty", deltaCertainty)
                 // Refiner steps are in units of a quarter pixel at this scale, relative to the finest grid.
                 let n = flow.height * flow.width, sx = Float(4 * w), sy = Float(4 * h), s = Float(scale)
-                flow = flow.copy()
-                certainty = certainty.copy()
-                let f = flow.pointer, c = certainty.pointer, df = delta.pointer, dc = deltaCertainty.pointer
-                for i in 0..<n {
-                    f[i] += s * (df[i] / sx)
-                    f[n + i] += s * (df[n + i] / sy)
-                    c[i] += dc[i]
+                let (oldFlow, oldCertainty) = (flow, certainty)
+                flow = Tensor(uninitialized: oldFlow.shape)
+                certainty = Tensor(uninitialized: oldCertainty.shape)
+                let f0 = SendablePointer(oldFlow.pointer), c0 = SendablePointer(oldCertainty.pointer)
+                let f = SendablePointer(flow.pointer), c = SendablePointer(certainty.pointer)
+                let df = SendablePointer(delta.pointer), dc = SendablePointer(deltaCertainty.pointer)
+                let grain = 1 << 15
+                parallelFor((n + grain - 1) / grain) { chunk in
+                    for i in (chunk * grain)..<min(n, (chunk + 1) * grain) {
+                        f[i] = f0[i] + s * (df[i] / sx)
+                        f[n + i] = f0[n + i] + s * (df[n + i] / sy)
+                        c[i] = c0[i] + dc[i]
+                    }
                 }
             }
             results[scale] = ScaleEstimate(flow: flow, certainty: certainty)

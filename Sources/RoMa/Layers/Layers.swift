@@ -39,11 +39,12 @@ struct Conv2d: Sendable {
         }
     }
 
-    /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`; output and scratch from `workspace` when given.
-    func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
+    /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`; written into `into` when given, else output and
+    /// scratch from `workspace` when given.
+    func callAsFunction(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = nil) throws -> Tensor {
         // Without a separate batch norm the ReLU goes into the convolution (Winograd writes it with the output).
         let reluInConv = fusedReLU && batchNorm == nil
-        var y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, workspace: workspace,
+        var y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, into: into, workspace: workspace,
                            precision: precision, relu: reluInConv)
         FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
         if let batchNorm {

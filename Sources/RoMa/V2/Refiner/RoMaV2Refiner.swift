@@ -84,7 +84,7 @@ struct RoMaV2Refiner: Sendable {
         var d = try concat(parts, dim: 1)
         parts = []
         guard d.channels == shape.hiddenDim else { throw RoMaError("RoMa v2 refiner input has \(d.channels) channels, expected \(shape.hiddenDim)") }
-        for block in blocks { d = try block(d, stage: "v2 refiner") }
+        d = try RefinerBlock.run(blocks, d, stage: "v2 refiner")
         let delta = try warpHead(d), deltaConfidence = try confidenceHead(d)
         return (try refinedWarp(warp, delta: delta), try refinedConfidence(confidence, delta: deltaConfidence))
     }
