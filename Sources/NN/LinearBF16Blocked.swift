@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import Parallel
 
 /// The K block torch's bf16 linear sums in (oneDNN 3.13's brgemm matmul, as torch 2.15 runs
@@ -9,6 +10,10 @@ import Parallel
 func torchBF16LinearBlock(k: Int) -> Int {
     k <= 1024 ? 512 : 1024
 }
+
+/// `ROMA_BF16_LINEAR_ORDER=onednn` turns the torch order off (everything through `linear(…,
+/// precision: .bf16)`): the switch the before/after figures of docs/roma2.md were measured with.
+let torchOrderDisabled = ProcessInfo.processInfo.environment["ROMA_BF16_LINEAR_ORDER"] == "onednn"
 
 /// `linear(…, precision: .bf16)` summed in torch's order (`torchBF16LinearBlock`), for the
 /// models whose reference runs torch's bf16 `F.linear` and must agree with it to the bit
@@ -26,6 +31,9 @@ public func linearBF16TorchOrder(_ x: Tensor, weight: Tensor, bias: Tensor? = ni
     let out = try makeOutput("linear", Array(x.shape.dropLast()) + [n], into: into, workspace: workspace)
     try check(!out.overlaps(x), "linear", "output must not overlap the input")
     if rows == 0 || n == 0 { return out }
+    if torchOrderDisabled {   // A/B diagnostic: Debian oneDNN's order, as before
+        return try linear(x, weight: weight, bias: bias, into: out, precision: .bf16)
+    }
     let pairs = (k + 1) / 2, lda = 2 * pairs
     let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, (n + 15) / 16 * pairs * 32))
     let a = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, rows * lda))

@@ -101,6 +101,10 @@ int roma_winograd_output_row(const float *m, ptrdiff_t element_stride, ptrdiff_t
 /// acc[r·ld_acc, +dv) to the new maximum. Finish: out row = bf16(acc row · (1 / row_sum)).
 void roma_flash_bf16_step(float *scores, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, float scale,
                           float *row_max, float *row_sum, float *acc, ptrdiff_t ld_acc, ptrdiff_t dv, int first);
+/// Product: c[r·ldc + j] (+ when accumulate)= Σ_k a[r·lda + k]·b[k·ldb + j] over operands holding
+/// bf16 values, summed as MKL's bf16 GEMM does in torch's fused attention (k in order, blocks of 192).
+void roma_flash_bf16_product(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                             ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, int accumulate);
 void roma_flash_bf16_finish(const float *acc, ptrdiff_t rows, ptrdiff_t dv, ptrdiff_t ld_acc, const float *row_sum,
                             float *out, ptrdiff_t ld_out);
 
