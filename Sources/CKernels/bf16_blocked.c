@@ -61,6 +61,36 @@ static float dot_blocked(const uint16_t *a, const uint16_t *packed, ptrdiff_t pa
 #include <immintrin.h>
 #define BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
 
+// A whole tile (4 rows × 4 full column groups): fixed trip counts keep the accumulators in registers.
+BF16_TARGET static void full_tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, ptrdiff_t pairs,
+                                  ptrdiff_t pair_block, float *c, ptrdiff_t ldc, ptrdiff_t g0) {
+    __m512 total[4][4], acc[4][4];
+    for (ptrdiff_t p0 = 0; p0 < pairs; p0 += pair_block) {
+        const ptrdiff_t p1 = p0 + pair_block < pairs ? p0 + pair_block : pairs;
+        for (int r = 0; r < 4; r++)
+            for (int g = 0; g < 4; g++) acc[r][g] = _mm512_setzero_ps();
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            const __m512bh w0 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 0) * pairs + p) * 32);
+            const __m512bh w1 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 1) * pairs + p) * 32);
+            const __m512bh w2 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 2) * pairs + p) * 32);
+            const __m512bh w3 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 3) * pairs + p) * 32);
+            for (int r = 0; r < 4; r++) {
+                uint32_t pair;
+                memcpy(&pair, a + r * lda + 2 * p, 4);
+                const __m512bh x = (__m512bh)_mm512_set1_epi32((int)pair);
+                acc[r][0] = _mm512_dpbf16_ps(acc[r][0], x, w0);
+                acc[r][1] = _mm512_dpbf16_ps(acc[r][1], x, w1);
+                acc[r][2] = _mm512_dpbf16_ps(acc[r][2], x, w2);
+                acc[r][3] = _mm512_dpbf16_ps(acc[r][3], x, w3);
+            }
+        }
+        for (int r = 0; r < 4; r++)
+            for (int g = 0; g < 4; g++) total[r][g] = p0 == 0 ? acc[r][g] : _mm512_add_ps(total[r][g], acc[r][g]);
+    }
+    for (int r = 0; r < 4; r++)
+        for (int g = 0; g < 4; g++) _mm512_storeu_ps(c + r * ldc + (g0 + g) * 16, total[r][g]);
+}
+
 // Rows [r0, r0 + rows) (rows ≤ 4) × column groups [g0, g0 + gs) (gs ≤ 4) of C.
 BF16_TARGET static void tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, ptrdiff_t pairs,
                              ptrdiff_t pair_block, float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t g0, ptrdiff_t gs,
@@ -109,7 +139,10 @@ void roma_bf16_gemm_blocked(const uint16_t *a, ptrdiff_t lda, const uint16_t *pa
     if (roma_kernels_level() >= 2 && __builtin_cpu_supports("avx512bf16")) {
         for (ptrdiff_t g0 = 0; g0 < groups; g0 += 4)
             for (ptrdiff_t r = row_begin; r < row_end; r += 4)
-                tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, row_end - r < 4 ? row_end - r : 4, g0,
+                if (row_end - r >= 4 && groups - g0 >= 4 && n >= (g0 + 4) * 16)
+                    full_tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, g0);
+                else
+                    tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, row_end - r < 4 ? row_end - r : 4, g0,
                      groups - g0 < 4 ? groups - g0 : 4, n);
         return;
     }
