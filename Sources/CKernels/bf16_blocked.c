@@ -40,7 +40,9 @@ static inline float bf16_value(uint16_t h) {
     return x;
 }
 
-// Scalar form of one output (machines without AVX512-BF16): the same additions in the same order.
+// Scalar form of one output (machines without AVX512-BF16, and the edges of a tiled product): the
+// same additions in the same order. VDPBF16PS also flushes subnormal operands and products to
+// zero, which this does not: only values below 2^-126, far under these models', tell them apart.
 static float dot_blocked(const uint16_t *a, const uint16_t *packed, ptrdiff_t pairs, ptrdiff_t col, ptrdiff_t pair_block) {
     const ptrdiff_t g = col / 16, j = col % 16;
     float total = 0;
@@ -61,7 +63,7 @@ static float dot_blocked(const uint16_t *a, const uint16_t *packed, ptrdiff_t pa
 #include <immintrin.h>
 #define BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
 
-// A whole tile (4 rows × 4 full column groups): fixed trip counts keep the accumulators in registers.
+// A 4-row × 64-column tile: fixed trip counts keep the 16 accumulators in registers.
 BF16_TARGET static void full_tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, ptrdiff_t pairs,
                                   ptrdiff_t pair_block, float *c, ptrdiff_t ldc, ptrdiff_t g0) {
     __m512 total[4][4], acc[4][4];
@@ -91,38 +93,6 @@ BF16_TARGET static void full_tile(const uint16_t *a, ptrdiff_t lda, const uint16
         for (int g = 0; g < 4; g++) _mm512_storeu_ps(c + r * ldc + (g0 + g) * 16, total[r][g]);
 }
 
-// Rows [r0, r0 + rows) (rows ≤ 4) × column groups [g0, g0 + gs) (gs ≤ 4) of C.
-BF16_TARGET static void tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, ptrdiff_t pairs,
-                             ptrdiff_t pair_block, float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t g0, ptrdiff_t gs,
-                             ptrdiff_t n) {
-    __m512 total[4][4], acc[4][4];
-    for (ptrdiff_t p0 = 0; p0 < pairs; p0 += pair_block) {
-        const ptrdiff_t p1 = p0 + pair_block < pairs ? p0 + pair_block : pairs;
-        for (int r = 0; r < 4; r++)
-            for (int g = 0; g < 4; g++) acc[r][g] = _mm512_setzero_ps();
-        for (ptrdiff_t p = p0; p < p1; p++) {
-            __m512bh w[4];
-            for (int g = 0; g < 4; g++)
-                if (g < gs) w[g] = (__m512bh)_mm512_loadu_si512(packed + ((g0 + g) * pairs + p) * 32);
-            for (int r = 0; r < 4; r++) {
-                if (r >= rows) break;
-                uint32_t pair;
-                memcpy(&pair, a + r * lda + 2 * p, 4);
-                const __m512bh x = (__m512bh)_mm512_set1_epi32((int)pair);
-                for (int g = 0; g < 4; g++)
-                    if (g < gs) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], x, w[g]);
-            }
-        }
-        for (int r = 0; r < 4; r++)
-            for (int g = 0; g < 4; g++) total[r][g] = p0 == 0 ? acc[r][g] : _mm512_add_ps(total[r][g], acc[r][g]);
-    }
-    for (int r = 0; r < rows; r++)
-        for (int g = 0; g < gs; g++) {
-            const ptrdiff_t col = (g0 + g) * 16, left = n - col;
-            const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
-            _mm512_mask_storeu_ps(c + r * ldc + col, m, total[r][g]);
-        }
-}
 #endif
 
 // C rows [row_begin, row_end) of C[m, n] = blocked-order A·Bᵀ (A as bf16 bit patterns [m, k]
@@ -130,20 +100,21 @@ BF16_TARGET static void tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *p
 // roma_bf16_pack_pairs); `block` is the K block length (even). No bias.
 void roma_bf16_gemm_blocked(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, float *c, ptrdiff_t ldc,
                             ptrdiff_t n, ptrdiff_t k, ptrdiff_t block, ptrdiff_t row_begin, ptrdiff_t row_end) {
-    const ptrdiff_t pairs = (k + 1) / 2, groups = (n + 15) / 16, pair_block = block / 2 > 0 ? block / 2 : 1;
+    const ptrdiff_t pairs = (k + 1) / 2, pair_block = block / 2 > 0 ? block / 2 : 1;
     if (pairs == 0) {
         for (ptrdiff_t r = row_begin; r < row_end; r++) memset(c + r * ldc, 0, (size_t)n * sizeof(float));
         return;
     }
 #if defined(__x86_64__)
     if (roma_kernels_level() >= 2 && __builtin_cpu_supports("avx512bf16")) {
-        for (ptrdiff_t g0 = 0; g0 < groups; g0 += 4)
-            for (ptrdiff_t r = row_begin; r < row_end; r += 4)
-                if (row_end - r >= 4 && groups - g0 >= 4 && n >= (g0 + 4) * 16)
-                    full_tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, g0);
-                else
-                    tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, row_end - r < 4 ? row_end - r : 4, g0,
-                     groups - g0 < 4 ? groups - g0 : 4, n);
+        // whole 4-row × 64-column tiles here; the last rows and columns (if any) below, in the same order
+        const ptrdiff_t full_rows = row_begin + (row_end - row_begin) / 4 * 4, full_cols = n / 64 * 64;
+        for (ptrdiff_t g0 = 0; g0 < full_cols / 16; g0 += 4)
+            for (ptrdiff_t r = row_begin; r < full_rows; r += 4)
+                full_tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, g0);
+        for (ptrdiff_t r = row_begin; r < row_end; r++)
+            for (ptrdiff_t col = r < full_rows ? full_cols : 0; col < n; col++)
+                c[r * ldc + col] = dot_blocked(a + r * lda, packed, pairs, col, pair_block);
         return;
     }
 #endif

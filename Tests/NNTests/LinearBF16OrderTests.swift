@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import Parallel
 import TestSupport
 import Testing
 @testable import NN
@@ -34,6 +35,19 @@ struct LinearBF16OrderTests {
         // the scalar order, block by block, as the kernel's fallback computes it
         let reference = Self.scalarOrder(x, w, b, block: torchBF16LinearBlock(k: k))
         #expect(Self.identical(ours, reference) == expected.count)
+    }
+
+    /// The vector kernel's whole 4 × 64 tiles and the scalar edges (rows past a multiple of 4,
+    /// columns past a multiple of 64) sum alike: random operands, 9 × 2100 · (2100 × 136)ᵀ.
+    @Test func tilesAndEdgesAgree() throws {
+        var rng = SplitMix64(seed: 7)
+        func uniform() -> Float { Float.random(in: -1...1, using: &rng) }
+        let (m, k, n) = (9, 2100, 136)
+        let x = Tensor((0..<(m * k)).map { _ in BF16.round(uniform()) }, shape: [m, k])
+        let w = Tensor((0..<(n * k)).map { _ in BF16.round(uniform() / 32) }, shape: [n, k])
+        let b = Tensor((0..<n).map { _ in BF16.round(uniform()) }, shape: [n])
+        let ours = try linearBF16TorchOrder(x, weight: w, bias: b)
+        #expect(Self.identical(ours, Self.scalarOrder(x, w, b, block: torchBF16LinearBlock(k: k))) == m * n)
     }
 
     /// Pairs in order within each block (odd element first, as VDPBF16PS), blocks left to right, then the bias.
