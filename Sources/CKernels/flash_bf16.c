@@ -8,7 +8,8 @@
 // updated, exp(s − max) taken with torch's `fexp_u20` on 16-lane runs (libm's expf on the
 // tail; torch 2.15, checked bit for bit against its output, Tests/NNTests/FusedAttentionBF16Tests), summed in fp32 unrounded, and stored rounded to bf16 for the P·v
 // product; the fp32 accumulator is rescaled by exp(old max − new max); at the end it is
-// multiplied by the reciprocal of the fp32 sum and rounded. The scalar path computes the
+// multiplied by the reciprocal of the fp32 sum and rounded. The two products follow MKL's bf16 GEMM (roma_flash_bf16_product,
+// below), which torch's kernel calls for them. The scalar path computes the
 // same values as the vector one (the same fused multiply-adds, in the same order).
 
 static inline float from_bits(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
@@ -167,7 +168,7 @@ void roma_flash_bf16_step(float *scores, ptrdiff_t rows, ptrdiff_t cols, ptrdiff
         }
         const float sum = exp_round_sum_row(s, cols, m);
         const float correction = expf(row_max[r] - m);
-        row_sum[r] = sum + correction * row_sum[r];
+        row_sum[r] = fmaf(correction, row_sum[r], sum);   // torch's `tmp_sum + exp_tmp * sum`: its compiler contracts it
         row_max[r] = m;
         if (!first) {
             float *a = acc + r * ld_acc;
@@ -182,4 +183,117 @@ void roma_flash_bf16_finish(const float *acc, ptrdiff_t rows, ptrdiff_t dv, ptrd
         const float reciprocal = 1.0f / (row_sum[r] == 0.0f ? 1.0f : row_sum[r]);
         for (ptrdiff_t j = 0; j < dv; j++) out[r * ld_out + j] = round_bf16(acc[r * ld_acc + j] * reciprocal);
     }
+}
+
+// The two products of torch's fused attention at bf16 (q·kᵀ per key block, then P·v) go
+// through MKL's cblas_gemm_bf16bf16f32 in torch 2.15 on x86 (aten CPUBlas, MKL_HAS_SBGEMM).
+// Its order, measured bit for bit through libtorch's own symbol: each output's products
+// (exact in fp32: bf16 × bf16) added one at a time in k order, in blocks of 192; C (β = 1)
+// or the first block's sum, then the other blocks' sums added left to right. Operands are
+// fp32 arrays already holding bf16 values; c[r·ldc + j] (+)= Σ_k a[r·lda + k]·b[k·ldb + j].
+#define MKL_K_BLOCK 192
+
+static void mkl_order_scalar(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                             ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, int accumulate) {
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            float total = accumulate ? c[r * ldc + j] : 0.0f;
+            for (ptrdiff_t k0 = 0; k0 < k; k0 += MKL_K_BLOCK) {
+                const ptrdiff_t k1 = k0 + MKL_K_BLOCK < k ? k0 + MKL_K_BLOCK : k;
+                float part = 0;
+                for (ptrdiff_t q = k0; q < k1; q++) part += a[r * lda + q] * b[q * ldb + j];
+                total = (k0 == 0 && !accumulate) ? part : total + part;
+            }
+            c[r * ldc + j] = total;
+        }
+}
+
+#if defined(__x86_64__)
+// A whole 4 × 64 tile: fixed trip counts, so the 16 accumulators stay in registers.
+AVX512 static void mkl_order_tile(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                  ptrdiff_t k, int accumulate) {
+    __m512 total[4][4], acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int g = 0; g < 4; g++) total[r][g] = accumulate ? _mm512_loadu_ps(c + r * ldc + 16 * g) : _mm512_setzero_ps();
+    for (ptrdiff_t k0 = 0; k0 < k; k0 += MKL_K_BLOCK) {
+        const ptrdiff_t k1 = k0 + MKL_K_BLOCK < k ? k0 + MKL_K_BLOCK : k;
+        for (int r = 0; r < 4; r++)
+            for (int g = 0; g < 4; g++) acc[r][g] = _mm512_setzero_ps();
+        for (ptrdiff_t q = k0; q < k1; q++) {
+            const float *bq = b + q * ldb;
+            const __m512 w0 = _mm512_loadu_ps(bq), w1 = _mm512_loadu_ps(bq + 16), w2 = _mm512_loadu_ps(bq + 32),
+                         w3 = _mm512_loadu_ps(bq + 48);
+            for (int r = 0; r < 4; r++) {
+                const __m512 x = _mm512_set1_ps(a[r * lda + q]);
+                acc[r][0] = _mm512_fmadd_ps(x, w0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(x, w1, acc[r][1]);
+                acc[r][2] = _mm512_fmadd_ps(x, w2, acc[r][2]);
+                acc[r][3] = _mm512_fmadd_ps(x, w3, acc[r][3]);
+            }
+        }
+        for (int r = 0; r < 4; r++)
+            for (int g = 0; g < 4; g++) total[r][g] = (k0 == 0 && !accumulate) ? acc[r][g] : _mm512_add_ps(total[r][g], acc[r][g]);
+    }
+    for (int r = 0; r < 4; r++)
+        for (int g = 0; g < 4; g++) _mm512_storeu_ps(c + r * ldc + 16 * g, total[r][g]);
+}
+
+// 4 rows × 64 columns at a time; an exact product makes the FMA the same as MKL's add.
+AVX512 static void mkl_order_avx512(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                    ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, int accumulate) {
+    for (ptrdiff_t j0 = 0; j0 < cols; j0 += 64) {
+        __mmask16 mask[4];
+        int groups = 0;
+        for (int g = 0; g < 4; g++) {
+            const ptrdiff_t left = cols - (j0 + 16 * g);
+            mask[g] = left >= 16 ? (__mmask16)0xffff : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+            if (left > 0) groups = g + 1;
+        }
+        for (ptrdiff_t r0 = 0; r0 < rows; r0 += 4) {
+            const int rs = rows - r0 < 4 ? (int)(rows - r0) : 4;
+            if (rs == 4 && groups == 4 && mask[3] == 0xffff) {
+                mkl_order_tile(a + r0 * lda, lda, b + j0, ldb, c + r0 * ldc + j0, ldc, k, accumulate);
+                continue;
+            }
+            __m512 total[4][4], acc[4][4];
+            for (int r = 0; r < 4; r++)
+                for (int g = 0; g < 4; g++)
+                    total[r][g] = accumulate && r < rs && g < groups
+                        ? _mm512_maskz_loadu_ps(mask[g], c + (r0 + r) * ldc + j0 + 16 * g) : _mm512_setzero_ps();
+            for (ptrdiff_t k0 = 0; k0 < k; k0 += MKL_K_BLOCK) {
+                const ptrdiff_t k1 = k0 + MKL_K_BLOCK < k ? k0 + MKL_K_BLOCK : k;
+                for (int r = 0; r < 4; r++)
+                    for (int g = 0; g < 4; g++) acc[r][g] = _mm512_setzero_ps();
+                for (ptrdiff_t q = k0; q < k1; q++) {
+                    __m512 w[4];
+                    for (int g = 0; g < 4; g++)
+                        w[g] = g < groups ? _mm512_maskz_loadu_ps(mask[g], b + q * ldb + j0 + 16 * g) : _mm512_setzero_ps();
+                    for (int r = 0; r < rs; r++) {
+                        const __m512 x = _mm512_set1_ps(a[(r0 + r) * lda + q]);
+                        for (int g = 0; g < 4; g++)
+                            if (g < groups) acc[r][g] = _mm512_fmadd_ps(x, w[g], acc[r][g]);
+                    }
+                }
+                for (int r = 0; r < 4; r++)
+                    for (int g = 0; g < 4; g++)
+                        total[r][g] = (k0 == 0 && !accumulate) ? acc[r][g] : _mm512_add_ps(total[r][g], acc[r][g]);
+            }
+            for (int r = 0; r < rs; r++)
+                for (int g = 0; g < groups; g++) _mm512_mask_storeu_ps(c + (r0 + r) * ldc + j0 + 16 * g, mask[g], total[r][g]);
+        }
+    }
+}
+#endif
+
+void roma_flash_bf16_product(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                             ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, int accumulate) {
+    if (k <= 0) {
+        if (!accumulate)
+            for (ptrdiff_t r = 0; r < rows; r++) memset(c + r * ldc, 0, (size_t)cols * sizeof(float));
+        return;
+    }
+#if defined(__x86_64__)
+    if (roma_kernels_level() >= 2) { mkl_order_avx512(a, lda, b, ldb, c, ldc, rows, cols, k, accumulate); return; }
+#endif
+    mkl_order_scalar(a, lda, b, ldb, c, ldc, rows, cols, k, accumulate);
 }

@@ -56,7 +56,10 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
     if let rotary {
         try check(rotary.headDim == d, "multiHeadSelfAttention", "rotary tables for heads of \(rotary.headDim), heads are \(d) wide")
     }
-    let qkv = try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace, precision: precision)   // [B, N, 3C]
+    // the fused form's models (RoMa v2) also sum their bf16 linears in torch's order
+    let torchOrder = precision == .bf16 && bf16Attention == .fused
+    let qkv = torchOrder ? try linearBF16TorchOrder(x, weight: qkvWeight, bias: qkvBias, workspace: workspace)
+        : try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace, precision: precision)   // [B, N, 3C]
     if let rotary { try applyRotary(qkv, rotary, groups: 2 * heads) }
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = attentionScale(headWidth: d)
@@ -81,7 +84,8 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
         }
     }
     workspace?.recycle(qkv)
-    let out = try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace, precision: precision)
+    let out = torchOrder ? try linearBF16TorchOrder(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace)
+        : try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace, precision: precision)
     workspace?.recycle(mixed)
     return out
 }

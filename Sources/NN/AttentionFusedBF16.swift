@@ -35,26 +35,35 @@ func attendHeadFusedBF16(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMuta
         return
     }
     let block = min(m, fusedAttentionKeyBlock)
+    // torch's two products run through MKL's bf16 GEMM, summed in its order (roma_flash_bf16_product):
+    // operands rounded to bf16 here, k transposed per block so the product's columns are keys.
     let scores = scratch(n * block, workspace), acc = scratch(n * dv, workspace), rows = scratch(2 * n, workspace)
-    defer { [scores, acc, rows].forEach { releaseScratch($0, workspace) } }
+    let qr = scratch(n * d, workspace), kt = scratch(d * block, workspace), vr = scratch(block * dv, workspace)
+    defer { [scores, acc, rows, qr, kt, vr].forEach { releaseScratch($0, workspace) } }
     let (rowMax, rowSum) = (rows.base, rows.base + n)
     rowMax.update(repeating: -.infinity, count: n)
     rowSum.update(repeating: 0, count: n)
+    BF16.roundRows(q, ld: ldq, rows: n, columns: d, into: qr.base, ldOut: d)
     let (ps, pa, pm, psum) = (SendablePointer(scores.base), SendablePointer(acc.base), SendablePointer(rowMax), SendablePointer(rowSum))
+    let (pq, pk, pv) = (SendablePointer(qr.base), SendablePointer(kt.base), SendablePointer(vr.base))
     let threads = n * block < BF16.parallelElements ? 1 : Threads.count
     var key0 = 0
     while key0 < m {
         let keys = min(block, m - key0), first = key0 == 0
-        // torch multiplies by the scale after the product (in the softmax step), not as alpha
-        GEMM.bf16(transA: false, transB: true, m: n, n: keys, k: d, alpha: 1, a: q, lda: ldq, b: k + key0 * ldk, ldb: ldk,
-                  beta: 0, c: scores.base, ldc: keys, roundOutput: false)
+        for key in 0..<keys {
+            let row = k + (key0 + key) * ldk
+            for j in 0..<d { kt.base[j * keys + key] = BF16.round(row[j]) }
+        }
+        BF16.roundRows(v + key0 * ldv, ld: ldv, rows: keys, columns: dv, into: vr.base, ldOut: dv)
         parallelFor(threads, threads: threads) { t in
             let lo = n * t / threads, hi = n * (t + 1) / threads
+            if lo >= hi { return }
+            // torch multiplies by the scale after the product (in the softmax step)
+            roma_flash_bf16_product(pq.base + lo * d, d, pk.base, keys, ps.base + lo * keys, keys, hi - lo, keys, d, 0)
             roma_flash_bf16_step(ps.base + lo * keys, hi - lo, keys, keys, scale, pm.base + lo, psum.base + lo,
                                  pa.base + lo * dv, dv, dv, first ? 1 : 0)
+            roma_flash_bf16_product(ps.base + lo * keys, keys, pv.base, dv, pa.base + lo * dv, dv, hi - lo, dv, keys, first ? 0 : 1)
         }
-        GEMM.bf16(transA: false, transB: false, m: n, n: dv, k: keys, alpha: 1, a: scores.base, lda: keys,
-                  b: v + key0 * ldv, ldb: ldv, beta: first ? 0 : 1, c: acc.base, ldc: dv, roundOutput: false)
         key0 += keys
     }
     let po = SendablePointer(out)

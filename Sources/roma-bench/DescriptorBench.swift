@@ -19,7 +19,11 @@ struct DescriptorBench: ParsableCommand {
     @Flag(help: "Also run ours at bf16 against romav2's bf16 descriptor (out_bf16.*, written by the script's --bf16).")
     var bf16 = false
 
+    @Flag(help: "Only compare romav2's bf16 DINOv3 op by op, each op fed torch's input (bf16_ops.safetensors from scripts/reference/romav2_descriptor_bf16_blocks.py).")
+    var bf16Ops = false
+
     func run() throws {
+        if bf16Ops { return try DescriptorBF16Ops(dir: dir).run() }
         let io = try Artifact.read(dir + "/io.safetensors")
         let descriptor = try DINOv3Descriptor(weights: try StateDict.load(dir + "/weights.safetensors"), shape: .vitl16)
         let image = Tensor(try io.floats("image"), shape: try io.tensor("image").shape)

@@ -8,14 +8,13 @@ import Testing
 /// (`F.scaled_dot_product_attention` on bf16 q, k, v: aten's flash-attention kernel;
 /// scripts/fixtures/make_sdpa_bf16_fixture.py, 1100 keys = two 512-key blocks and a tail).
 ///
-/// Tolerance: both sides take the same bf16 operands, keep the scores in fp32, round the same
-/// unnormalised exponentials (torch's exp_u20 polynomial, reproduced) and the output once.
-/// What still differs is the fp32 summation order of the two products (oneDNN's bf16 GEMM
-/// here, torch's own blocking there): ~1e-7 relative, so an output lands on the other side
-/// of a bf16 rounding boundary only when it sits within that of a tie — rarely, and then by
-/// one bf16 ulp. Required: at least 97 % of outputs identical to the bit and none more than
-/// one ulp away. The explicit form (scores and normalised probabilities rounded, RoMa v1's)
-/// misses most of them on the same data, so the test tells the two apart.
+/// Tolerance: none. Both sides take the same bf16 operands, keep the scores in fp32, round the
+/// same unnormalised exponentials (torch's exp_u20 polynomial, reproduced) and the output once,
+/// and sum the two products in the order MKL's bf16 GEMM does inside torch's kernel (k in
+/// order, blocks of 192; flash_bf16.c), the running sum with torch's contracted multiply-add:
+/// the same additions in the same order leave nothing to differ, so every output must be
+/// identical to the bit. The explicit form (scores and normalised probabilities rounded, RoMa
+/// v1's) misses most of them on the same data, so the test tells the two apart.
 struct FusedAttentionBF16Tests {
     static func tensor(_ f: Artifact, _ name: String) throws -> Tensor {
         Tensor(try f.floats(name), shape: try f.tensor(name).shape)
@@ -44,8 +43,7 @@ struct FusedAttentionBF16Tests {
         if ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil {
             print("DIFF sdpa bf16 identical to torch / max ulps: fused \(ours.identical) / \(ours.maxULPs), explicit \(other.identical) / \(other.maxULPs)")
         }
-        #expect(ours.identical >= 0.99, "fused bf16 attention: \(ours.identical) of outputs bit-identical to torch's")
-        #expect(ours.maxULPs <= 1, "fused bf16 attention: \(ours.maxULPs) bf16 ulps from torch's")
+        #expect(ours.identical == 1, "fused bf16 attention: \(ours.identical) of outputs bit-identical to torch's (max \(ours.maxULPs) ulps)")
         #expect(other.identical < ours.identical, "the explicit form should not match torch's fused kernel as well")
         // fp32 attention is untouched by the switch
         let a = try scaledDotProductAttention(q: q, k: k, v: v, bf16Attention: .fused)

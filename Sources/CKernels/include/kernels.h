@@ -103,7 +103,19 @@ int roma_winograd_output_row(const float *m, ptrdiff_t element_stride, ptrdiff_t
 /// acc[r·ld_acc, +dv) to the new maximum. Finish: out row = bf16(acc row · (1 / row_sum)).
 void roma_flash_bf16_step(float *scores, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, float scale,
                           float *row_max, float *row_sum, float *acc, ptrdiff_t ld_acc, ptrdiff_t dv, int first);
+/// Product: c[r·ldc + j] (+ when accumulate)= Σ_k a[r·lda + k]·b[k·ldb + j] over operands holding
+/// bf16 values, summed as MKL's bf16 GEMM does in torch's fused attention (k in order, blocks of 192).
+void roma_flash_bf16_product(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                             ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, int accumulate);
 void roma_flash_bf16_finish(const float *acc, ptrdiff_t rows, ptrdiff_t dv, ptrdiff_t ld_acc, const float *row_sum,
                             float *out, ptrdiff_t ld_out);
+
+/// torch's bf16 linear summation order (bf16_blocked.c): B [n, k] packed as VDPBF16PS pairs
+/// (ceil(n/16)·ceil(k/2)·32 values), then rows [row_begin, row_end) of C = A·Bᵀ with each
+/// output's products summed in K blocks of `block` (pairs in order within a block, blocks
+/// left to right). A: bf16 bit patterns, lda ≥ k rounded up to even (zero-padded).
+void roma_bf16_pack_pairs(const float *b, ptrdiff_t ldb, ptrdiff_t n, ptrdiff_t k, uint16_t *out);
+void roma_bf16_gemm_blocked(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, float *c, ptrdiff_t ldc,
+                            ptrdiff_t n, ptrdiff_t k, ptrdiff_t block, ptrdiff_t row_begin, ptrdiff_t row_end);
 
 #endif

@@ -71,6 +71,8 @@ struct Linear: Sendable {
     let bias: Tensor?
     /// `.bf16`: as torch's CPU autocast runs it (NN's `Precision`).
     var precision: Precision = .fp32
+    /// At `.bf16`, sum as torch's bf16 `F.linear` does (`linearBF16TorchOrder`; RoMa v2).
+    var torchOrderBF16 = false
 
     init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?) {
         self.weight = Tensor(weight, shape: [outFeatures, inFeatures])
@@ -80,6 +82,7 @@ struct Linear: Sendable {
     /// x `[..., in]` → `[..., out]`.
     func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
         FlopCounter.add(2 * Double(x.count) * Double(weight.shape[0]))
+        if precision == .bf16 && torchOrderBF16 { return try linearBF16TorchOrder(x, weight: weight, bias: bias, workspace: workspace) }
         return try linear(x, weight: weight, bias: bias, workspace: workspace, precision: precision)
     }
 }

@@ -50,6 +50,7 @@ public struct DINOv3Descriptor: Sendable {
                                              eps: shape.normEps, maskedKeyBias: true, precision: precision)
             block.bf16Stream = precision == .bf16
             block.bf16Attention = .fused   // F.scaled_dot_product_attention
+            (block.fc1.torchOrderBF16, block.fc2.torchOrderBF16) = (true, true)   // torch's bf16 F.linear
             return block
         }
         norm = try r("norm").layerNorm(d, eps: shape.normEps)

@@ -26,6 +26,7 @@ struct MultiViewTransformer: Sendable {
         var projector = try r("projector").linear(out: d, in: shape.featureDim * shape.featureLayers)
         var outputProjector = try r("output_projector").linear(out: shape.dim, in: d)
         (projector.precision, outputProjector.precision) = (precision, precision)
+        (projector.torchOrderBF16, outputProjector.torchOrderBF16) = (true, true)   // torch's bf16 F.linear
         (self.projector, self.outputProjector) = (projector, outputProjector)
         // The blocks are DINOv2-style blocks (qkv bias, MLP ratio 4, GELU, LN eps 1e-6, no layer scale).
         blocks = try (0..<shape.vitDepth).map { i in
@@ -33,6 +34,7 @@ struct MultiViewTransformer: Sendable {
                                              precision: precision)
             block.bf16Stream = precision == .bf16
             block.bf16Attention = .fused   // F.scaled_dot_product_attention
+            (block.fc1.torchOrderBF16, block.fc2.torchOrderBF16) = (true, true)   // torch's bf16 F.linear
             return block
         }
         norm = try r("norm").layerNorm(d, eps: 1e-6)
@@ -73,6 +75,7 @@ struct MultiViewTransformer: Sendable {
         let n1 = try layerNorm(x, weight: block.norm1.weight, bias: block.norm1.bias, eps: block.norm1.eps, workspace: workspace)
         var (qkvLinear, projLinear) = (block.qkv, block.proj)
         (qkvLinear.precision, projLinear.precision) = (precision, precision)
+        (qkvLinear.torchOrderBF16, projLinear.torchOrderBF16) = (true, true)
         let qkv = try qkvLinear(n1, workspace: workspace)   // [V, N, 3C]
         workspace.recycle(n1)
         // [V, N, 3, heads, d] → [3, V, heads, N, d]: q, k, v as contiguous [V, heads, N, d].
