@@ -4,14 +4,7 @@ import Parallel
 /// `precision: .bf16` computes it as torch's CPU autocast does (Precision.swift).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32) throws(NNError) -> Tensor {
-    try check(x.rank >= 1, "linear", "input must have at least one dimension, got \(x.shape)")
-    try check(weight.rank == 2 && weight.shape[1] == x.dim(-1), "linear",
-              "weight \(weight.shape) does not match input \(x.shape) (expected [out, \(x.dim(-1))])")
-    let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
-    if let bias { try check(bias.shape == [outFeatures], "linear", "bias \(bias.shape), expected [\(outFeatures)]") }
-    let rows = x.count / max(1, inFeatures)
-    let out = try makeOutput("linear", Array(x.shape.dropLast()) + [outFeatures], into: into, workspace: workspace)
-    try check(!out.overlaps(x), "linear", "output must not overlap the input")
+    let (rows, outFeatures, inFeatures, out) = try linearOperands(x, weight: weight, bias: bias, into: into, workspace: workspace)
     fillRows(out.pointer, rows: rows, columns: outFeatures, with: precision == .bf16 ? try bias.map { b throws(NNError) in try BF16.round(b) } : bias)
     if rows > 0 && outFeatures > 0 && inFeatures > 0 {
         GEMM.sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
@@ -21,6 +14,19 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
         _ = try BF16.round(out, into: out)   // a bias alone (K = 0) is still a bf16 result
     }
     return out
+}
+
+/// Checks `linear`'s operand shapes and makes its output: (rows, out features, in features, output).
+func linearOperands(_ x: Tensor, weight: Tensor, bias: Tensor?, into: Tensor?,
+                    workspace: Workspace?) throws(NNError) -> (Int, Int, Int, Tensor) {
+    try check(x.rank >= 1, "linear", "input must have at least one dimension, got \(x.shape)")
+    try check(weight.rank == 2 && weight.shape[1] == x.dim(-1), "linear",
+              "weight \(weight.shape) does not match input \(x.shape) (expected [out, \(x.dim(-1))])")
+    let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+    if let bias { try check(bias.shape == [outFeatures], "linear", "bias \(bias.shape), expected [\(outFeatures)]") }
+    let out = try makeOutput("linear", Array(x.shape.dropLast()) + [outFeatures], into: into, workspace: workspace)
+    try check(!out.overlaps(x), "linear", "output must not overlap the input")
+    return (x.count / max(1, inFeatures), outFeatures, inFeatures, out)
 }
 
 /// Batched matrix product: a [B, M, K] · b [B, K, N] → [B, M, N], or with

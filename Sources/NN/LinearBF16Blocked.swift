@@ -22,14 +22,7 @@ let torchOrderDisabled = ProcessInfo.processInfo.environment["ROMA_BF16_LINEAR_O
 /// in blocks of 512 whatever K, which agrees up to K = 1024 only.
 public func linearBF16TorchOrder(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                                  into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
-    try check(x.rank >= 1, "linear", "input must have at least one dimension, got \(x.shape)")
-    try check(weight.rank == 2 && weight.shape[1] == x.dim(-1), "linear",
-              "weight \(weight.shape) does not match input \(x.shape) (expected [out, \(x.dim(-1))])")
-    let n = weight.shape[0], k = weight.shape[1]
-    if let bias { try check(bias.shape == [n], "linear", "bias \(bias.shape), expected [\(n)]") }
-    let rows = x.count / max(1, k)
-    let out = try makeOutput("linear", Array(x.shape.dropLast()) + [n], into: into, workspace: workspace)
-    try check(!out.overlaps(x), "linear", "output must not overlap the input")
+    let (rows, n, k, out) = try linearOperands(x, weight: weight, bias: bias, into: into, workspace: workspace)
     if rows == 0 || n == 0 { return out }
     if torchOrderDisabled {   // A/B diagnostic: Debian oneDNN's order, as before
         return try linear(x, weight: weight, bias: bias, into: out, precision: .bf16)
