@@ -11,7 +11,7 @@ import os
 import sys
 
 import torch
-from safetensors.torch import save_file
+from atomic_save import save_atomic
 
 
 def main():
@@ -23,7 +23,7 @@ def main():
     if "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     tensors = {k: v.contiguous() for k, v in state.items() if isinstance(v, torch.Tensor) and not k.endswith("num_batches_tracked")}
-    save_file(tensors, dst)
+    save_atomic(tensors, dst)
     print(f"{dst}: {len(tensors)} tensors")
 
 

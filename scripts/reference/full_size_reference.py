@@ -26,7 +26,7 @@ import time
 import numpy as np
 import torch
 from PIL import Image
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -35,6 +35,7 @@ from make_roma_fixtures import randomise_batch_norms, to_input  # noqa: E402
 
 import romatch.models.model_zoo.roma_models as roma_models  # noqa: E402
 from romatch.models.transformer import vit_large  # noqa: E402
+from atomic_save import save_atomic
 
 COARSE, UPSAMPLE = 560, 864
 TO = torch.Tensor.to  # the unpatched conversion (promote_to_float64 redirects float32)
@@ -76,7 +77,7 @@ def random_vit(seed):
 def write_decoded(path, coarse, upsampled, width, height, source):
     meta = {"schema": "roma.decoded/1", "width": str(width), "height": str(height), "source": source,
             "stage": "reference-prepare"}
-    save_file({"coarse": torch.from_numpy(coarse.copy()), "upsampled": torch.from_numpy(upsampled.copy())}, path, metadata=meta)
+    save_atomic({"coarse": torch.from_numpy(coarse.copy()), "upsampled": torch.from_numpy(upsampled.copy())}, path, metadata=meta)
 
 
 def prepare(args):
@@ -92,8 +93,8 @@ def prepare(args):
         for r in model.decoder.conv_refiner.values():
             r.out_conv.weight.mul_(4.0)
     state = {k: v.contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    save_file(state, os.path.join(args.out, "roma_random.safetensors"))
-    save_file(dinov2_state, os.path.join(args.out, "dinov2_random.safetensors"))
+    save_atomic(state, os.path.join(args.out, "roma_random.safetensors"))
+    save_atomic(dinov2_state, os.path.join(args.out, "dinov2_random.safetensors"))
     for label in ["A", "B"]:
         src = os.path.join(args.shared, "images", f"sacre_coeur_{label}.jpg")
         im = Image.open(src).convert("RGB")
@@ -204,13 +205,13 @@ def run(args):
         "certainty_ab": cert[0, :, :w].contiguous(), "certainty_ba": cert[0, :, w:].contiguous(),
         "anchor_gap_ab": gaps[0][0].contiguous(), "anchor_gap_ba": gaps[0][1].contiguous(),
     }
-    save_file({k: TO(v, torch.float32) if v.is_floating_point() else v for k, v in out.items()}, os.path.join(args.out, "reference_float64.safetensors" if args.float64 else "reference.safetensors"),
+    save_atomic({k: TO(v, torch.float32) if v.is_floating_point() else v for k, v in out.items()}, os.path.join(args.out, "reference_float64.safetensors" if args.float64 else "reference.safetensors"),
               metadata={"schema": "roma.warp/1", "width_a": "640", "height_a": "480", "width_b": "640", "height_b": "480",
                         "stage": "romatch-reference"})
     if args.stages:
         stages.update({k: v for k, v in out.items() if not k.startswith("anchor_gap")})  # in the computed precision
         name = "stages_float64.safetensors" if args.float64 else "stages.safetensors"
-        save_file({k: v.contiguous() for k, v in stages.items()}, os.path.join(args.out, name),
+        save_atomic({k: v.contiguous() for k, v in stages.items()}, os.path.join(args.out, name),
                   metadata={"schema": "roma.stages/1", "seed_dir": args.out})
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     print(json.dumps({"load_seconds": round(t1 - t0, 2), "match_seconds": round(t2 - t1, 2), "match_cpu_seconds": round(c2 - c1, 2), "peak_rss_gb": round(peak_gb, 3),

@@ -28,7 +28,7 @@ import sys
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -36,6 +36,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
 import romav2_env  # noqa: E402
 from make_roma2_model_fixtures import with_bf16_autocast  # noqa: E402
+from atomic_save import save_atomic
 
 
 def main():
@@ -143,7 +144,7 @@ def main():
         small = {k: (rec[k].bfloat16() if torch.equal(rec[k].bfloat16().float(), rec[k]) else rec[k]) for k in keep}
         args.out = os.path.join(args.fixture, "bf16_stages.safetensors")
         rec = small
-    save_file(rec, args.out, metadata={"precision": "fp32" if args.fp32 else "bf16", "refiner_calls": str(calls["ref"])})
+    save_atomic(rec, args.out, metadata={"precision": "fp32" if args.fp32 else "bf16", "refiner_calls": str(calls["ref"])})
     print(f"{len(rec)} tensors, {calls['desc']} descriptor calls, {calls['ref']} refiner calls -> {args.out}")
 
 

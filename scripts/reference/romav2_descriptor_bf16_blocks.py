@@ -28,12 +28,13 @@ import sys
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import romav2_env  # noqa: E402
+from atomic_save import save_atomic
 
 
 def main():
@@ -121,7 +122,7 @@ def main():
         if f"out_bf16.{j}" in io:
             assert torch.equal(o.float(), io[f"out_bf16.{j}"]), "this run is not the recorded bf16 run"
     out = os.path.join(args.dir, "bf16_ops.safetensors")
-    save_file(rec, out, metadata={"blocks": str(args.blocks), "torch": torch.__version__})
+    save_atomic(rec, out, metadata={"blocks": str(args.blocks), "torch": torch.__version__})
     dtypes = sorted({str(t.dtype) for t in rec.values()})
     print(f"{len(rec)} tensors ({', '.join(dtypes)}) -> {out}")
 

@@ -26,12 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import romav2_env  # noqa: E402
+from atomic_save import save_atomic
 
 
 def build_descriptor(seed):
@@ -70,7 +70,7 @@ def main():
         seconds = time.time() - t0
     os.makedirs(args.out, exist_ok=True)
     state = {"f." + k: v for k, v in romav2_env.state_dict(desc).items()}
-    save_file(state, os.path.join(args.out, "weights.safetensors"))
+    save_atomic(state, os.path.join(args.out, "weights.safetensors"))
     io = {"image": image.contiguous()}
     for j, o in enumerate(outs):
         io[f"out.{j}"] = o.float().contiguous()
@@ -85,7 +85,7 @@ def main():
                 io[f"out_bf16.{j}"] = o.float().contiguous()
     meta = {"seed": str(args.seed), "layers": json.dumps([11, 17]), "side": str(args.side), "romav2": "2.0.1",
             "dinov3": romav2_env.DINOV3_COMMIT, "torch": torch.__version__, "reference_seconds": f"{seconds:.2f}"}
-    save_file(io, os.path.join(args.out, "io.safetensors"), metadata=meta)
+    save_atomic(io, os.path.join(args.out, "io.safetensors"), metadata=meta)
     print(f"reference descriptor {seconds:.1f} s on {args.threads} threads;",
           ", ".join(f"out.{j} {tuple(o.shape)} max|x| {o.abs().max().item():.3g}" for j, o in enumerate(outs)))
 

@@ -21,11 +21,11 @@ import sys
 import time
 
 import torch
-from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from make_roma2_matcher_fixtures import float32_reference  # noqa: E402
 from romav2_env import randomise  # noqa: E402  (make_roma2_matcher_fixtures put scripts/reference on the path)
+from atomic_save import save_atomic
 
 
 def full_matcher(seed):
@@ -47,14 +47,14 @@ def main():
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     model = full_matcher(args.seed)
-    save_file({f"matcher.{k}": v.contiguous() for k, v in model.state_dict().items()},
+    save_atomic({f"matcher.{k}": v.contiguous() for k, v in model.state_dict().items()},
               os.path.join(args.out, "weights.safetensors"))
     gen = torch.Generator().manual_seed(args.seed + 1)
     t = args.side // 16
     inputs = {f"f_{v}.{i}": torch.randn(1, t, t, 1024, generator=gen) for v in "AB" for i in range(2)}
     inputs["img_A"] = torch.rand(1, 3, args.side, args.side, generator=gen)
     inputs["img_B"] = torch.rand(1, 3, args.side, args.side, generator=gen)
-    save_file(inputs, os.path.join(args.out, "inputs.safetensors"))
+    save_atomic(inputs, os.path.join(args.out, "inputs.safetensors"))
     with float32_reference():
         start = time.perf_counter()
         preds = model([inputs["f_A.0"].clone(), inputs["f_A.1"].clone()], [inputs["f_B.0"].clone(), inputs["f_B.1"].clone()],
@@ -63,7 +63,7 @@ def main():
     out = {k: preds[k].contiguous() for k in ("warp_AB", "confidence_AB", "warp_BA", "confidence_BA")}
     meta = {"seed": str(args.seed), "threads": str(torch.get_num_threads()), "seconds": f"{seconds:.2f}",
             "generator": "scripts/reference/romav2_matcher_fullsize.py", "romav2": "2.0.1"}
-    save_file(out, os.path.join(args.out, "reference.safetensors"), metadata=meta)
+    save_atomic(out, os.path.join(args.out, "reference.safetensors"), metadata=meta)
     print(f"reference forward {seconds:.1f} s on {torch.get_num_threads()} threads; files in {args.out}")
 
 

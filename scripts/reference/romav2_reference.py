@@ -30,12 +30,13 @@ import time
 import numpy as np
 import torch
 from PIL import Image
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import romav2_env  # noqa: E402
+from atomic_save import save_atomic
 
 
 def fp32_cfg():
@@ -51,14 +52,14 @@ def fp32_cfg():
 def write_decoded(path, pixels, source):
     h, w = pixels.shape[:2]
     meta = {"schema": "roma.decoded/1", "width": str(w), "height": str(h), "source": source, "stage": "reference-prepare"}
-    save_file({"coarse": torch.from_numpy(np.ascontiguousarray(pixels))}, path, metadata=meta)
+    save_atomic({"coarse": torch.from_numpy(np.ascontiguousarray(pixels))}, path, metadata=meta)
 
 
 def prepare(args):
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
     model = romav2_env.randomise(romav2_env.build("precise", cfg=fp32_cfg()), args.seed)
-    save_file(romav2_env.state_dict(model), os.path.join(args.out, "romav2_random.safetensors"))
+    save_atomic(romav2_env.state_dict(model), os.path.join(args.out, "romav2_random.safetensors"))
     for label in ["A", "B"]:
         src = os.path.join(args.shared, "images", f"sacre_coeur_{label}.jpg")
         write_decoded(os.path.join(args.out, f"{label}.decoded"), np.asarray(Image.open(src).convert("RGB")), src)
@@ -107,7 +108,7 @@ def run(args):
     h, w = images[0].shape[:2]
     hb, wb = images[1].shape[:2]
     name = f"reference_{args.setting}{'_bf16' if args.bf16 else ''}.safetensors"
-    save_file(out, os.path.join(args.out, name), metadata={
+    save_atomic(out, os.path.join(args.out, name), metadata={
         "schema": "romav2-reference", "setting": args.setting, "precision": "bf16" if args.bf16 else "fp32",
         "width_a": str(w), "height_a": str(h), "width_b": str(wb), "height_b": str(hb)})
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2

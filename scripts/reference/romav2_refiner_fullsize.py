@@ -22,7 +22,7 @@ import sys
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from make_roma2_refiner_fixtures import ANCHOR, WARP_HEAD_GAIN, load_pair, randomise, smooth_prior, to_input  # noqa: E402
@@ -30,6 +30,7 @@ from make_roma2_refiner_fixtures import ANCHOR, WARP_HEAD_GAIN, load_pair, rando
 from romav2.features import VGG19BN  # noqa: E402
 from romav2.refiner import Refiners  # noqa: E402
 from romav2.romav2 import _interpolate_warp_and_confidence  # noqa: E402
+from atomic_save import save_atomic
 
 
 def build(seed):
@@ -57,8 +58,8 @@ def prepare(args):
     weights.update({f"refiners.{k}": v for k, v in refiners.state_dict().items()})
     weights = {k: v.contiguous() for k, v in weights.items() if not k.endswith("num_batches_tracked")}
     meta = {"seed": str(args.seed), "side": str(side), "anchor": str(ANCHOR)}
-    save_file(weights, os.path.join(args.dir, "weights.safetensors"), metadata=meta)
-    save_file({k: v.contiguous() for k, v in inputs.items()}, os.path.join(args.dir, "inputs.safetensors"), metadata=meta)
+    save_atomic(weights, os.path.join(args.dir, "weights.safetensors"), metadata=meta)
+    save_atomic({k: v.contiguous() for k, v in inputs.items()}, os.path.join(args.dir, "inputs.safetensors"), metadata=meta)
     print("wrote", args.dir)
 
 
@@ -89,7 +90,7 @@ def run(args):
                 step = ((warp - prev) * side / 2).norm(dim=-1)
                 print(f"{d} stride {s}: refinement step median {step.median():.3f} px, max {step.max():.3f} px (image pixels)")
                 out[f"{d}.s{s}.warp"], out[f"{d}.s{s}.confidence"] = warp, confidence
-    save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(args.dir, "reference.safetensors"))
+    save_atomic({k: v.contiguous() for k, v in out.items()}, os.path.join(args.dir, "reference.safetensors"))
     print("wrote", os.path.join(args.dir, "reference.safetensors"))
 
 

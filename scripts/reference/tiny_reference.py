@@ -27,18 +27,19 @@ import numpy as np
 import torch
 from PIL import Image
 from safetensors.numpy import load_file as load_numpy
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
 from make_tiny_fixtures import build  # noqa: E402
+from atomic_save import save_atomic
 
 
 def prepare(args):
     os.makedirs(args.out, exist_ok=True)
     model = build(args.xfeat_repo)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(args.out, "tiny_random.safetensors"))
+    save_atomic({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(args.out, "tiny_random.safetensors"))
     print("wrote", os.path.join(args.out, "tiny_random.safetensors"))
 
 
@@ -57,7 +58,7 @@ def run(args):
         w0, c0 = time.time(), time.process_time()
         warp, cert = model.match(images[0], images[1], batched=False)
         best, best_cpu = min(best, time.time() - w0), min(best_cpu, time.process_time() - c0)
-    save_file({"flow": warp[..., 2:].contiguous(), "certainty": cert.contiguous()}, os.path.join(args.out, "reference.safetensors"))
+    save_atomic({"flow": warp[..., 2:].contiguous(), "certainty": cert.contiguous()}, os.path.join(args.out, "reference.safetensors"))
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     print(json.dumps({"load_seconds": round(t1 - t0, 3), "match_seconds": round(best, 4), "match_cpu_seconds": round(best_cpu, 4),
                       "peak_rss_gb": round(peak_gb, 3), "threads": args.threads, "repeats": args.repeats,
