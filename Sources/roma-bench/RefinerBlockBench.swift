@@ -20,8 +20,12 @@ struct RefinerBlockBench: ParsableCommand {
     @Option(help: "Fused band columns (default: automatic).")
     var band: Int?
 
+    @Flag(help: "Instead: the depthwise + ReLU and the 1×1 apart at each unfused shape, GFLOP per CPU-second (RefinerParts.swift).")
+    var parts = false
+
     func run() throws {
         Threads.configure(requested: threads)
+        if parts { return try runParts() }
         // (channels, side): the refiners of `roma match` at 864² (fine pass) and 560² (16 at 40).
         let shapes = [(1377, 40), (1137, 108), (569, 216), (144, 432), (24, 864)]
         print("fused available: \(depthwisePointwiseAvailable); threads \(Threads.count); load \(loadAverage())")
@@ -52,7 +56,7 @@ struct RefinerBlockBench: ParsableCommand {
         }
     }
 
-    private func timed(_ body: () throws -> Void) rethrows -> (Double, Double) {
+    func timed(_ body: () throws -> Void) rethrows -> (Double, Double) {
         let (w0, c0) = (Date(), cpuSeconds())
         try body()
         return (Date().timeIntervalSince(w0), cpuSeconds() - c0)
@@ -64,7 +68,7 @@ struct RefinerBlockBench: ParsableCommand {
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
-    private func loadAverage() -> String {
+    func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
     }
 }
