@@ -30,13 +30,7 @@ struct RefinerBlockBench: ParsableCommand {
         let shapes = [(1377, 40), (1137, 108), (569, 216), (144, 432), (24, 864)]
         print("fused available: \(depthwisePointwiseAvailable); threads \(Threads.count); load \(loadAverage())")
         for (c, side) in shapes {
-            var rng = SplitMix64(seed: UInt64(c))
-            func values(_ n: Int, _ s: Float) -> Tensor {
-                Tensor((0..<n).map { _ in Float(rng.unit() * 2 - 1) * s }, shape: [n])
-            }
-            let x = try values(c * side * side, 1).reshaped([1, c, side, side])
-            let dw = try values(c * 25, 0.2).reshaped([c, 1, 5, 5]), db = values(c, 0.1)
-            let pw = try values(c * c, 1 / Float(c).squareRoot()).reshaped([c, c, 1, 1]), pb = values(c, 0.1)
+            let (x, dw, db, pw, pb) = try operands(channels: c, side: side)
             var apart: [(Double, Double)] = [], fused: [(Double, Double)] = []
             for _ in 0..<rounds {
                 apart.append(try timed {
@@ -54,6 +48,18 @@ struct RefinerBlockBench: ParsableCommand {
             }
             print("C \(c) @\(side)²  apart wall/CPU ms: \(show(apart))   fused: \(show(fused))")
         }
+    }
+
+    /// Seeded input [1, c, side, side], depthwise 5×5 weight and bias, 1×1 weight and bias.
+    func operands(channels c: Int, side: Int) throws -> (Tensor, Tensor, Tensor, Tensor, Tensor) {
+        var rng = SplitMix64(seed: UInt64(c))
+        func values(_ n: Int, _ s: Float) -> Tensor {
+            Tensor((0..<n).map { _ in Float(rng.unit() * 2 - 1) * s }, shape: [n])
+        }
+        let x = try values(c * side * side, 1).reshaped([1, c, side, side])
+        let dw = try values(c * 25, 0.2).reshaped([c, 1, 5, 5]), db = values(c, 0.1)
+        let pw = try values(c * c, 1 / Float(c).squareRoot()).reshaped([c, c, 1, 1]), pb = values(c, 0.1)
+        return (x, dw, db, pw, pb)
     }
 
     func timed(_ body: () throws -> Void) rethrows -> (Double, Double) {

@@ -15,13 +15,7 @@ extension RefinerBlockBench {
         var totals = (dw: 0.0, pw: 0.0)
         let kept = max(1, rounds - 1)   // the first round pays first touches and is not reported
         for (c, side) in shapes {
-            var rng = SplitMix64(seed: UInt64(c))
-            func values(_ n: Int, _ s: Float) -> Tensor {
-                Tensor((0..<n).map { _ in Float(rng.unit() * 2 - 1) * s }, shape: [n])
-            }
-            let x = try values(c * side * side, 1).reshaped([1, c, side, side])
-            let dw = try values(c * 25, 0.2).reshaped([c, 1, 5, 5]), db = values(c, 0.1)
-            let pw = try values(c * c, 1 / Float(c).squareRoot()).reshaped([c, c, 1, 1])
+            let (x, dw, db, pw, _) = try operands(channels: c, side: side)
             let hidden = Tensor(zeros: x.shape), y = Tensor(zeros: x.shape)
             var d: [(Double, Double)] = [], p: [(Double, Double)] = []
             for _ in 0..<max(2, rounds) {
