@@ -232,11 +232,11 @@ func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGe
                         (padded + (y + g.padding) * paddedW + g.padding).update(from: plane + y * g.width, count: g.width)
                     }
                 }
-                depthwisePlaneStride1(padded, paddedW: paddedW, w, b, g, o)
+                depthwisePlaneStride1(padded, paddedW: paddedW, w, b, g, o, relu: relu)
             } else {
                 depthwisePlaneStrided(plane, w, b, g, o)
+                if relu { reluInPlace(o, g.outHeight * g.outWidth) }
             }
-            if relu { reluInPlace(o, g.outHeight * g.outWidth) }
         }
     }
 }
@@ -246,9 +246,9 @@ func depthwiseConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGe
 /// where the CPU has them it runs about twice as fast as Swift's baseline SIMD.
 @inline(__always)
 private func depthwisePlaneStride1(_ input: UnsafeMutablePointer<Float>, paddedW: Int, _ w: UnsafeMutablePointer<Float>,
-                                   _ b: Float, _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>) {
+                                   _ b: Float, _ g: ConvGeometry, _ o: UnsafeMutablePointer<Float>, relu: Bool) {
     roma_depthwise_plane_s1(input, paddedW, w, Int32(g.kernelH), Int32(g.kernelW), Int32(g.dilation), b,
-                            g.outHeight, g.outWidth, o)
+                            g.outHeight, g.outWidth, o, relu ? 1 : 0)
 }
 
 /// Any stride, straight from the unpadded input: taps outside the image are skipped.

@@ -80,8 +80,7 @@ public func depthwisePointwise(_ x: Tensor, depthwiseWeight: Tensor, depthwiseBi
                 }
                 let hidden = panel.base + ch * columns
                 roma_depthwise_plane_s1(padded.base, paddedW, dww.base + ch * g.kernelH * g.kernelW, Int32(g.kernelH),
-                                        Int32(g.kernelW), Int32(dilation), dwb[ch], rows, wo, hidden)
-                if relu { reluInPlace(hidden, columns) }
+                                        Int32(g.kernelW), Int32(dilation), dwb[ch], rows, wo, hidden, relu ? 1 : 0)
             }
             let y = dst.base + n * cout * plane + row0 * wo
             if let pwb {

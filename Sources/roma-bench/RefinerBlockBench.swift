@@ -20,19 +20,17 @@ struct RefinerBlockBench: ParsableCommand {
     @Option(help: "Fused band columns (default: automatic).")
     var band: Int?
 
+    @Flag(help: "Instead: the depthwise + ReLU and the 1×1 apart at each unfused shape, GFLOP per CPU-second (RefinerParts.swift).")
+    var parts = false
+
     func run() throws {
         Threads.configure(requested: threads)
+        if parts { return try runParts() }
         // (channels, side): the refiners of `roma match` at 864² (fine pass) and 560² (16 at 40).
         let shapes = [(1377, 40), (1137, 108), (569, 216), (144, 432), (24, 864)]
         print("fused available: \(depthwisePointwiseAvailable); threads \(Threads.count); load \(loadAverage())")
         for (c, side) in shapes {
-            var rng = SplitMix64(seed: UInt64(c))
-            func values(_ n: Int, _ s: Float) -> Tensor {
-                Tensor((0..<n).map { _ in Float(rng.unit() * 2 - 1) * s }, shape: [n])
-            }
-            let x = try values(c * side * side, 1).reshaped([1, c, side, side])
-            let dw = try values(c * 25, 0.2).reshaped([c, 1, 5, 5]), db = values(c, 0.1)
-            let pw = try values(c * c, 1 / Float(c).squareRoot()).reshaped([c, c, 1, 1]), pb = values(c, 0.1)
+            let (x, dw, db, pw, pb) = try operands(channels: c, side: side)
             var apart: [(Double, Double)] = [], fused: [(Double, Double)] = []
             for _ in 0..<rounds {
                 apart.append(try timed {
@@ -52,7 +50,19 @@ struct RefinerBlockBench: ParsableCommand {
         }
     }
 
-    private func timed(_ body: () throws -> Void) rethrows -> (Double, Double) {
+    /// Seeded input [1, c, side, side], depthwise 5×5 weight and bias, 1×1 weight and bias.
+    func operands(channels c: Int, side: Int) throws -> (Tensor, Tensor, Tensor, Tensor, Tensor) {
+        var rng = SplitMix64(seed: UInt64(c))
+        func values(_ n: Int, _ s: Float) -> Tensor {
+            Tensor((0..<n).map { _ in Float(rng.unit() * 2 - 1) * s }, shape: [n])
+        }
+        let x = try values(c * side * side, 1).reshaped([1, c, side, side])
+        let dw = try values(c * 25, 0.2).reshaped([c, 1, 5, 5]), db = values(c, 0.1)
+        let pw = try values(c * c, 1 / Float(c).squareRoot()).reshaped([c, c, 1, 1]), pb = values(c, 0.1)
+        return (x, dw, db, pw, pb)
+    }
+
+    func timed(_ body: () throws -> Void) rethrows -> (Double, Double) {
         let (w0, c0) = (Date(), cpuSeconds())
         try body()
         return (Date().timeIntervalSince(w0), cpuSeconds() - c0)
@@ -64,7 +74,7 @@ struct RefinerBlockBench: ParsableCommand {
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
-    private func loadAverage() -> String {
+    func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
     }
 }

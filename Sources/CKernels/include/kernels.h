@@ -13,9 +13,10 @@ int roma_kernels_level(void);
 
 /// One stride-1 depthwise plane from a zero-padded input plane:
 /// out[oy, ox] = bias + Σ_{ki,kj} w[ki·kw + kj] · in[(oy + ki·d)·padded_w + ox + kj·d]
-/// for oy < out_h, ox < out_w (in holds (out_h + (kh−1)·d) rows of padded_w floats).
+/// for oy < out_h, ox < out_w (in holds (out_h + (kh−1)·d) rows of padded_w floats);
+/// relu ≠ 0 then replaces negative outputs by +0 (NaN and −0 pass, as torch's relu).
 void roma_depthwise_plane_s1(const float *in, ptrdiff_t padded_w, const float *w, int kh, int kw, int dilation,
-                             float bias, ptrdiff_t out_h, ptrdiff_t out_w, float *out);
+                             float bias, ptrdiff_t out_h, ptrdiff_t out_w, float *out, int relu);
 
 /// Row softmax of rows [0, rows) of a matrix whose rows are `stride` floats apart
 /// (dst may be src), as NN's Swift loop computes it: the row maximum ignoring NaN,
