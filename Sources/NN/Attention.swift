@@ -47,19 +47,39 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
                                    projWeight: Tensor, projBias: Tensor?, heads: Int, rotary: RotaryEmbedding? = nil,
                                    into: Tensor? = nil, workspace: Workspace? = nil, precision: Precision = .fp32,
                                    bf16Attention: BF16Attention = .explicit) throws(NNError) -> Tensor {
-    try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
-    let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
-    try check(heads >= 1 && c % heads == 0, "multiHeadSelfAttention", "width \(c) does not split into \(heads) heads")
-    try check(qkvWeight.shape == [3 * c, c], "multiHeadSelfAttention", "qkv weight \(qkvWeight.shape), expected [\(3 * c), \(c)]")
-    try check(projWeight.shape == [c, c], "multiHeadSelfAttention", "proj weight \(projWeight.shape), expected [\(c), \(c)]")
-    let d = c / heads
-    if let rotary {
-        try check(rotary.headDim == d, "multiHeadSelfAttention", "rotary tables for heads of \(rotary.headDim), heads are \(d) wide")
-    }
+    let (b, n, c) = try selfAttentionOperands(x, heads: heads, rotary: rotary, qkvShape: qkvWeight.shape, projShape: projWeight.shape)
     // the fused form's models (RoMa v2) also sum their bf16 linears in torch's order
     let torchOrder = precision == .bf16 && bf16Attention == .fused
     let qkv = torchOrder ? try linearBF16TorchOrder(x, weight: qkvWeight, bias: qkvBias, workspace: workspace)
         : try linear(x, weight: qkvWeight, bias: qkvBias, workspace: workspace, precision: precision)   // [B, N, 3C]
+    let mixed = try attendHeads(qkv, batch: b, tokens: n, width: c, heads: heads, rotary: rotary, workspace: workspace,
+                                precision: precision, bf16Attention: bf16Attention)
+    let out = torchOrder ? try linearBF16TorchOrder(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace)
+        : try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace, precision: precision)
+    workspace?.recycle(mixed)
+    return out
+}
+
+/// `multiHeadSelfAttention`'s shape checks: (B, N, C) of x [B, N, C].
+func selfAttentionOperands(_ x: Tensor, heads: Int, rotary: RotaryEmbedding?, qkvShape: [Int],
+                           projShape: [Int]) throws(NNError) -> (Int, Int, Int) {
+    try check(x.rank == 3, "multiHeadSelfAttention", "input must be [B, N, C], got \(x.shape)")
+    let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
+    try check(heads >= 1 && c % heads == 0, "multiHeadSelfAttention", "width \(c) does not split into \(heads) heads")
+    try check(qkvShape == [3 * c, c], "multiHeadSelfAttention", "qkv weight \(qkvShape), expected [\(3 * c), \(c)]")
+    try check(projShape == [c, c], "multiHeadSelfAttention", "proj weight \(projShape), expected [\(c), \(c)]")
+    if let rotary {
+        try check(rotary.headDim == c / heads, "multiHeadSelfAttention",
+                  "rotary tables for heads of \(rotary.headDim), heads are \(c / heads) wide")
+    }
+    return (b, n, c)
+}
+
+/// The heads of `multiHeadSelfAttention`: qkv [B, N, 3C] (rotated first when `rotary` is
+/// given, then recycled) → the heads' outputs merged, [B, N, C].
+func attendHeads(_ qkv: Tensor, batch b: Int, tokens n: Int, width c: Int, heads: Int, rotary: RotaryEmbedding?,
+                 workspace: Workspace?, precision: Precision, bf16Attention: BF16Attention) throws(NNError) -> Tensor {
+    let d = c / heads
     if let rotary { try applyRotary(qkv, rotary, groups: 2 * heads) }
     let mixed = workspace?.tensor([b, n, c]) ?? Tensor(uninitialized: [b, n, c])
     let scale = attentionScale(headWidth: d)
@@ -84,10 +104,7 @@ public func multiHeadSelfAttention(_ x: Tensor, qkvWeight: Tensor, qkvBias: Tens
         }
     }
     workspace?.recycle(qkv)
-    let out = torchOrder ? try linearBF16TorchOrder(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace)
-        : try linear(mixed, weight: projWeight, bias: projBias, into: into, workspace: workspace, precision: precision)
-    workspace?.recycle(mixed)
-    return out
+    return mixed
 }
 
 /// Query rows per block: bounds the score matrix to about this many floats.

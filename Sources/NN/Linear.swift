@@ -19,10 +19,16 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 /// Checks `linear`'s operand shapes and makes its output: (rows, out features, in features, output).
 func linearOperands(_ x: Tensor, weight: Tensor, bias: Tensor?, into: Tensor?,
                     workspace: Workspace?) throws(NNError) -> (Int, Int, Int, Tensor) {
+    try linearOperands(x, weightShape: weight.shape, bias: bias, into: into, workspace: workspace)
+}
+
+/// `linearOperands` for a weight known by its shape (a packed one, `BF16PackedLinear`).
+func linearOperands(_ x: Tensor, weightShape: [Int], bias: Tensor?, into: Tensor?,
+                    workspace: Workspace?) throws(NNError) -> (Int, Int, Int, Tensor) {
     try check(x.rank >= 1, "linear", "input must have at least one dimension, got \(x.shape)")
-    try check(weight.rank == 2 && weight.shape[1] == x.dim(-1), "linear",
-              "weight \(weight.shape) does not match input \(x.shape) (expected [out, \(x.dim(-1))])")
-    let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+    try check(weightShape.count == 2 && weightShape[1] == x.dim(-1), "linear",
+              "weight \(weightShape) does not match input \(x.shape) (expected [out, \(x.dim(-1))])")
+    let outFeatures = weightShape[0], inFeatures = weightShape[1]
     if let bias { try check(bias.shape == [outFeatures], "linear", "bias \(bias.shape), expected [\(outFeatures)]") }
     let out = try makeOutput("linear", Array(x.shape.dropLast()) + [outFeatures], into: into, workspace: workspace)
     try check(!out.overlaps(x), "linear", "output must not overlap the input")

@@ -52,6 +52,8 @@ struct MatchBench: ParsableCommand {
     var roma2Setting = "mega1500"
     @Option(help: "With --model roma2: working folder (random weights, inputs, warps).")
     var roma2Dir = "runs/roma2"
+    @Option(name: .customLong("precision"), help: "With --model roma2: our precision, fp32 (as the reference run) or bf16 (romav2's default; the reference still runs fp32).")
+    var roma2Precision = "fp32"
 
     func run() throws {
         Threads.configure(requested: threads)

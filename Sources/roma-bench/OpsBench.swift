@@ -27,6 +27,9 @@ struct OpsBench: ParsableCommand {
     @Flag(help: "Only the smaller cases (for a quick check); the full set takes about two minutes on 2 cores.")
     var quick = false
 
+    @Flag(help: "Only the table of RoMa v2's bf16 linears with weights packed per call vs once (OpsBenchBF16Packing.swift).")
+    var packingOnly = false
+
     @Flag(help: "Only the GEMM backends table (OpenBLAS, our AVX-512 kernel, oneDNN at RoMa's GEMM shapes).")
     var gemmOnly = false
 
@@ -46,6 +49,7 @@ struct OpsBench: ParsableCommand {
         print(machine.summary())
         if gemmOnly { return try compareGemmBackends(machine: machine) }
         if pathsOnly { return try compareKernelPaths(machine: machine) }
+        if packingOnly { return try compareBF16Packing() }
         // On a shared machine the load changes from second to second, so each case is
         // timed in rounds that alternate with the peak GEMM: the case's best time is
         // compared with the best peak time taken beside it, not with a peak measured
@@ -83,6 +87,7 @@ struct OpsBench: ParsableCommand {
         try compareGemmBackends(machine: machine)
         try compareKernelPaths(machine: machine)
         try compareBF16(machine: machine)
+        try compareBF16Packing()
     }
 
     struct Case {

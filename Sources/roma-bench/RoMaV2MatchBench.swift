@@ -17,6 +17,7 @@ extension MatchBench {
         guard let setting = RoMaV2Setting(rawValue: roma2Setting) else {
             throw ValidationError("--setting must be one of \(RoMaV2Setting.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard let precision = Precision(rawValue: roma2Precision) else { throw ValidationError("--precision must be fp32 or bf16") }
         let dir = roma2Dir
         let script = "scripts/reference/romav2_reference.py"
         let fm = FileManager.default
@@ -33,7 +34,8 @@ extension MatchBench {
         // Ours, in this process: its peak RSS is ours.
         let t0 = Date()
         let a = try DecodedImage.read(dir + "/A.decoded"), b = try DecodedImage.read(dir + "/B.decoded")
-        let model = try RoMaV2Model(weights: try StateDict.load(dir + "/romav2_random.safetensors"), config: RoMaV2Config(setting))
+        let model = try RoMaV2Model(weights: try StateDict.load(dir + "/romav2_random.safetensors"), config: RoMaV2Config(setting),
+                                    precision: precision)
         let t1 = Date()
         FlopCounter.reset()
         StageClock.reset()
@@ -41,15 +43,15 @@ extension MatchBench {
         let output = try model.match(a, b)
         let t2 = Date()
         let oursCPU = cpuSeconds() - cpu1
-        let oursPath = "\(dir)/ours_\(setting.rawValue).warp"
+        let oursPath = "\(dir)/ours_\(setting.rawValue)\(precision == .bf16 ? "_bf16" : "").warp"
         var artifact = output.precisionWarp(a, b).artifact
-        try artifact.stamp(stage: "match", params: ["model": "roma2", "setting": setting.rawValue, "weights": "romav2_random.safetensors", "bench": true])
+        try artifact.stamp(stage: "match", params: ["model": "roma2", "setting": setting.rawValue, "precision": precision.rawValue, "weights": "romav2_random.safetensors", "bench": true])
         try artifact.write(to: oursPath)
         let oursRSS = peakRSS()
         let oursMatch = t2.timeIntervalSince(t1), flops = FlopCounter.count
         let rate = flops / oursMatch / 1e9
-        print(String(format: "ours:      setting %@, load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP/pair, %.1f GFLOP/s = %@ of the fp32 peak",
-                     setting.rawValue as NSString, t1.timeIntervalSince(t0), oursMatch, oursCPU, oursRSS, flops / 1e12, rate,
+        print(String(format: "ours:      setting %@, %@, load %.1f s, match %.1f s (CPU %.1f s), peak RSS %.2f GB, %.2f TFLOP/pair, %.1f GFLOP/s = %@ of the fp32 peak",
+                     setting.rawValue as NSString, precision.rawValue as NSString, t1.timeIntervalSince(t0), oursMatch, oursCPU, oursRSS, flops / 1e12, rate,
                      (machine.fp32.map { String(format: "%.0f%%", 100 * rate / $0) } ?? "–") as NSString))
         for (stage, s) in StageClock.seconds.sorted(by: { $0.value > $1.value }).prefix(12) {
             print(String(format: "    %-32@ %6.1f s", stage as NSString, s))

@@ -8,7 +8,7 @@ import NN
 struct TransformerBlock: Sendable {
     let heads: Int
     let norm1: LayerNorm, norm2: LayerNorm
-    let qkv: Linear, proj: Linear
+    private(set) var qkv: Linear, proj: Linear
     var fc1: Linear, fc2: Linear
     let layerScale1: Tensor?, layerScale2: Tensor?
     /// fp32 with DINOv2's epilogues fused (`fusedEpilogues`): proj and fc2 run without
@@ -47,6 +47,18 @@ struct TransformerBlock: Sendable {
         self.fusedEpilogues = fusedEpilogues && precision == .fp32
     }
 
+    /// RoMa v2 at `.bf16` (a bf16 stream, torch's fused attention): the four linears in
+    /// torch's bf16 order with their weights packed once, now, replacing the fp32 ones.
+    mutating func packBF16() throws {
+        guard precision == .bf16, bf16Attention == .fused, !fusedEpilogues else {
+            throw RoMaError("only a bf16 block with torch's fused attention runs packed bf16 linears")
+        }
+        try qkv.packBF16()
+        try proj.packBF16()
+        try fc1.packBF16()
+        try fc2.packBF16()
+    }
+
     /// x `[1, N, C]` → `[1, N, C]`, updated in place. Intermediates come from
     /// `workspace` and go back to it, so a stack of blocks reuses the same buffers
     /// instead of mapping fresh pages for every layer.
@@ -57,6 +69,9 @@ struct TransformerBlock: Sendable {
         let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
         let attended = try StageClock.measure("block: attention") {
             FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
+            if let packedQKV = qkv.packedBF16, let packedProj = proj.packedBF16 {
+                return try multiHeadSelfAttention(n1, qkv: packedQKV, proj: packedProj, heads: heads, rotary: rotary, workspace: workspace)
+            }
             return try multiHeadSelfAttention(n1, qkvWeight: qkv.weight, qkvBias: qkv.bias,
                                               projWeight: proj.weight, projBias: proj.bias, heads: heads, rotary: rotary,
                                               workspace: workspace, precision: precision, bf16Attention: bf16Attention)
@@ -91,7 +106,7 @@ struct TransformerBlock: Sendable {
         workspace.recycle(attended)
         let n2 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: norm2.eps, workspace: workspace) }
         let hidden = try StageClock.measure("block: fc1") {
-            FlopCounter.add(2 * Double(n2.count) * Double(fc1.weight.shape[0]))
+            FlopCounter.add(2 * Double(n2.count) * Double(fc1.outFeatures))
             return try linear(n2, weight: fc1.weight, workspace: workspace)
         }
         workspace.recycle(n2)

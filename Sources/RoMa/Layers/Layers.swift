@@ -67,21 +67,44 @@ extension BatchNormParameters {
 
 /// `nn.Linear`, weight `out × in`.
 struct Linear: Sendable {
-    let weight: Tensor
+    /// The fp32 weight, nil once `packBF16()` replaced it.
+    private(set) var fp32Weight: Tensor?
     let bias: Tensor?
+    let outFeatures: Int
     /// `.bf16`: as torch's CPU autocast runs it (NN's `Precision`).
     var precision: Precision = .fp32
     /// At `.bf16`, sum as torch's bf16 `F.linear` does (`linearBF16TorchOrder`; RoMa v2).
     var torchOrderBF16 = false
+    /// The weight rounded to bf16 and packed for `linearBF16TorchOrder` once, at load
+    /// (`packBF16()`; RoMa v2 at `.bf16`), instead of on every call.
+    private(set) var packedBF16: BF16PackedLinear?
 
     init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?) {
-        self.weight = Tensor(weight, shape: [outFeatures, inFeatures])
+        fp32Weight = Tensor(weight, shape: [outFeatures, inFeatures])
         self.bias = bias.map { Tensor($0, shape: [outFeatures]) }
+        self.outFeatures = outFeatures
+    }
+
+    /// The weight `out × in` in float32, for the fp32 and the other bf16 paths; a packed
+    /// linear no longer holds it (its only path is torch's bf16 order).
+    var weight: Tensor {
+        guard let fp32Weight else { preconditionFailure("Linear: the fp32 weight was replaced by its packed bf16 form (packBF16)") }
+        return fp32Weight
+    }
+
+    /// Runs in torch's bf16 order from now on, with the weight packed once here; the fp32
+    /// weight is dropped (RoMa v2's bf16 models need nothing else of it: half the bytes).
+    mutating func packBF16() throws {
+        guard packedBF16 == nil else { return }
+        packedBF16 = try BF16PackedLinear(weight: weight, bias: bias)
+        fp32Weight = nil
+        (precision, torchOrderBF16) = (.bf16, true)
     }
 
     /// x `[..., in]` → `[..., out]`.
     func callAsFunction(_ x: Tensor, workspace: Workspace? = nil) throws -> Tensor {
-        FlopCounter.add(2 * Double(x.count) * Double(weight.shape[0]))
+        FlopCounter.add(2 * Double(x.count) * Double(outFeatures))
+        if let packedBF16 { return try linearBF16TorchOrder(x, packed: packedBF16, workspace: workspace) }
         if precision == .bf16 && torchOrderBF16 { return try linearBF16TorchOrder(x, weight: weight, bias: bias, workspace: workspace) }
         return try linear(x, weight: weight, bias: bias, workspace: workspace, precision: precision)
     }

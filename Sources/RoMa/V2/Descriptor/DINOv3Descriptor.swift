@@ -51,6 +51,7 @@ public struct DINOv3Descriptor: Sendable {
             block.bf16Stream = precision == .bf16
             block.bf16Attention = .fused   // F.scaled_dot_product_attention
             (block.fc1.torchOrderBF16, block.fc2.torchOrderBF16) = (true, true)   // torch's bf16 F.linear
+            if precision == .bf16 { try block.packBF16() }   // once, here: each block's fp32 weights go before the next is read
             return block
         }
         norm = try r("norm").layerNorm(d, eps: shape.normEps)

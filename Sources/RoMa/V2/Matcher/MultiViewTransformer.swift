@@ -27,6 +27,7 @@ struct MultiViewTransformer: Sendable {
         var outputProjector = try r("output_projector").linear(out: shape.dim, in: d)
         (projector.precision, outputProjector.precision) = (precision, precision)
         (projector.torchOrderBF16, outputProjector.torchOrderBF16) = (true, true)   // torch's bf16 F.linear
+        if precision == .bf16 { try projector.packBF16(); try outputProjector.packBF16() }   // packed once, fp32 weights dropped
         (self.projector, self.outputProjector) = (projector, outputProjector)
         // The blocks are DINOv2-style blocks (qkv bias, MLP ratio 4, GELU, LN eps 1e-6, no layer scale).
         blocks = try (0..<shape.vitDepth).map { i in
@@ -35,6 +36,7 @@ struct MultiViewTransformer: Sendable {
             block.bf16Stream = precision == .bf16
             block.bf16Attention = .fused   // F.scaled_dot_product_attention
             (block.fc1.torchOrderBF16, block.fc2.torchOrderBF16) = (true, true)   // torch's bf16 F.linear
+            if precision == .bf16 { try block.packBF16() }
             return block
         }
         norm = try r("norm").layerNorm(d, eps: 1e-6)
