@@ -119,4 +119,12 @@ void roma_bf16_pack_pairs(const float *b, ptrdiff_t ldb, ptrdiff_t n, ptrdiff_t 
 void roma_bf16_gemm_blocked(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, float *c, ptrdiff_t ldc,
                             ptrdiff_t n, ptrdiff_t k, ptrdiff_t block, ptrdiff_t row_begin, ptrdiff_t row_end);
 
+
+/// Moves the pages of [old, old + bytes) (inside one mapping) to new_address, replacing
+/// whatever was mapped there, without copying or clearing them (pages.c: Linux mremap;
+/// elsewhere it fails). Returns 0 on success, -1 otherwise.
+int roma_move_pages(void *old_address, size_t bytes, void *new_address);
+/// glibc's mmap and trim thresholds, fixed (mallopt); nothing elsewhere.
+void roma_malloc_thresholds(int mmap_threshold, int trim_threshold);
+
 #endif
