@@ -11,13 +11,7 @@ import Parallel
 /// path uses this form (CKernels `roma_layer_norm_torch_bf16`, docs/roma2.md "Precision").
 public func layerNormTorchBF16(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float,
                                into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
-    try check(x.rank >= 1, "layerNormTorchBF16", "input must have at least one dimension")
-    let c = x.dim(-1)
-    if let weight { try check(weight.shape == [c], "layerNormTorchBF16", "weight \(weight.shape), expected [\(c)]") }
-    if let bias { try check(bias.shape == [c], "layerNormTorchBF16", "bias \(bias.shape), expected [\(c)]") }
-    let out = try makeOutput("layerNormTorchBF16", x.shape, into: into, workspace: workspace)
-    try check(out.aliases(x) || !out.overlaps(x), "layerNormTorchBF16", "output must be the input itself or not overlap it")
-    let rows = c == 0 ? 0 : x.count / c
+    let (out, rows, c) = try layerNormOperands("layerNormTorchBF16", x, weight: weight, bias: bias, into: into, workspace: workspace)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer)
     let wp = weight.map { SendablePointer($0.pointer) }, bp = bias.map { SendablePointer($0.pointer) }
     parallelChunks(rows, grain: max(1, elementwiseGrain / max(1, c))) { begin, end in
