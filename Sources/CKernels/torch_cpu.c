@@ -2,8 +2,8 @@
 #include <math.h>
 #include <string.h>
 
-// PyTorch 2.15's CPU layer norm of a bf16 tensor, reproduced to the bit for RoMa v2's bf16
-// path (docs/roma2.md, "Precision"). torch registers its layer-norm kernel for AVX2 and
+// PyTorch 2.15's CPU layer norm of a bf16 or float tensor, reproduced to the bit for RoMa v2's
+// bf16 path (docs/roma2.md, "Precision"). torch registers its layer-norm kernel for AVX2 and
 // not AVX-512, so even on an AVX-512 machine it runs with 8-float vectors (a bf16 vector
 // is 16 values, converted to two float vectors). Each operation below is one IEEE float
 // operation of that vector code: explicit FMAs where torch writes fmadd, and where GCC
@@ -81,7 +81,8 @@ static void rowwise_moments(const float *x, long n_total, int pairs, float *mean
         const float delta = x[i] - m1;
         count++;
         m1 = m1 + delta / (float)count;
-        m2 = fmaf(delta, x[i] - m1, m2);
+        const float product = delta * (x[i] - m1);   // not fused in torch's build (measured)
+        m2 = m2 + product;
     }
     // The lanes, in order, in torch's scalar form (GCC fuses c·δ into the mean's sum and
     // δ·δ·c·count_before into m2_add's).
@@ -100,31 +101,34 @@ static void rowwise_moments(const float *x, long n_total, int pairs, float *mean
     *var_out = m2 / (float)n_total;
 }
 
-// One row: moments, rstd = 1/√(var + eps), then y = (x·rstd + (−rstd·mean))·γ + β as two
-// FMAs, rounded to bf16 (torch's bf16 output).
-static inline void layer_norm_row(const float *in, const float *gamma, const float *beta, ptrdiff_t n, float eps, float *out) {
+// One row: moments, then rstd = 1/√(var + eps). A bf16 tensor (`bf16`): y = (x·rstd +
+// (−rstd·mean))·γ + β as two FMAs, rounded to bf16; a float tensor: y = ((x − mean)·rstd)·γ + β,
+// the last product and sum one FMA (torch's two kernels write it differently).
+static inline void layer_norm_row(const float *in, const float *gamma, const float *beta, ptrdiff_t n, float eps, int bf16,
+                                  float *out) {
     float mean, var;
-    rowwise_moments(in, (long)n, 1, &mean, &var);
+    rowwise_moments(in, (long)n, bf16, &mean, &var);
     const float rstd = 1.0f / sqrtf(var + eps);
-    const float bias = -rstd * mean;
-    for (ptrdiff_t j = 0; j < n; j++) {
-        const float t = fmaf(in[j], rstd, bias);
-        out[j] = fmaf(t, gamma ? gamma[j] : 1.0f, beta ? beta[j] : 0.0f);
+    if (bf16) {
+        const float bias = -rstd * mean;
+        for (ptrdiff_t j = 0; j < n; j++) out[j] = fmaf(fmaf(in[j], rstd, bias), gamma[j], beta[j]);
+        roma_bf16_round(out, out, n);
+    } else {
+        for (ptrdiff_t j = 0; j < n; j++) out[j] = fmaf((in[j] - mean) * rstd, gamma[j], beta[j]);
     }
-    roma_bf16_round(out, out, n);
 }
 
 #if defined(__x86_64__)
 __attribute__((target("fma"))) static void layer_norm_rows_fma(const float *x, const float *gamma, const float *beta,
-                                                                ptrdiff_t rows, ptrdiff_t n, float eps, float *y) {
-    for (ptrdiff_t r = 0; r < rows; r++) layer_norm_row(x + r * n, gamma, beta, n, eps, y + r * n);
+                                                                ptrdiff_t rows, ptrdiff_t n, float eps, int bf16, float *y) {
+    for (ptrdiff_t r = 0; r < rows; r++) layer_norm_row(x + r * n, gamma, beta, n, eps, bf16, y + r * n);
 }
 #endif
 
-void roma_layer_norm_torch_bf16(const float *x, const float *gamma, const float *beta, ptrdiff_t rows, ptrdiff_t n,
-                                float eps, float *y) {
+void roma_layer_norm_torch(const float *x, const float *gamma, const float *beta, ptrdiff_t rows, ptrdiff_t n, float eps,
+                           int bf16, float *y) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("fma")) { layer_norm_rows_fma(x, gamma, beta, rows, n, eps, y); return; }
+    if (__builtin_cpu_supports("fma")) { layer_norm_rows_fma(x, gamma, beta, rows, n, eps, bf16, y); return; }
 #endif
-    for (ptrdiff_t r = 0; r < rows; r++) layer_norm_row(x + r * n, gamma, beta, n, eps, y + r * n);
+    for (ptrdiff_t r = 0; r < rows; r++) layer_norm_row(x + r * n, gamma, beta, n, eps, bf16, y + r * n);
 }

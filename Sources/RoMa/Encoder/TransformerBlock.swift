@@ -109,9 +109,9 @@ struct TransformerBlock: Sendable {
     }
 
     /// `norm` on x; with a bf16 residual stream x is a bf16 tensor, normed as torch's CPU
-    /// kernel does it to the bit (`layerNormTorchBF16`).
+    /// kernel does it to the bit (`layerNormTorch`).
     func normalise(_ norm: LayerNorm, _ x: Tensor, workspace: Workspace) throws -> Tensor {
-        if bf16Stream { return try layerNormTorchBF16(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace) }
+        if bf16Stream { return try layerNormTorch(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .bf16, workspace: workspace) }
         return try layerNorm(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
     }
 

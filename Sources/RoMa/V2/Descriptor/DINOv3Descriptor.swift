@@ -112,7 +112,7 @@ public struct DINOv3Descriptor: Sendable {
     func output(_ x: Tensor, rows: Int, cols: Int) throws -> Tensor {
         let patches = try narrow(x, dim: 1, start: 1 + shape.storageTokens, length: rows * cols)
         let normed = precision == .bf16   // a bf16 tensor: torch's bf16 layer norm (rounded), to the bit
-            ? try layerNormTorchBF16(patches, weight: norm.weight, bias: norm.bias, eps: norm.eps)
+            ? try layerNormTorch(patches, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .bf16)
             : try norm(patches)
         return try normed.reshaped([1, rows, cols, shape.embedDim])
     }

@@ -60,7 +60,7 @@ struct MultiViewTransformer: Sendable {
             }
         }
         let normed = precision == .bf16   // the bf16 stream: torch's bf16 layer norm, to the bit
-            ? try layerNormTorchBF16(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
+            ? try layerNormTorch(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .bf16, workspace: workspace)
             : try layerNorm(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
         workspace.recycle(x)
         let out = try outputProjector(normed, workspace: workspace)
