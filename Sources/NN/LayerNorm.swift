@@ -5,13 +5,7 @@ import Parallel
 /// DINOv2 uses eps = 1e-6; torch's default is 1e-5. In place when `into` is `x`.
 public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5,
                       into: Tensor? = nil, workspace: Workspace? = nil) throws(NNError) -> Tensor {
-    try check(x.rank >= 1, "layerNorm", "input must have at least one dimension")
-    let c = x.dim(-1)
-    if let weight { try check(weight.shape == [c], "layerNorm", "weight \(weight.shape), expected [\(c)]") }
-    if let bias { try check(bias.shape == [c], "layerNorm", "bias \(bias.shape), expected [\(c)]") }
-    let out = try makeOutput("layerNorm", x.shape, into: into, workspace: workspace)
-    try check(out.aliases(x) || !out.overlaps(x), "layerNorm", "output must be the input itself or not overlap it")
-    let rows = c == 0 ? 0 : x.count / c
+    let (out, rows, c) = try layerNormOperands("layerNorm", x, weight: weight, bias: bias, into: into, workspace: workspace)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer)
     let wp = weight.map { SendablePointer($0.pointer) }, bp = bias.map { SendablePointer($0.pointer) }
     parallelChunks(rows, grain: max(1, elementwiseGrain / max(1, c))) { begin, end in
@@ -37,4 +31,17 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
         }
     }
     return out
+}
+
+/// A layer norm's operand checks (`op` names it in errors) and its output: the output tensor,
+/// the number of rows and their width C.
+func layerNormOperands(_ op: String, _ x: Tensor, weight: Tensor?, bias: Tensor?, into: Tensor?,
+                       workspace: Workspace?) throws(NNError) -> (out: Tensor, rows: Int, c: Int) {
+    try check(x.rank >= 1, op, "input must have at least one dimension")
+    let c = x.dim(-1)
+    if let weight { try check(weight.shape == [c], op, "weight \(weight.shape), expected [\(c)]") }
+    if let bias { try check(bias.shape == [c], op, "bias \(bias.shape), expected [\(c)]") }
+    let out = try makeOutput(op, x.shape, into: into, workspace: workspace)
+    try check(out.aliases(x) || !out.overlaps(x), op, "output must be the input itself or not overlap it")
+    return (out, c == 0 ? 0 : x.count / c, c)
 }

@@ -70,8 +70,8 @@ struct DescriptorBF16Ops {
             print("block \(b), each op fed torch's input:")
             let input = try ref("b\(b)_in")
             let dim = input.shape[2]
-            let norm1 = try rounded(try layerNorm(input, weight: try weight(p + "norm1.weight", [dim]),
-                                                  bias: try weight(p + "norm1.bias", [dim]), eps: eps))
+            let norm1 = try layerNormTorch(input, weight: try weight(p + "norm1.weight", [dim]),
+                                           bias: try weight(p + "norm1.bias", [dim]), eps: eps, input: .bf16)
             report("norm1", norm1, try ref("b\(b)_norm1"))
             let mask = try weight(p + "attn.qkv.bias_mask", [3 * dim]), qkvBias = try weight(p + "attn.qkv.bias", [3 * dim])
             let masked = try rounded(Tensor(zip(qkvBias.array, mask.array).map { $0 * $1 }, shape: [3 * dim]))
@@ -94,8 +94,8 @@ struct DescriptorBF16Ops {
             let ls1 = try rounded(try layerScale(try ref("b\(b)_proj"), gamma: try weight(p + "ls1.gamma", [dim])))
             report("ls1", ls1, try ref("b\(b)_ls1"))
             report("x + ls1", try rounded(try add(input, try ref("b\(b)_ls1"))), try ref("b\(b)_mid"))
-            let norm2 = try rounded(try layerNorm(try ref("b\(b)_mid"), weight: try weight(p + "norm2.weight", [dim]),
-                                                  bias: try weight(p + "norm2.bias", [dim]), eps: eps))
+            let norm2 = try layerNormTorch(try ref("b\(b)_mid"), weight: try weight(p + "norm2.weight", [dim]),
+                                           bias: try weight(p + "norm2.bias", [dim]), eps: eps, input: .bf16)
             report("norm2", norm2, try ref("b\(b)_norm2"))
             let fc1 = try linearBF16TorchOrder(try ref("b\(b)_norm2"), weight: try weight(p + "mlp.fc1.weight", [4 * dim, dim]),
                                  bias: try weight(p + "mlp.fc1.bias", [4 * dim]))

@@ -73,6 +73,13 @@ double roma_peak_loop(int kind, long iterations, float *sink);
 void roma_bf16_round(const float *src, float *dst, ptrdiff_t n);
 void roma_bf16_pack(const float *src, uint16_t *dst, ptrdiff_t n);
 
+/// torch 2.15's CPU layer norm, to the bit (torch_cpu.c): each row of `n` values normalised
+/// with torch's float moments (cascaded Welford over 8-float vectors). `bf16`: x holds a bf16
+/// tensor's values, y = (x·rstd − rstd·mean)·γ + β rounded to bf16; otherwise a float tensor,
+/// y = (x − mean)·rstd·γ + β. gamma and beta are required. y may be x.
+void roma_layer_norm_torch(const float *x, const float *gamma, const float *beta, ptrdiff_t rows, ptrdiff_t n, float eps,
+                           int bf16, float *y);
+
 /// oneDNN's bf16 GEMM (bf16 operands, fp32 accumulation and C), row-major, same
 /// contract as roma_onednn_sgemm. Available only on AVX512-BF16 CPUs at kernels
 /// level 2 with oneDNN present; returns −1 elsewhere.

@@ -66,7 +66,7 @@ struct TransformerBlock: Sendable {
     func callAsFunction(_ x: Tensor, workspace: Workspace, rotary: RotaryEmbedding? = nil) throws -> Tensor {
         if fusedEpilogues { return try fusedForward(x, workspace: workspace, rotary: rotary) }
         let (n, c) = (x.shape[1], x.shape[2])
-        let n1 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: norm1.eps, workspace: workspace) }
+        let n1 = try StageClock.measure("block: layer norm") { try normalise(norm1, x, workspace: workspace) }
         let attended = try StageClock.measure("block: attention") {
             FlopCounter.add(2 * Double(n * c) * Double(4 * c) + 4 * Double(n * n * c))
             if let packedQKV = qkv.packedBF16, let packedProj = proj.packedBF16 {
@@ -79,7 +79,7 @@ struct TransformerBlock: Sendable {
         workspace.recycle(n1)
         try addResidual(x, attended, gamma: layerScale1)
         workspace.recycle(attended)
-        let n2 = try StageClock.measure("block: layer norm") { try layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: norm2.eps, workspace: workspace) }
+        let n2 = try StageClock.measure("block: layer norm") { try normalise(norm2, x, workspace: workspace) }
         let hidden = try StageClock.measure("block: fc1") { try fc1(n2, workspace: workspace) }
         workspace.recycle(n2)
         _ = try StageClock.measure("block: gelu") { try gelu(hidden, into: hidden) }
@@ -121,6 +121,13 @@ struct TransformerBlock: Sendable {
         try StageClock.measure("block: residual") { try NN.addResidual(x, out, bias: fc2.bias, gamma: layerScale2) }
         workspace.recycle(out)
         return x
+    }
+
+    /// `norm` on x; with a bf16 residual stream x is a bf16 tensor, normed as torch's CPU
+    /// kernel does it to the bit (`layerNormTorch`).
+    func normalise(_ norm: LayerNorm, _ x: Tensor, workspace: Workspace) throws -> Tensor {
+        if bf16Stream { return try layerNormTorch(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .bf16, workspace: workspace) }
+        return try layerNorm(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
     }
 
     /// `x += gamma ⊙ y` (DINOv2's layer scale) or `x += y`, in place.

@@ -112,8 +112,9 @@ public struct DINOv3Descriptor: Sendable {
     /// is per token, so norming only the patches gives the same values.)
     func output(_ x: Tensor, rows: Int, cols: Int) throws -> Tensor {
         let patches = try narrow(x, dim: 1, start: 1 + shape.storageTokens, length: rows * cols)
-        let normed = try norm(patches)
-        if precision == .bf16 { _ = try BF16.round(normed, into: normed) }
+        let normed = precision == .bf16   // a bf16 tensor: torch's bf16 layer norm (rounded), to the bit
+            ? try layerNormTorch(patches, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .bf16)
+            : try norm(patches)
         return try normed.reshaped([1, rows, cols, shape.embedDim])
     }
 }

@@ -63,7 +63,9 @@ struct DPTHead: Sendable {
         // The LayerNorm of a token map is the same for each level that reads it: compute it once.
         let normed = try tokens.map { t in
             guard t.shape == [1, h, w, d] else { throw RoMaError("DPT head: token maps \(t.shape) and \(tokens[0].shape) differ") }
-            let n = try layerNorm(t, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
+            let n = precision == .bf16   // romav2's autocast run: torch's own float layer norm, to the bit
+                ? try layerNormTorch(t, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .fp32, workspace: workspace)
+                : try layerNorm(t, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
             defer { workspace.recycle(n) }
             return try permute(n, [0, 3, 1, 2], workspace: workspace)   // [1, dim, h, w]
         }

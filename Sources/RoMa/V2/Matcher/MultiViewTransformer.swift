@@ -61,7 +61,9 @@ struct MultiViewTransformer: Sendable {
                 }
             }
         }
-        let normed = try layerNorm(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
+        let normed = precision == .bf16   // the bf16 stream: torch's bf16 layer norm, to the bit
+            ? try layerNormTorch(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .bf16, workspace: workspace)
+            : try layerNorm(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
         workspace.recycle(x)
         let out = try outputProjector(normed, workspace: workspace)
         workspace.recycle(normed)
@@ -74,7 +76,7 @@ struct MultiViewTransformer: Sendable {
                              workspace: Workspace) throws {
         let (views, n, c) = (x.shape[0], x.shape[1], x.shape[2])
         let heads = block.heads, d = c / heads
-        let n1 = try layerNorm(x, weight: block.norm1.weight, bias: block.norm1.bias, eps: block.norm1.eps, workspace: workspace)
+        let n1 = try block.normalise(block.norm1, x, workspace: workspace)
         var (qkvLinear, projLinear) = (block.qkv, block.proj)
         (qkvLinear.precision, projLinear.precision) = (precision, precision)
         (qkvLinear.torchOrderBF16, projLinear.torchOrderBF16) = (true, true)
@@ -100,7 +102,7 @@ struct MultiViewTransformer: Sendable {
         _ = try add(x, projected, into: x)
         if precision == .bf16 { _ = try BF16.round(x, into: x) }
         workspace.recycle(projected)
-        let n2 = try layerNorm(x, weight: block.norm2.weight, bias: block.norm2.bias, eps: block.norm2.eps, workspace: workspace)
+        let n2 = try block.normalise(block.norm2, x, workspace: workspace)
         let hidden = try block.fc1(n2, workspace: workspace)
         workspace.recycle(n2)
         _ = try gelu(hidden, into: hidden)
