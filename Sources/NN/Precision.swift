@@ -106,22 +106,25 @@ extension GEMM {
         let path = k > 0 && BF16.isAvailable(backend ?? BF16.backend) ? backend ?? BF16.backend : .emulated
         var done = false
         if path == .onednn {
-            let pa = UnsafeMutablePointer<UInt16>.allocate(capacity: rowsA * colsA)
-            let pb = UnsafeMutablePointer<UInt16>.allocate(capacity: rowsB * colsB)
-            defer { pa.deallocate(); pb.deallocate() }
-            BF16.packRows(a, ld: lda, rows: rowsA, columns: colsA, into: pa)
-            BF16.packRows(b, ld: ldb, rows: rowsB, columns: colsB, into: pb)
-            done = roma_onednn_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, colsA, pb, colsB,
-                                         beta, c, ldc, Int32(Threads.count)) == 0
+            // Packed operands from the page pool: a conv band's packed columns reach 100+ MB.
+            done = MappedPages.withScratch(UInt16.self, count: rowsA * colsA) { pa in
+                MappedPages.withScratch(UInt16.self, count: rowsB * colsB) { pb in
+                    BF16.packRows(a, ld: lda, rows: rowsA, columns: colsA, into: pa)
+                    BF16.packRows(b, ld: ldb, rows: rowsB, columns: colsB, into: pb)
+                    return roma_onednn_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, colsA, pb, colsB,
+                                                 beta, c, ldc, Int32(Threads.count)) == 0
+                }
+            }
         }
         if !done {
-            let ra = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rowsA * colsA))
-            let rb = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rowsB * colsB))
-            defer { ra.deallocate(); rb.deallocate() }
-            BF16.roundRows(a, ld: lda, rows: rowsA, columns: colsA, into: ra, ldOut: colsA)
-            BF16.roundRows(b, ld: ldb, rows: rowsB, columns: colsB, into: rb, ldOut: colsB)
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ra, lda: max(1, colsA),
-                  b: rb, ldb: max(1, colsB), beta: beta, c: c, ldc: ldc)
+            MappedPages.withScratch(Float.self, count: rowsA * colsA) { ra in
+                MappedPages.withScratch(Float.self, count: rowsB * colsB) { rb in
+                    BF16.roundRows(a, ld: lda, rows: rowsA, columns: colsA, into: ra, ldOut: colsA)
+                    BF16.roundRows(b, ld: ldb, rows: rowsB, columns: colsB, into: rb, ldOut: colsB)
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ra, lda: max(1, colsA),
+                          b: rb, ldb: max(1, colsB), beta: beta, c: c, ldc: ldc)
+                }
+            }
         }
         if roundOutput { BF16.roundRows(c, ld: ldc, rows: m, columns: n, into: c, ldOut: ldc) }
     }
