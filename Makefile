@@ -25,7 +25,7 @@ help:
 	@echo "make bench-geometry  RANSAC ours vs OpenCV on synthetic problems"
 	@echo "make bench-sample    balanced sampling speed (MODEL=roma2: romav2's sampler on a RoMa v2 warp)"
 	@echo "make bench-ops       tensor operator throughput vs cblas_sgemm peak"
-	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout; MODEL=roma2 [SETTING=mega1500]: RoMa v2)"
+	@echo "make bench-match     roma match vs the Python reference, time and memory (MODEL=tiny: Tiny RoMa, XFEAT_REPO=checkout; MODEL=roma2 [SETTING=mega1500] [PRECISION=bf16]: RoMa v2)"
 	@echo "make bench-eval      benchmark matching: one process a pair vs roma match --batch"
 	@echo "make bench-peak      this machine's measured vector peak (AVX2/AVX-512 FMA, AVX512-BF16)"
 	@echo "make bench-synthetic synthetic benchmark per difficulty level: oracle, degraded oracle, SIFT; ours vs OpenCV"
@@ -99,7 +99,7 @@ bench-ops: build
 	$(ROMA_BENCH) ops
 
 bench-match: build
-	$(ROMA_BENCH) match $(if $(filter tiny,$(MODEL)),--model tiny $(if $(XFEAT_REPO),--xfeat-repo "$(XFEAT_REPO)")) $(if $(filter roma2,$(MODEL)),--model roma2 $(if $(SETTING),--setting $(SETTING)))
+	$(ROMA_BENCH) match $(if $(filter tiny,$(MODEL)),--model tiny $(if $(XFEAT_REPO),--xfeat-repo "$(XFEAT_REPO)")) $(if $(filter roma2,$(MODEL)),--model roma2 $(if $(SETTING),--setting $(SETTING)) $(if $(filter bf16,$(PRECISION)),--precision bf16))
 
 bench-peak: build
 	$(ROMA_BENCH) peak

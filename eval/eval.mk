@@ -82,8 +82,11 @@ ifeq ($(filter $(PRECISION),fp32 bf16),)
   $(error PRECISION=$(PRECISION) is not one of fp32, bf16)
 endif
 ifeq ($(PRECISION),bf16)
-  ifeq ($(filter $(MATCHER),roma roma2),)
-    $(error PRECISION=bf16 applies to MATCHER=roma or roma2 only)
+  # `make bench-match MODEL=roma2 PRECISION=bf16` names no MATCHER: only eval goals check it.
+  ifneq ($(filter-out bench-%,$(or $(MAKECMDGOALS),eval)),)
+    ifeq ($(filter $(MATCHER),roma roma2),)
+      $(error PRECISION=bf16 applies to MATCHER=roma or roma2 only)
+    endif
   endif
   ifeq ($(MATCHER),roma)
     EVAL_MATCH_DIR := $(EVAL_DIR)/roma-bf16
