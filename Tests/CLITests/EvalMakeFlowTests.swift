@@ -131,4 +131,27 @@ struct EvalMakeFlowTests {
         #expect(r.status == 0 && run.batchCalls().first?.contains("--warp-encoding compact --model roma2") == true, "\(r.stdout)")
         #expect(run.exists("roma2-turbo-bf16/warps-compact/0000.warp.safetensors"))
     }
+
+    /// PRECISION is shared by eval (checked against MATCHER) and `make bench-match MODEL=roma2`,
+    /// which names no MATCHER: the check must stop a bad eval and leave the bench alone.
+    @Test func precisionForEvalAndBench() throws {
+        func dryRun(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/make")
+            process.arguments = ["-n", "-s", "--no-print-directory", "-C", TestPaths.packageRoot.path] + arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let bench = try dryRun(["bench-match", "MODEL=roma2", "SETTING=precise", "PRECISION=bf16"])
+        #expect(bench.status == 0 && bench.output.contains("match  --model roma2 --setting precise --precision bf16"), "\(bench.output)")
+        let fp32 = try dryRun(["bench-match", "MODEL=roma2"])
+        #expect(fp32.status == 0 && !fp32.output.contains("--precision"), "\(fp32.output)")
+        let bad = try dryRun(["eval-run", "BENCH=synthetic", "MATCHER=sift", "PRECISION=bf16"])
+        #expect(bad.status != 0 && bad.output.contains("PRECISION=bf16 applies to MATCHER=roma or roma2 only"), "\(bad.output)")
+    }
 }
