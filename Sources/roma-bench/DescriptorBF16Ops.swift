@@ -100,7 +100,7 @@ struct DescriptorBF16Ops {
             let fc1 = try linearBF16TorchOrder(try ref("b\(b)_norm2"), weight: try weight(p + "mlp.fc1.weight", [4 * dim, dim]),
                                  bias: try weight(p + "mlp.fc1.bias", [4 * dim]))
             report("fc1", try rounded(fc1), try ref("b\(b)_fc1"))
-            report("gelu", try rounded(try gelu(try ref("b\(b)_fc1"))), try ref("b\(b)_act"))
+            report("gelu", try geluTorch(try ref("b\(b)_fc1"), input: .bf16), try ref("b\(b)_act"))
             let fc2 = try linearBF16TorchOrder(try ref("b\(b)_act"), weight: try weight(p + "mlp.fc2.weight", [dim, 4 * dim]),
                                  bias: try weight(p + "mlp.fc2.bias", [dim]))
             report("fc2", try rounded(fc2), try ref("b\(b)_fc2"))

@@ -80,6 +80,13 @@ void roma_bf16_pack(const float *src, uint16_t *dst, ptrdiff_t n);
 void roma_layer_norm_torch(const float *x, const float *gamma, const float *beta, ptrdiff_t rows, ptrdiff_t n, float eps,
                            int bf16, float *y);
 
+/// torch 2.15's CPU nn.GELU() (erf form), to the bit (gelu_onednn.c): oneDNN 3.13's AVX-512
+/// gelu_erf, a piecewise minimax polynomial. `bf16`: src holds a bf16 tensor's values and the
+/// outputs are rounded to bf16 as oneDNN stores them (subnormals flushed to zero); otherwise
+/// float in and out. dst may be src. The scalar form gives the same bits on any CPU.
+void roma_gelu_onednn(const float *src, float *dst, ptrdiff_t n, int bf16);
+void roma_gelu_onednn_scalar(const float *src, float *dst, ptrdiff_t n, int bf16);
+
 /// oneDNN's bf16 GEMM (bf16 operands, fp32 accumulation and C), row-major, same
 /// contract as roma_onednn_sgemm. Available only on AVX512-BF16 CPUs at kernels
 /// level 2 with oneDNN present; returns −1 elsewhere.

@@ -20,7 +20,7 @@ struct TransformerBlock: Sendable {
     /// The residual stream is itself a bf16 tensor (RoMa v2: a descriptor cast to bf16, or
     /// a ViT whose bf16 input projection starts the stream under autocast): layer-scale
     /// products and residual sums are rounded to bf16 as torch's bf16 ops return them.
-    /// (Norm and GELU outputs only feed bf16 GEMMs, which round their operands anyway.)
+    /// Norms and GELU follow torch's CPU kernels to the bit (`layerNormTorch`, `geluTorch`).
     var bf16Stream = false
     /// Which torch attention the bf16 products follow: DINOv2 writes the explicit form,
     /// RoMa v2's DINOv3 and matcher call `F.scaled_dot_product_attention` (torch's fused kernel).
@@ -82,7 +82,7 @@ struct TransformerBlock: Sendable {
         let n2 = try StageClock.measure("block: layer norm") { try normalise(norm2, x, workspace: workspace) }
         let hidden = try StageClock.measure("block: fc1") { try fc1(n2, workspace: workspace) }
         workspace.recycle(n2)
-        _ = try StageClock.measure("block: gelu") { try gelu(hidden, into: hidden) }
+        _ = try StageClock.measure("block: gelu") { try activate(hidden) }
         let out = try StageClock.measure("block: fc2") { try fc2(hidden, workspace: workspace) }
         workspace.recycle(hidden)
         try addResidual(x, out, gamma: layerScale2)
@@ -128,6 +128,12 @@ struct TransformerBlock: Sendable {
     func normalise(_ norm: LayerNorm, _ x: Tensor, workspace: Workspace) throws -> Tensor {
         if bf16Stream { return try layerNormTorch(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, input: .bf16, workspace: workspace) }
         return try layerNorm(x, weight: norm.weight, bias: norm.bias, eps: norm.eps, workspace: workspace)
+    }
+
+    /// The MLP's GELU on fc1's output, in place; with a bf16 residual stream that output is a
+    /// bf16 tensor, which torch hands to oneDNN's gelu_erf (`geluTorch`, to the bit).
+    func activate(_ hidden: Tensor) throws {
+        if bf16Stream { _ = try geluTorch(hidden, input: .bf16, into: hidden) } else { _ = try gelu(hidden, into: hidden) }
     }
 
     /// `x += gamma ⊙ y` (DINOv2's layer scale) or `x += y`, in place.

@@ -105,7 +105,7 @@ struct MultiViewTransformer: Sendable {
         let n2 = try block.normalise(block.norm2, x, workspace: workspace)
         let hidden = try block.fc1(n2, workspace: workspace)
         workspace.recycle(n2)
-        _ = try gelu(hidden, into: hidden)
+        try block.activate(hidden)
         let out = try block.fc2(hidden, workspace: workspace)
         workspace.recycle(hidden)
         _ = try add(x, out, into: x)
