@@ -71,4 +71,19 @@ struct FusedAttentionBF16Tests {
         }
         #expect(differing == 0, "fused bf16 attention over key and query blocks: \(differing) outputs differ from torch's (max \(ours.maxULPs) ulps)")
     }
+
+    /// 517 keys, head size 32: the last key block holds 5 keys, where MKL's q·kᵀ takes its narrow
+    /// kernel (lanes by k mod 4 or 8, added as a tree; flash_bf16.c), as DINOv3's last block does
+    /// at 512² (1029 tokens). Half the 64 rows were picked where that order changes the output
+    /// (make_sdpa_bf16_fixture.py, sdpa_narrow): with k summed in order, 115 outputs in 32 rows
+    /// differed; every output must now be identical.
+    @Test func fusedFormMatchesTorchWithANarrowLastKeyBlock() throws {
+        let f = try Artifact.read(TestPaths.fixture("bf16/sdpa_narrow.safetensors"))
+        let (q, k, v) = (try Self.tensor(f, "q"), try Self.tensor(f, "k"), try Self.tensor(f, "v"))
+        let expected = try Self.tensor(f, "y")
+        #expect(q.shape == [1, 1, 64, 32] && k.shape == [1, 1, 517, 32])
+        let fused = try scaledDotProductAttention(q: q, k: k, v: v, precision: .bf16, bf16Attention: .fused)
+        let differing = (0..<fused.count).filter { fused[flat: $0].bitPattern != expected[flat: $0].bitPattern }.count
+        #expect(differing == 0, "fused bf16 attention with a 5-key last block: \(differing) outputs differ from torch's")
+    }
 }
