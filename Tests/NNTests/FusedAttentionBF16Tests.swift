@@ -53,23 +53,29 @@ struct FusedAttentionBF16Tests {
         #expect((0..<a.count).allSatisfy { a[flat: $0].bitPattern == b[flat: $0].bitPattern })
     }
 
+    /// The fused form on a fixture's q, k, v against its torch output: q's and k's shapes, the
+    /// number of outputs not identical to the bit, and the largest distance in bf16 ulps.
+    static func fusedAgainstTorch(_ name: String) throws -> (q: [Int], k: [Int], differing: Int, maxULPs: Float) {
+        let f = try Artifact.read(TestPaths.fixture("bf16/\(name).safetensors"))
+        let (q, k, v) = (try tensor(f, "q"), try tensor(f, "k"), try tensor(f, "v"))
+        let expected = try tensor(f, "y")
+        let fused = try scaledDotProductAttention(q: q, k: k, v: v, precision: .bf16, bf16Attention: .fused)
+        let differing = (0..<fused.count).filter { fused[flat: $0].bitPattern != expected[flat: $0].bitPattern }.count
+        if ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil {
+            print("DIFF \(name) bf16: \(differing) of \(fused.count) outputs differ from torch")
+        }
+        return (q.shape, k.shape, differing, agreement(fused, expected).maxULPs)
+    }
+
     /// Three key blocks (512, 512, 476: runs of 32, one of 16 and a 12-key scalar tail) and 192
     /// queries (three of torch's 64-row query blocks), 28 of them picked because their output
     /// depends on the order of the row's fp32 exp sum (make_sdpa_bf16_fixture.py, sdpa_blocks).
     /// With a single 16-lane accumulator (flash_bf16.c before torch's compiled order was read)
     /// exactly those 28 rows differed, one output each; every output must now be identical.
     @Test func fusedFormMatchesTorchAcrossKeyAndQueryBlocks() throws {
-        let f = try Artifact.read(TestPaths.fixture("bf16/sdpa_blocks.safetensors"))
-        let (q, k, v) = (try Self.tensor(f, "q"), try Self.tensor(f, "k"), try Self.tensor(f, "v"))
-        let expected = try Self.tensor(f, "y")
-        #expect(q.shape == [1, 1, 192, 64] && k.shape == [1, 1, 1500, 64])
-        let fused = try scaledDotProductAttention(q: q, k: k, v: v, precision: .bf16, bf16Attention: .fused)
-        let ours = Self.agreement(fused, expected)
-        let differing = (0..<fused.count).filter { fused[flat: $0].bitPattern != expected[flat: $0].bitPattern }.count
-        if ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil {
-            print("DIFF sdpa_blocks bf16: \(differing) of \(fused.count) outputs differ from torch (max \(ours.maxULPs) ulps)")
-        }
-        #expect(differing == 0, "fused bf16 attention over key and query blocks: \(differing) outputs differ from torch's (max \(ours.maxULPs) ulps)")
+        let r = try Self.fusedAgainstTorch("sdpa_blocks")
+        #expect(r.q == [1, 1, 192, 64] && r.k == [1, 1, 1500, 64])
+        #expect(r.differing == 0, "fused bf16 attention over key and query blocks: \(r.differing) outputs differ from torch's (max \(r.maxULPs) ulps)")
     }
 
     /// 517 keys, head size 32: the last key block holds 5 keys, where MKL's q·kᵀ takes its narrow
@@ -78,12 +84,8 @@ struct FusedAttentionBF16Tests {
     /// (make_sdpa_bf16_fixture.py, sdpa_narrow): with k summed in order, 115 outputs in 32 rows
     /// differed; every output must now be identical.
     @Test func fusedFormMatchesTorchWithANarrowLastKeyBlock() throws {
-        let f = try Artifact.read(TestPaths.fixture("bf16/sdpa_narrow.safetensors"))
-        let (q, k, v) = (try Self.tensor(f, "q"), try Self.tensor(f, "k"), try Self.tensor(f, "v"))
-        let expected = try Self.tensor(f, "y")
-        #expect(q.shape == [1, 1, 64, 32] && k.shape == [1, 1, 517, 32])
-        let fused = try scaledDotProductAttention(q: q, k: k, v: v, precision: .bf16, bf16Attention: .fused)
-        let differing = (0..<fused.count).filter { fused[flat: $0].bitPattern != expected[flat: $0].bitPattern }.count
-        #expect(differing == 0, "fused bf16 attention with a 5-key last block: \(differing) outputs differ from torch's")
+        let r = try Self.fusedAgainstTorch("sdpa_narrow")
+        #expect(r.q == [1, 1, 64, 32] && r.k == [1, 1, 517, 32])
+        #expect(r.differing == 0, "fused bf16 attention with a 5-key last block: \(r.differing) outputs differ from torch's (max \(r.maxULPs) ulps)")
     }
 }
