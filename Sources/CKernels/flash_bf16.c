@@ -306,8 +306,8 @@ AVX512 static void mkl_order_avx512(const float *a, ptrdiff_t lda, const float *
 
 // MKL's kernel for fewer than 12 output columns (torch's M: a key block of 1–11 keys in
 // q·kᵀ, e.g. DINOv3's last block at 512², 1029 tokens), measured bit for bit through
-// libtorch's cblas_gemm_bf16bf16f32 at K = 64 (β = 0): each output's products go into lanes
-// by k modulo the lane count, in k order, and the lanes are added as a tree (halves first);
+// libtorch's cblas_gemm_bf16bf16f32 at K = 32, 64 and 128 (β = 0): each output's products go
+// into lanes by k modulo the lane count, in k order, and the lanes are added as a tree (halves first);
 // columns in whole groups of 4 (and a lone column) take 4 lanes, the 1–3 columns after the
 // last group of 4 take 8.
 #define MKL_NARROW_COLS 12
@@ -333,7 +333,7 @@ void roma_flash_bf16_product(const float *a, ptrdiff_t lda, const float *b, ptrd
             for (ptrdiff_t r = 0; r < rows; r++) memset(c + r * ldc, 0, (size_t)cols * sizeof(float));
         return;
     }
-    // measured at K = 64 without accumulation (q·kᵀ); other narrow cases keep the general order
+    // measured at K = 32, 64, 128 without accumulation (q·kᵀ); other narrow cases keep the general order
     if (cols < MKL_NARROW_COLS && !accumulate && k % 8 == 0 && k <= MKL_K_BLOCK) {
         mkl_order_narrow(a, lda, b, ldb, c, ldc, rows, cols, k);
         return;
