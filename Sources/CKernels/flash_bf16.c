@@ -5,12 +5,21 @@
 // The softmax steps of torch's fused CPU attention at bf16 (aten's FlashAttentionKernel,
 // `cpu_flash_attention` with a reduced scalar type), so NN's fused bf16 attention rounds
 // where torch rounds: per key block, the fp32 scores are scaled, their running maximum
-// updated, exp(s − max) taken with torch's `fexp_u20` on 16-lane runs (libm's expf on the
-// tail; torch 2.15, checked bit for bit against its output, Tests/NNTests/FusedAttentionBF16Tests), summed in fp32 unrounded, and stored rounded to bf16 for the P·v
-// product; the fp32 accumulator is rescaled by exp(old max − new max); at the end it is
-// multiplied by the reciprocal of the fp32 sum and rounded. The two products follow MKL's bf16 GEMM (roma_flash_bf16_product,
-// below), which torch's kernel calls for them. The scalar path computes the
-// same values as the vector one (the same fused multiply-adds, in the same order).
+// updated, exp(s − max) taken with torch's `fexp_u20` on 16-lane runs, summed in fp32
+// unrounded and stored rounded to bf16 for the P·v product; the fp32 accumulator is
+// rescaled by expf(old max − new max); at the end it is multiplied by the reciprocal of the
+// fp32 sum and rounded. The two products follow MKL's bf16 GEMM (roma_flash_bf16_product,
+// below), which torch's kernel calls for them. The scalar path computes the same values as
+// the vector one (the same fused multiply-adds, in the same order).
+//
+// The sum's order is torch 2.15's compiled AVX-512 kernel (libtorch_cpu's
+// `_exp_reduce_sum_fusion_kernel<float, BFloat16>`, read in its disassembly): runs of 32
+// scores into two 16-lane accumulators (the first 16 and the second 16 of each run), a
+// remaining run of 16 into a third, the three added as (first + third) + second, the lanes
+// reduced by halves, quarters, pairs and neighbours, then the last `len % 16` scores added
+// one by one, their exp taken in double (`exp` of the promoted float) and rounded to float.
+// With one accumulator (the source's form) 3 outputs in a million differed
+// (Tests/NNTests/FusedAttentionBF16Tests, sdpa_blocks fixture).
 
 static inline float from_bits(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 
@@ -97,16 +106,24 @@ AVX512 static float scale_max16(float *s, ptrdiff_t cols, float scale) {
 
 // s ← bf16(exp(s − m)); returns the fp32 sum of the unrounded exponentials.
 AVX512 static float exp_round_sum16(float *s, ptrdiff_t cols, float m) {
-    const ptrdiff_t body = cols - cols % 16;
-    __m512 sums = _mm512_setzero_ps();
-    for (ptrdiff_t i = 0; i < body; i += 16) {
+    const ptrdiff_t body32 = cols - cols % 32, body16 = cols - cols % 16;
+    __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps(), rest = _mm512_setzero_ps();
+    for (ptrdiff_t i = 0; i < body32; i += 32) {
+        const __m512 e0 = fexp_u20_16(_mm512_sub_ps(_mm512_loadu_ps(s + i), _mm512_set1_ps(m)));
+        const __m512 e1 = fexp_u20_16(_mm512_sub_ps(_mm512_loadu_ps(s + i + 16), _mm512_set1_ps(m)));
+        even = _mm512_add_ps(even, e0);
+        odd = _mm512_add_ps(odd, e1);
+        _mm512_storeu_ps(s + i, round_bf16_16(e0));
+        _mm512_storeu_ps(s + i + 16, round_bf16_16(e1));
+    }
+    for (ptrdiff_t i = body32; i < body16; i += 16) {
         const __m512 e = fexp_u20_16(_mm512_sub_ps(_mm512_loadu_ps(s + i), _mm512_set1_ps(m)));
-        sums = _mm512_add_ps(sums, e);
+        rest = _mm512_add_ps(rest, e);
         _mm512_storeu_ps(s + i, round_bf16_16(e));
     }
-    float sum = _mm512_reduce_add_ps(sums);
-    for (ptrdiff_t i = body; i < cols; i++) {
-        const float e = expf(s[i] - m);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(even, rest), odd));
+    for (ptrdiff_t i = body16; i < cols; i++) {
+        const float e = (float)exp((double)(s[i] - m));
         sum += e;
         s[i] = round_bf16(e);
     }
@@ -132,19 +149,21 @@ static float scale_max(float *s, ptrdiff_t cols, float scale) {
 }
 
 static float exp_round_sum(float *s, ptrdiff_t cols, float m) {
-    const ptrdiff_t body = cols - cols % 16;
-    float lanes[16] = {0};
-    for (ptrdiff_t i = 0; i < body; i++) {
+    const ptrdiff_t body32 = cols - cols % 32, body16 = cols - cols % 16;
+    float even[16] = {0}, odd[16] = {0}, rest[16] = {0};
+    for (ptrdiff_t i = 0; i < body16; i++) {
         const float e = fexp_u20(s[i] - m);
+        float *lanes = i >= body32 ? rest : (i % 32 < 16 ? even : odd);
         lanes[i % 16] += e;
         s[i] = round_bf16(e);
     }
-    // the lanes summed as _mm512_reduce_add_ps does: halves, quarters, pairs, neighbours
+    float lanes[16];
+    for (int l = 0; l < 16; l++) lanes[l] = (even[l] + rest[l]) + odd[l];
     for (int w = 8; w >= 1; w /= 2)
         for (int l = 0; l < w; l++) lanes[l] += lanes[l + w];
     float sum = lanes[0];
-    for (ptrdiff_t i = body; i < cols; i++) {
-        const float e = expf(s[i] - m);
+    for (ptrdiff_t i = body16; i < cols; i++) {
+        const float e = (float)exp((double)(s[i] - m));
         sum += e;
         s[i] = round_bf16(e);
     }
@@ -285,11 +304,38 @@ AVX512 static void mkl_order_avx512(const float *a, ptrdiff_t lda, const float *
 }
 #endif
 
+// MKL's kernel for fewer than 12 output columns (torch's M: a key block of 1–11 keys in
+// q·kᵀ, e.g. DINOv3's last block at 512², 1029 tokens), measured bit for bit through
+// libtorch's cblas_gemm_bf16bf16f32 at K = 32, 64 and 128 (β = 0): each output's products go
+// into lanes by k modulo the lane count, in k order, and the lanes are added as a tree (halves first);
+// columns in whole groups of 4 (and a lone column) take 4 lanes, the 1–3 columns after the
+// last group of 4 take 8.
+#define MKL_NARROW_COLS 12
+
+static void mkl_order_narrow(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                             ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k) {
+    const ptrdiff_t grouped = cols == 1 ? 1 : cols - cols % 4;
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            const int width = j < grouped ? 4 : 8;
+            float lanes[8] = {0};
+            for (ptrdiff_t q = 0; q < k; q++) lanes[q % width] += a[r * lda + q] * b[q * ldb + j];
+            for (int w = width / 2; w >= 1; w /= 2)
+                for (int l = 0; l < w; l++) lanes[l] += lanes[l + w];
+            c[r * ldc + j] = lanes[0];
+        }
+}
+
 void roma_flash_bf16_product(const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                              ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, int accumulate) {
     if (k <= 0) {
         if (!accumulate)
             for (ptrdiff_t r = 0; r < rows; r++) memset(c + r * ldc, 0, (size_t)cols * sizeof(float));
+        return;
+    }
+    // measured at K = 32, 64, 128 without accumulation (q·kᵀ); other narrow cases keep the general order
+    if (cols < MKL_NARROW_COLS && !accumulate && k % 8 == 0 && k <= MKL_K_BLOCK) {
+        mkl_order_narrow(a, lda, b, ldb, c, ldc, rows, cols, k);
         return;
     }
 #if defined(__x86_64__)

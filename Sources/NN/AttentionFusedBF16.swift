@@ -25,7 +25,9 @@ let fusedAttentionKeyBlock = 512
 /// One head as torch's CPU flash-attention kernel computes it at bf16 (`BF16Attention.fused`):
 /// out = softmax(q·kᵀ·scale)·v with q [n, d], k [m, d], v [m, dv], out [n, dv] given by
 /// pointers and leading dimensions. Query rows are independent in torch's kernel, so they
-/// run all at once here; only the key blocking matters to the result.
+/// run all at once here; only the key blocking matters to the result (except that MKL sums a
+/// query block of 1–3 rows, torch's last when the length is 1–3 past a multiple of its 256,
+/// 64 or 32, in an order not reproduced here; no RoMa v2 setting has one).
 func attendHeadFusedBF16(q: UnsafeMutablePointer<Float>, ldq: Int, k: UnsafeMutablePointer<Float>, ldk: Int,
                          v: UnsafeMutablePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
                          n: Int, m: Int, d: Int, dv: Int, scale: Float, workspace: Workspace?) {
