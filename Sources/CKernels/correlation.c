@@ -1,0 +1,171 @@
+#include "kernels.h"
+#include "refiner_kernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// Bit-identical to the Swift loops it replaces: no multiply-add may be fused.
+#pragma STDC FP_CONTRACT OFF
+
+void roma_transpose32(const void *src, void *dst, ptrdiff_t batches, ptrdiff_t rows, ptrdiff_t cols,
+                      ptrdiff_t first_row, ptrdiff_t end_row) {
+    const uint32_t *s = src;
+    uint32_t *d = dst;
+    enum { T = 32 };
+    for (ptrdiff_t b = 0; b < batches; b++) {
+        const uint32_t *sb = s + b * rows * cols;
+        uint32_t *db = d + b * rows * cols;
+        for (ptrdiff_t r0 = first_row; r0 < end_row; r0 += T) {
+            const ptrdiff_t r1 = r0 + T < end_row ? r0 + T : end_row;
+            for (ptrdiff_t c0 = 0; c0 < cols; c0 += T) {
+                const ptrdiff_t c1 = c0 + T < cols ? c0 + T : cols;
+                for (ptrdiff_t c = c0; c < c1; c++)
+                    for (ptrdiff_t r = r0; r < r1; r++) db[c * rows + r] = sb[r * cols + c];
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f")))
+
+// One bilinear corner as LocalCorrelation.swift's BilinearPoint computes it.
+typedef struct { ptrdiff_t x, y; float w; int inside; } corner_t;
+
+// Sixteen dot products of `a` with the rows b[0..15] (c floats each), in the Swift
+// dotProduct's order: lanes accumulate a·b (multiply, then add), then
+// s = ((0 + lane 0) + lane 1) + … + lane 15, then the tail element by element.
+AVX512 static void dot16(const float *a, const float *const *b, ptrdiff_t c, float *result) {
+    __m512 acc[16];
+    for (int q = 0; q < 16; q++) acc[q] = _mm512_setzero_ps();
+    ptrdiff_t j = 0;
+    for (; j + 16 <= c; j += 16) {
+        const __m512 av = _mm512_loadu_ps(a + j);
+        for (int q = 0; q < 16; q++) acc[q] = _mm512_add_ps(acc[q], _mm512_mul_ps(av, _mm512_loadu_ps(b[q] + j)));
+    }
+    float lanes[16 * 16] __attribute__((aligned(64)));
+    for (int q = 0; q < 16; q++) _mm512_store_ps(lanes + 16 * q, acc[q]);
+    const __m512i column = _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240);
+    __m512 s = _mm512_setzero_ps();
+    for (int l = 0; l < 16; l++) s = _mm512_add_ps(s, _mm512_i32gather_ps(column, lanes + l, 4));
+    _mm512_storeu_ps(result, s);
+    for (; j < c; j++)
+        for (int q = 0; q < 16; q++) result[q] += a[j] * b[q][j];
+}
+
+// One dot product in the same order (taps whose corner falls outside the window).
+AVX512 static float dot1(const float *a, const float *b, ptrdiff_t c) {
+    __m512 acc = _mm512_setzero_ps();
+    ptrdiff_t j = 0;
+    for (; j + 16 <= c; j += 16) acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_loadu_ps(a + j), _mm512_loadu_ps(b + j)));
+    float lanes[16] __attribute__((aligned(64)));
+    _mm512_store_ps(lanes, acc);
+    float s = 0;
+    for (int l = 0; l < 16; l++) s += lanes[l];
+    for (; j < c; j++) s += a[j] * b[j];
+    return s;
+}
+
+// floor() of a float to an integer; values far outside any map (and NaN) go to
+// −2^30, which every bounds check rejects.
+static inline ptrdiff_t floor_index(float v, float *f) {
+    *f = floorf(v);
+    return (*f > -1073741824.0f && *f < 1073741824.0f) ? (ptrdiff_t)*f : -1073741824;
+}
+
+AVX512 static int correlation512(const float *a, const float *b, const float *warp, const float *dx, const float *dy,
+                                 ptrdiff_t n, ptrdiff_t c, ptrdiff_t bh, ptrdiff_t bw, int side, float inv,
+                                 ptrdiff_t first, ptrdiff_t end, float *out) {
+    const ptrdiff_t pixels = end - first, taps = (ptrdiff_t)side * side, slots = side + 3;
+    float *at = aligned_alloc(64, (size_t)((pixels * c * sizeof(float) + 63) / 64 * 64));
+    corner_t *corners = malloc((size_t)taps * 4 * sizeof(corner_t));
+    int *slot_of = malloc((size_t)taps * 4 * sizeof(int));
+    float *cache = malloc((size_t)(slots * slots + 16) * sizeof(float));
+    int *needed = malloc((size_t)slots * slots * sizeof(int));
+    unsigned char *marked = calloc((size_t)(slots * slots), 1);
+    if (!at || !corners || !slot_of || !cache || !needed || !marked) {
+        free(at); free(corners); free(slot_of); free(cache); free(needed); free(marked);
+        return 1;
+    }
+    // A's pixels of this block, pixel-major and divided by √c (the Swift loop's tokens(a) / inv).
+    for (ptrdiff_t ch = 0; ch < c; ch++) {
+        const float *row = a + ch * n + first;
+        for (ptrdiff_t q = 0; q < pixels; q++) at[q * c + ch] = row[q] / inv;
+    }
+    const float fw = (float)bw, fh = (float)bh;
+    for (ptrdiff_t q = 0; q < pixels; q++) {
+        const ptrdiff_t p = first + q;
+        const float *fa = at + q * c;
+        const float cx = warp[p], cy = warp[n + p];
+        float f;
+        const ptrdiff_t x0 = floor_index((((cx + dx[0] + 1) * fw - 1) / 2), &f) - 1;
+        const ptrdiff_t y0 = floor_index((((cy + dy[0] + 1) * fh - 1) / 2), &f) - 1;
+        int count = 0;
+        for (int i = 0; i < side; i++) {
+            for (int j = 0; j < side; j++) {
+                const float x = cx + dx[j], y = cy + dy[i];
+                const float ix = ((x + 1) * fw - 1) / 2, iy = ((y + 1) * fh - 1) / 2;
+                float fx, fy;
+                const ptrdiff_t xi = floor_index(ix, &fx), yi = floor_index(iy, &fy);
+                const float tx = ix - fx, ty = iy - fy;
+                const float w[4] = {(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
+                const ptrdiff_t xs[4] = {xi, xi + 1, xi, xi + 1}, ys[4] = {yi, yi, yi + 1, yi + 1};
+                for (int t = 0; t < 4; t++) {
+                    const ptrdiff_t k = (i * side + j) * 4 + t;
+                    corner_t *cr = corners + k;
+                    cr->x = xs[t]; cr->y = ys[t];
+                    cr->inside = xs[t] >= 0 && xs[t] < bw && ys[t] >= 0 && ys[t] < bh;
+                    cr->w = cr->inside ? w[t] : 0;
+                    slot_of[k] = -1;
+                    if (cr->w != 0) {
+                        const ptrdiff_t sx = xs[t] - x0, sy = ys[t] - y0;
+                        if (sx >= 0 && sx < slots && sy >= 0 && sy < slots) {
+                            const int slot = (int)(sy * slots + sx);
+                            slot_of[k] = slot;
+                            if (!marked[slot]) { marked[slot] = 1; needed[count++] = slot; }
+                        }
+                    }
+                }
+            }
+        }
+        // The window's dot products, sixteen at a time.
+        for (int s = 0; s < count; s += 16) {
+            const float *rows[16];
+            for (int u = 0; u < 16; u++) {
+                const int slot = needed[s + u < count ? s + u : s];
+                rows[u] = b + ((y0 + slot / slots) * bw + x0 + slot % slots) * c;
+            }
+            float result[16];
+            dot16(fa, rows, c, result);
+            for (int u = 0; u < 16 && s + u < count; u++) cache[needed[s + u]] = result[u];
+        }
+        for (int s = 0; s < count; s++) marked[needed[s]] = 0;
+        for (ptrdiff_t k = 0; k < taps; k++) {
+            float v = 0;
+            for (int t = 0; t < 4; t++) {
+                const corner_t *cr = corners + 4 * k + t;
+                if (cr->w != 0) {
+                    const float d = slot_of[4 * k + t] >= 0 ? cache[slot_of[4 * k + t]]
+                                                            : dot1(fa, b + (cr->y * bw + cr->x) * c, c);
+                    v += cr->w * d;
+                }
+            }
+            out[k * n + p] = v;
+        }
+    }
+    free(at); free(corners); free(slot_of); free(cache); free(needed); free(marked);
+    return 0;
+}
+#endif
+
+int roma_local_correlation(const float *a, const float *b, const float *warp, const float *dx, const float *dy,
+                           ptrdiff_t n, ptrdiff_t c, ptrdiff_t bh, ptrdiff_t bw, int side, float inv,
+                           ptrdiff_t first, ptrdiff_t end, float *out) {
+#if defined(__x86_64__)
+    if (roma_kernels_level() >= 2) return correlation512(a, b, warp, dx, dy, n, c, bh, bw, side, inv, first, end, out);
+#endif
+    (void)a; (void)b; (void)warp; (void)dx; (void)dy; (void)n; (void)c; (void)bh; (void)bw; (void)side; (void)inv;
+    (void)first; (void)end; (void)out;
+    return -1;
+}
