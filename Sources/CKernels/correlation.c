@@ -7,21 +7,16 @@
 // Bit-identical to the Swift loops it replaces: no multiply-add may be fused.
 #pragma STDC FP_CONTRACT OFF
 
-void roma_transpose32(const void *src, void *dst, ptrdiff_t batches, ptrdiff_t rows, ptrdiff_t cols,
-                      ptrdiff_t first_row, ptrdiff_t end_row) {
-    const uint32_t *s = src;
-    uint32_t *d = dst;
+// dst[j·dst_stride + i] = src[i·src_stride + j] for i < rows, j < cols, in 32×32 tiles.
+static void transpose_block_base(const uint32_t *src, ptrdiff_t src_stride, uint32_t *dst, ptrdiff_t dst_stride,
+                                 ptrdiff_t rows, ptrdiff_t cols) {
     enum { T = 32 };
-    for (ptrdiff_t b = 0; b < batches; b++) {
-        const uint32_t *sb = s + b * rows * cols;
-        uint32_t *db = d + b * rows * cols;
-        for (ptrdiff_t r0 = first_row; r0 < end_row; r0 += T) {
-            const ptrdiff_t r1 = r0 + T < end_row ? r0 + T : end_row;
-            for (ptrdiff_t c0 = 0; c0 < cols; c0 += T) {
-                const ptrdiff_t c1 = c0 + T < cols ? c0 + T : cols;
-                for (ptrdiff_t c = c0; c < c1; c++)
-                    for (ptrdiff_t r = r0; r < r1; r++) db[c * rows + r] = sb[r * cols + c];
-            }
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += T) {
+        const ptrdiff_t r1 = r0 + T < rows ? r0 + T : rows;
+        for (ptrdiff_t c0 = 0; c0 < cols; c0 += T) {
+            const ptrdiff_t c1 = c0 + T < cols ? c0 + T : cols;
+            for (ptrdiff_t c = c0; c < c1; c++)
+                for (ptrdiff_t r = r0; r < r1; r++) dst[c * dst_stride + r] = src[r * src_stride + c];
         }
     }
 }
@@ -29,6 +24,49 @@ void roma_transpose32(const void *src, void *dst, ptrdiff_t batches, ptrdiff_t r
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define AVX512 __attribute__((target("avx512f")))
+
+// In-register transpose of 16 rows of 16 floats (bits are only moved).
+AVX512 static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    __m512 out[16];
+    for (int k = 0; k < 4; k++) {
+        const __m512 x0 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88), x1 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xdd);
+        const __m512 x2 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88), x3 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xdd);
+        out[k] = _mm512_shuffle_f32x4(x0, x2, 0x88);
+        out[8 + k] = _mm512_shuffle_f32x4(x0, x2, 0xdd);
+        out[4 + k] = _mm512_shuffle_f32x4(x1, x3, 0x88);
+        out[12 + k] = _mm512_shuffle_f32x4(x1, x3, 0xdd);
+    }
+    for (int k = 0; k < 16; k++) r[k] = out[k];
+}
+
+// transpose_block_base with full 16×16 tiles in registers, the edges as before.
+AVX512 static void transpose_block_512(const uint32_t *src, ptrdiff_t src_stride, uint32_t *dst, ptrdiff_t dst_stride,
+                                       ptrdiff_t rows, ptrdiff_t cols) {
+    const ptrdiff_t rows16 = rows / 16 * 16, cols16 = cols / 16 * 16;
+    for (ptrdiff_t r0 = 0; r0 < rows16; r0 += 16) {
+        for (ptrdiff_t c0 = 0; c0 < cols16; c0 += 16) {
+            __m512 v[16];
+            for (int i = 0; i < 16; i++) v[i] = _mm512_loadu_ps((const float *)(src + (r0 + i) * src_stride + c0));
+            transpose16(v);
+            for (int i = 0; i < 16; i++) _mm512_storeu_ps((float *)(dst + (c0 + i) * dst_stride + r0), v[i]);
+        }
+    }
+    if (cols16 < cols) transpose_block_base(src + cols16, src_stride, dst + cols16 * dst_stride, dst_stride, rows, cols - cols16);
+    if (rows16 < rows) transpose_block_base(src + rows16 * src_stride, src_stride, dst + rows16, dst_stride, rows - rows16, cols16);
+}
 
 // One bilinear corner as LocalCorrelation.swift's BilinearPoint computes it.
 typedef struct { ptrdiff_t x, y; float w; int inside; } corner_t;
@@ -89,9 +127,11 @@ AVX512 static int correlation512(const float *a, const float *b, const float *wa
         return 1;
     }
     // A's pixels of this block, pixel-major and divided by √c (the Swift loop's tokens(a) / inv).
-    for (ptrdiff_t ch = 0; ch < c; ch++) {
-        const float *row = a + ch * n + first;
-        for (ptrdiff_t q = 0; q < pixels; q++) at[q * c + ch] = row[q] / inv;
+    transpose_block_512((const uint32_t *)(a + first), n, (uint32_t *)at, c, c, pixels);
+    const __m512 divisor = _mm512_set1_ps(inv);
+    for (ptrdiff_t i = 0; i < pixels * c; i += 16) {
+        const __mmask16 m = pixels * c - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (pixels * c - i)) - 1);
+        _mm512_mask_storeu_ps(at + i, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, at + i), divisor));
     }
     const float fw = (float)bw, fh = (float)bh;
     for (ptrdiff_t q = 0; q < pixels; q++) {
@@ -168,4 +208,16 @@ int roma_local_correlation(const float *a, const float *b, const float *warp, co
     (void)a; (void)b; (void)warp; (void)dx; (void)dy; (void)n; (void)c; (void)bh; (void)bw; (void)side; (void)inv;
     (void)first; (void)end; (void)out;
     return -1;
+}
+
+void roma_transpose32(const void *src, void *dst, ptrdiff_t batches, ptrdiff_t rows, ptrdiff_t cols,
+                      ptrdiff_t first_row, ptrdiff_t end_row) {
+    for (ptrdiff_t b = 0; b < batches; b++) {
+        const uint32_t *s = (const uint32_t *)src + b * rows * cols + first_row * cols;
+        uint32_t *d = (uint32_t *)dst + b * rows * cols + first_row;
+#if defined(__x86_64__)
+        if (roma_kernels_level() >= 2) { transpose_block_512(s, cols, d, rows, end_row - first_row, cols); continue; }
+#endif
+        transpose_block_base(s, cols, d, rows, end_row - first_row, cols);
+    }
 }

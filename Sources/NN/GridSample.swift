@@ -13,54 +13,50 @@ public func gridSample(_ x: Tensor, grid: Tensor, into: Tensor? = nil, workspace
     try check(!out.overlaps(x) && !out.overlaps(grid), "gridSample", "output must not overlap the input or grid")
     let points = ho * wo
     if points == 0 || c == 0 { return out }
-    sample(x, grid, out)
+    // Four taps per output point, computed once and shared by every channel.
+    // A tap outside the image gets weight 0 and a harmless in-range index. Indices and
+    // weights share one pooled scratch buffer (indices in its first half, as Int32).
+    let taps = scratch(8 * points, workspace)
+    defer { releaseScratch(taps, workspace) }
+    let tapWeight = taps.base + 4 * points
+    taps.base.withMemoryRebound(to: Int32.self, capacity: 4 * points) { tapIndex in
+        sample(x, grid, out, tapIndex: tapIndex, tapWeight: tapWeight)
+    }
     return out
 }
 
-/// Blocks of output points on all threads. Each block's four taps per point (computed
-/// once, shared by every channel; a tap outside the image gets weight 0 and a harmless
-/// in-range index) stay in L1 while every channel reads them: with the taps of all
-/// points in one buffer, each channel re-read them from memory.
-private func sample(_ x: Tensor, _ grid: Tensor, _ out: Tensor) {
+private func sample(_ x: Tensor, _ grid: Tensor, _ out: Tensor,
+                    tapIndex: UnsafeMutablePointer<Int32>, tapWeight: UnsafeMutablePointer<Float>) {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let points = grid.shape[1] * grid.shape[2]
+    let ti = SendablePointer(tapIndex), tw = SendablePointer(tapWeight)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), g = SendablePointer(grid.pointer)
     let fw = Float(w), fh = Float(h)
-    let block = 1024
     for b in 0..<n {
-        parallelChunks(points, grain: max(block, elementwiseGrain / max(1, c))) { begin, end in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * block) { ti in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * block) { tw in
-                var first = begin
-                while first < end {
-                    let last = min(end, first + block)
-                    for p in first..<last {
-                        let gx = g[(b * points + p) * 2], gy = g[(b * points + p) * 2 + 1]
-                        // Unnormalise with align_corners=False: −1 and 1 are the outer pixel edges.
-                        let ix = ((gx + 1) * fw - 1) / 2, iy = ((gy + 1) * fh - 1) / 2
-                        let x0f = ix.rounded(.down), y0f = iy.rounded(.down)
-                        let dx = ix - x0f, dy = iy - y0f
-                        let weights = SIMD4<Float>((1 - dx) * (1 - dy), dx * (1 - dy), (1 - dx) * dy, dx * dy)
-                        let xs = SIMD4<Float>(x0f, x0f + 1, x0f, x0f + 1), ys = SIMD4<Float>(y0f, y0f, y0f + 1, y0f + 1)
-                        let q = 4 * (p - first)
-                        for t in 0..<4 {
-                            let inside = xs[t] >= 0 && xs[t] < fw && ys[t] >= 0 && ys[t] < fh   // false for NaN too
-                            ti[q + t] = inside ? Int32(Int(ys[t]) * w + Int(xs[t])) : 0
-                            tw[q + t] = inside ? weights[t] : 0
-                        }
-                    }
-                    for ch in 0..<c {
-                        let plane = src.base + (b * c + ch) * h * w
-                        let o = dst.base + (b * c + ch) * points
-                        for p in first..<last {
-                            let q = 4 * (p - first)
-                            o[p] = plane[Int(ti[q])] * tw[q] + plane[Int(ti[q + 1])] * tw[q + 1]
-                                + plane[Int(ti[q + 2])] * tw[q + 2] + plane[Int(ti[q + 3])] * tw[q + 3]
-                        }
-                    }
-                    first = last
+        parallelChunks(points, grain: 4096) { begin, end in
+            for p in begin..<end {
+                let gx = g[(b * points + p) * 2], gy = g[(b * points + p) * 2 + 1]
+                // Unnormalise with align_corners=False: −1 and 1 are the outer pixel edges.
+                let ix = ((gx + 1) * fw - 1) / 2, iy = ((gy + 1) * fh - 1) / 2
+                let x0f = ix.rounded(.down), y0f = iy.rounded(.down)
+                let dx = ix - x0f, dy = iy - y0f
+                let weights = SIMD4<Float>((1 - dx) * (1 - dy), dx * (1 - dy), (1 - dx) * dy, dx * dy)
+                let xs = SIMD4<Float>(x0f, x0f + 1, x0f, x0f + 1), ys = SIMD4<Float>(y0f, y0f, y0f + 1, y0f + 1)
+                for t in 0..<4 {
+                    let inside = xs[t] >= 0 && xs[t] < fw && ys[t] >= 0 && ys[t] < fh   // false for NaN too
+                    ti[4 * p + t] = inside ? Int32(Int(ys[t]) * w + Int(xs[t])) : 0
+                    tw[4 * p + t] = inside ? weights[t] : 0
                 }
             }
+        }
+        parallelChunks(c, grain: max(1, elementwiseGrain / max(1, points))) { begin, end in
+            for ch in begin..<end {
+                let plane = src.base + (b * c + ch) * h * w
+                let o = dst.base + (b * c + ch) * points
+                for p in 0..<points {
+                    let i = ti.base + 4 * p, wt = tw.base + 4 * p
+                    o[p] = plane[Int(i[0])] * wt[0] + plane[Int(i[1])] * wt[1] + plane[Int(i[2])] * wt[2] + plane[Int(i[3])] * wt[3]
+                }
             }
         }
     }
