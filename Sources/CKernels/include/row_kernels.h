@@ -1,6 +1,6 @@
-// Row-wise normalisation kernels (apart from kernels.h so the two can change independently).
-#ifndef ROMA_NORM_KERNELS_H
-#define ROMA_NORM_KERNELS_H
+// Row-wise kernels: layer norm, max pooling (apart from kernels.h so the two can change independently).
+#ifndef ROMA_ROW_KERNELS_H
+#define ROMA_ROW_KERNELS_H
 
 #include <stddef.h>
 
@@ -12,5 +12,10 @@
 /// Runs everywhere (AVX-512 code only where the machine has it).
 void roma_layer_norm_rows(const float *src, float *dst, ptrdiff_t rows, ptrdiff_t c, const float *weight,
                           const float *bias, float eps);
+
+/// One output row of NN's `maxPool2x2`: out[i] = max(max(top[2i], top[2i+1]), max(bottom[2i], bottom[2i+1]))
+/// for i < wo, with Swift's max(x, y) = y >= x ? y : x (so NaN and ±0 come out as there).
+/// Returns 0 when done, −1 below kernels level 2 (the caller's loop runs).
+int roma_max_pool_row(const float *top, const float *bottom, float *out, ptrdiff_t wo);
 
 #endif
