@@ -199,6 +199,74 @@ AVX512 static int correlation512(const float *a, const float *b, const float *wa
 }
 #endif
 
+#if defined(__x86_64__)
+AVX512 static void grid_taps_512(const float *grid, ptrdiff_t points, ptrdiff_t h, ptrdiff_t w, ptrdiff_t first,
+                                 ptrdiff_t end, int *index, float *weight) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512 one = _mm512_set1_ps(1), two = _mm512_set1_ps(2), zero = _mm512_setzero_ps();
+    const __m512 fw = _mm512_set1_ps((float)w), fh = _mm512_set1_ps((float)h);
+    const __m512i wi = _mm512_set1_epi32((int)w);
+    for (ptrdiff_t p = first; p < end; p += 16) {
+        const ptrdiff_t left = end - p;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        const __mmask16 lo = left >= 8 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * left)) - 1);
+        const __mmask16 hi = left >= 16 ? (__mmask16)0xFFFF : left > 8 ? (__mmask16)((1u << (2 * (left - 8))) - 1) : 0;
+        const __m512 g0 = _mm512_maskz_loadu_ps(lo, grid + 2 * p), g1 = _mm512_maskz_loadu_ps(hi, grid + 2 * p + 16);
+        const __m512 gx = _mm512_permutex2var_ps(g0, even, g1), gy = _mm512_permutex2var_ps(g0, odd, g1);
+        const __m512 ix = _mm512_div_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_add_ps(gx, one), fw), one), two);
+        const __m512 iy = _mm512_div_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_add_ps(gy, one), fh), one), two);
+        const __m512 x0 = _mm512_roundscale_ps(ix, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        const __m512 y0 = _mm512_roundscale_ps(iy, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        const __m512 dx = _mm512_sub_ps(ix, x0), dy = _mm512_sub_ps(iy, y0);
+        const __m512 ex = _mm512_sub_ps(one, dx), ey = _mm512_sub_ps(one, dy);
+        const __m512 wt[4] = {_mm512_mul_ps(ex, ey), _mm512_mul_ps(dx, ey), _mm512_mul_ps(ex, dy), _mm512_mul_ps(dx, dy)};
+        const __m512 x1 = _mm512_add_ps(x0, one), y1 = _mm512_add_ps(y0, one);
+        const __m512 xs[4] = {x0, x1, x0, x1}, ys[4] = {y0, y0, y1, y1};
+        for (int t = 0; t < 4; t++) {
+            const __mmask16 inside = _mm512_cmp_ps_mask(xs[t], zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(xs[t], fw, _CMP_LT_OQ)
+                                   & _mm512_cmp_ps_mask(ys[t], zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(ys[t], fh, _CMP_LT_OQ);
+            const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_cvttps_epi32(ys[t]), wi), _mm512_cvttps_epi32(xs[t]));
+            _mm512_mask_storeu_epi32(index + t * points + p, m, _mm512_maskz_mov_epi32(inside, idx));
+            _mm512_mask_storeu_ps(weight + t * points + p, m, _mm512_maskz_mov_ps(inside, wt[t]));
+        }
+    }
+}
+
+#endif
+
+// Scalar on purpose (no AVX-512 attribute, so no gathers): on Zen 4 four 16-lane gathers
+// per 16 outputs ran 1.6× slower than this loop at 256 channels.
+static void grid_planes(const float *x, ptrdiff_t hw, ptrdiff_t points, const int *index, const float *weight,
+                        ptrdiff_t first, ptrdiff_t end, float *out) {
+    const int *i0 = index, *i1 = index + points, *i2 = index + 2 * points, *i3 = index + 3 * points;
+    const float *w0 = weight, *w1 = weight + points, *w2 = weight + 2 * points, *w3 = weight + 3 * points;
+    for (ptrdiff_t ch = first; ch < end; ch++) {
+        const float *plane = x + ch * hw;
+        float *o = out + ch * points;
+        for (ptrdiff_t p = 0; p < points; p++)
+            o[p] = plane[i0[p]] * w0[p] + plane[i1[p]] * w1[p] + plane[i2[p]] * w2[p] + plane[i3[p]] * w3[p];
+    }
+}
+
+int roma_grid_sample_taps(const float *grid, ptrdiff_t points, ptrdiff_t h, ptrdiff_t w, ptrdiff_t first,
+                          ptrdiff_t end, int *index, float *weight) {
+#if defined(__x86_64__)
+    if (roma_kernels_level() >= 2) { grid_taps_512(grid, points, h, w, first, end, index, weight); return 0; }
+#endif
+    (void)grid; (void)points; (void)h; (void)w; (void)first; (void)end; (void)index; (void)weight;
+    return -1;
+}
+
+int roma_grid_sample_planes(const float *x, ptrdiff_t hw, ptrdiff_t points, const int *index, const float *weight,
+                            ptrdiff_t first, ptrdiff_t end, float *out) {
+#if defined(__x86_64__)
+    if (roma_kernels_level() >= 2) { grid_planes(x, hw, points, index, weight, first, end, out); return 0; }
+#endif
+    (void)x; (void)hw; (void)points; (void)index; (void)weight; (void)first; (void)end; (void)out;
+    return -1;
+}
+
 int roma_local_correlation(const float *a, const float *b, const float *warp, const float *dx, const float *dy,
                            ptrdiff_t n, ptrdiff_t c, ptrdiff_t bh, ptrdiff_t bw, int side, float inv,
                            ptrdiff_t first, ptrdiff_t end, float *out) {

@@ -23,4 +23,15 @@ int roma_local_correlation(const float *a, const float *b, const float *warp, co
 void roma_transpose32(const void *src, void *dst, ptrdiff_t batches, ptrdiff_t rows, ptrdiff_t cols,
                       ptrdiff_t first_row, ptrdiff_t end_row);
 
+/// NN's `gridSample` (bilinear, zeros, align_corners=False) in two steps, to the bit of
+/// its Swift loops. Taps: for points [first, end) of grid [points][2] (x, y) on an h × w
+/// map, the four corners' indices (Int32, 0 outside) and weights (0 outside), stored
+/// planar: index[t·points + p], weight[t·points + p]. Channels: for planes [first, end)
+/// of x [c][h·w], out[ch][p] = ((x[i0]·w0 + x[i1]·w1) + x[i2]·w2) + x[i3]·w3.
+/// Both return 0 when done, −1 below kernels level 2 (the Swift loops run).
+int roma_grid_sample_taps(const float *grid, ptrdiff_t points, ptrdiff_t h, ptrdiff_t w, ptrdiff_t first,
+                          ptrdiff_t end, int *index, float *weight);
+int roma_grid_sample_planes(const float *x, ptrdiff_t hw, ptrdiff_t points, const int *index, const float *weight,
+                            ptrdiff_t first, ptrdiff_t end, float *out);
+
 #endif
