@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["Artifacts", "OpenCVLoader"]),
         .target(name: "NN", dependencies: ["CLinearAlgebra", "CKernels", "Parallel"]),
         .target(name: "Checkpoint", dependencies: ["Artifacts"]),
-        .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel", "CLinearAlgebra"]),
+        .target(name: "RoMa", dependencies: ["NN", "Checkpoint", "Artifacts", "Parallel", "CLinearAlgebra", "CKernels"]),
         .target(name: "Sampling", dependencies: ["Artifacts", "Parallel"]),
         .target(name: "Geometry", dependencies: ["Artifacts", "CLinearAlgebra", "OpenCVLoader", "Parallel"]),
         .target(name: "Baselines", dependencies: ["Artifacts", "OpenCVLoader", "CLinearAlgebra", "Parallel"]),

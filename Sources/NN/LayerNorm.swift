@@ -1,3 +1,4 @@
+import CKernels
 import Parallel
 
 /// torch.nn.functional.layer_norm over the last dimension of x [..., C]:
@@ -8,27 +9,14 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     let (out, rows, c) = try layerNormOperands("layerNorm", x, weight: weight, bias: bias, into: into, workspace: workspace)
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer)
     let wp = weight.map { SendablePointer($0.pointer) }, bp = bias.map { SendablePointer($0.pointer) }
+    // Two passes (mean, then squared deviations) as torch does, accumulated and applied
+    // in double: a float32 running sum over C = 1024 loses digits with the row's mean
+    // (relative error 2.4e-5 at mean 50, std 1; torch's float32 gives 2.1e-6), and 59 such
+    // norms feed the coarse anchor logits (docs/model.md, "Float32 error against float64").
+    // In C (CKernels/norms.c) so that eight rows' serial double sums run interleaved.
     parallelChunks(rows, grain: max(1, elementwiseGrain / max(1, c))) { begin, end in
-        for r in begin..<end {
-            let i = src.base + r * c, o = dst.base + r * c
-            // Two passes (mean, then squared deviations) as torch does, accumulated and
-            // applied in double: a float32 running sum over C = 1024 loses digits with the
-            // row's mean (relative error 2.4e-5 at mean 50, std 1; torch's float32 gives 2.1e-6),
-            // and 59 such norms feed the coarse anchor logits (docs/model.md, "Float32 error
-            // against float64").
-            var sum = 0.0
-            for k in 0..<c { sum += Double(i[k]) }
-            let mean = sum / Double(c)
-            var sq = 0.0
-            for k in 0..<c { let d = Double(i[k]) - mean; sq += d * d }
-            let inv = 1 / (sq / Double(c) + Double(eps)).squareRoot()
-            switch (wp, bp) {
-            case let (w?, b?): for k in 0..<c { o[k] = Float((Double(i[k]) - mean) * inv * Double(w[k]) + Double(b[k])) }
-            case let (w?, nil): for k in 0..<c { o[k] = Float((Double(i[k]) - mean) * inv * Double(w[k])) }
-            case let (nil, b?): for k in 0..<c { o[k] = Float((Double(i[k]) - mean) * inv + Double(b[k])) }
-            case (nil, nil): for k in 0..<c { o[k] = Float((Double(i[k]) - mean) * inv) }
-            }
-        }
+        roma_layer_norm_rows(src.base + begin * c, dst.base + begin * c, end - begin, c,
+                             wp?.base, bp?.base, eps)
     }
     return out
 }

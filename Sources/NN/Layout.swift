@@ -1,3 +1,4 @@
+import CKernels
 import Parallel
 
 /// torch.permute followed by .contiguous(): output dimension i is input dimension dims[i].
@@ -7,6 +8,18 @@ public func permute(_ x: Tensor, _ dims: [Int], into: Tensor? = nil, workspace: 
     let out = try makeOutput("permute", outShape, into: into, workspace: workspace)
     try check(!out.overlaps(x), "permute", "output must not overlap the input")
     if x.count == 0 { return out }
+    if let (batches, rows, cols) = batchTranspose(x.shape, dims), rows > 1, cols > 1 {
+        // Tiles instead of one strided read per element: the strided loop below touches
+        // a new cache line for each element of an output row.
+        let src = UnsafeRawPointer(x.pointer), dst = UnsafeMutableRawPointer(out.pointer)
+        let s = SendableRawPointers(src: src, dst: dst), tile = 32
+        let chunks = rows >= 2 * tile && x.count >= elementwiseGrain ? min(64, rows / tile) : 1
+        parallelFor(chunks) { i in
+            let first = rows * i / chunks / tile * tile, end = i == chunks - 1 ? rows : rows * (i + 1) / chunks / tile * tile
+            roma_transpose32(s.src, s.dst, batches, rows, cols, first, end)
+        }
+        return out
+    }
     var inStrides = [Int](repeating: 1, count: x.rank)
     for d in stride(from: x.rank - 2, through: 0, by: -1) { inStrides[d] = inStrides[d + 1] * x.shape[d + 1] }
     let strides = dims.map { inStrides[$0] }   // input stride of each output dimension
@@ -25,6 +38,22 @@ public func permute(_ x: Tensor, _ dims: [Int], into: Tensor? = nil, workspace: 
         }
     }
     return out
+}
+
+/// (batches, rows, cols) when `dims` keeps the leading dimensions and swaps two trailing
+/// groups ([…, rows…, cols…] → […, cols…, rows…]): a batch of matrix transposes.
+func batchTranspose(_ shape: [Int], _ dims: [Int]) -> (Int, Int, Int)? {
+    let r = dims.count
+    var b = 0
+    while b < r, dims[b] == b { b += 1 }
+    guard b < r else { return nil }
+    let k = dims[b]
+    guard k > b, dims[b...] == ArraySlice(Array(k..<r) + Array(b..<k)) else { return nil }
+    return (shape[..<b].reduce(1, *), shape[b..<k].reduce(1, *), shape[k...].reduce(1, *))
+}
+
+private struct SendableRawPointers: @unchecked Sendable {
+    let src: UnsafeRawPointer, dst: UnsafeMutableRawPointer
 }
 
 /// torch.cat along `dim`: every input has the same shape except in `dim`.

@@ -1,3 +1,4 @@
+import CKernels
 import Parallel
 
 /// torch.nn.MaxPool2d(kernel_size=2, stride=2) on x [N, C, H, W] → [N, C, H/2, W/2]
@@ -14,6 +15,7 @@ public func maxPool2x2(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? =
             let plane = r / ho, oy = r % ho
             let top = src.base + plane * h * w + 2 * oy * w, bottom = top + w
             let o = dst.base + r * wo
+            if roma_max_pool_row(top, bottom, o, wo) == 0 { continue }   // AVX-512, same selections
             for ox in 0..<wo {
                 o[ox] = max(max(top[2 * ox], top[2 * ox + 1]), max(bottom[2 * ox], bottom[2 * ox + 1]))
             }

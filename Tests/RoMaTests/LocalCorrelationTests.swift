@@ -67,3 +67,25 @@ struct LocalCorrelationTests {
         #expect(worst < 1e-5, "\(h)×\(w) against \(bh)×\(bw), radius \(r): worst error \(worst) of Σ|terms|")
     }
 }
+
+/// The C kernel (AVX-512, sixteen dot products at a time) against the Swift loop it
+/// replaces: the same products summed in the same order, so equal bit for bit. Shapes
+/// with ragged 64-pixel blocks, channel counts off the 16-lane width (the tail loop),
+/// B of another size (corners outside the cached window) and warps past B's border.
+struct LocalCorrelationKernelTests {
+    @Test(arguments: [(9, 9, 9, 9, 2, 37), (11, 13, 13, 6, 3, 64), (12, 12, 12, 12, 7, 16), (10, 10, 17, 23, 2, 5)])
+    func kernelEqualsSwiftLoop(h: Int, w: Int, bh: Int, bw: Int, r: Int, c: Int) throws {
+        var rng = SplitMix64(seed: UInt64(h * 131 + bw * 17 + r * 3 + c))
+        let n = h * w
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float(rng.unit() * 2 - 1) } }
+        let a = Tensor(values(c * n), shape: [1, c, h, w]), b = Tensor(values(c * bh * bw), shape: [1, c, bh, bw])
+        var flow = (0..<(2 * n)).map { _ in Float(rng.unit() * 2.4 - 1.2) }
+        flow[0] = -1; flow[n] = 1; flow[1] = 0; flow[n + 1] = 0   // taps on pixel centres and edges: zero weights
+        let warp = Tensor(flow, shape: [1, 2, h, w])
+        let loop = try localCorrelation(a, b, warp: warp, radius: r, vectorKernel: false).array
+        let kernel = try localCorrelation(a, b, warp: warp, radius: r).array
+        #expect(loop.count == kernel.count)
+        let differing = zip(loop, kernel).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(h)×\(w) against \(bh)×\(bw), radius \(r), C \(c): \(differing) outputs differ")
+    }
+}

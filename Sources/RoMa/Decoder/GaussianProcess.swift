@@ -22,11 +22,15 @@ struct GaussianProcessEmbedding: Sendable {
         let w = positionConv.weight.array.map(Double.init), bias = positionConv.bias.array.map(Double.init)
         let k = 8 * Double.pi
         var basis = [Double](repeating: 0, count: height * width * d)
-        for y in 0..<height {
-            let cy = -1 + (2 * Double(y) + 1) / Double(height)
-            for x in 0..<width {
-                let cx = -1 + (2 * Double(x) + 1) / Double(width), row = (y * width + x) * d
-                for c in 0..<d { basis[row + c] = cos(k * (w[2 * c] * cx + w[2 * c + 1] * cy + bias[c])) }
+        // Rows on all threads (serial, its h·w·D cosines left a core idle); each value as before.
+        basis.withUnsafeMutableBufferPointer { bp in
+            let out = SendablePointer(bp.baseAddress!)
+            parallelFor(height) { y in
+                let cy = -1 + (2 * Double(y) + 1) / Double(height)
+                for x in 0..<width {
+                    let cx = -1 + (2 * Double(x) + 1) / Double(width), row = (y * width + x) * d
+                    for c in 0..<d { out[row + c] = cos(k * (w[2 * c] * cx + w[2 * c + 1] * cy + bias[c])) }
+                }
             }
         }
         return basis
@@ -39,8 +43,18 @@ struct GaussianProcessEmbedding: Sendable {
         var k = [Double](repeating: 0, count: rows * cols)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(dim), 1, x, Int32(dim), y, Int32(dim),
                     0, &k, Int32(cols))
-        let norm = { (t: [Double], n: Int) in
-            (0..<n).map { r in (0..<dim).reduce(0.0) { $0 + t[r * dim + $1] * t[r * dim + $1] }.squareRoot() }
+        // Row norms on all threads, each summed from its first element to its last as before.
+        let norm = { (t: [Double], n: Int) -> [Double] in
+            var out = [Double](repeating: 0, count: n)
+            out.withUnsafeMutableBufferPointer { op in
+                let o = SendablePointer(op.baseAddress!)
+                parallelFor(n) { r in
+                    var sum = 0.0
+                    for j in 0..<dim { sum = sum + t[r * dim + j] * t[r * dim + j] }
+                    o[r] = sum.squareRoot()
+                }
+            }
+            return out
         }
         let nx = norm(x, rows), ny = norm(y, cols), t = Double(temperature)
         // Rows on all threads: rows·cols exponentials in double are most of this stage's serial time.

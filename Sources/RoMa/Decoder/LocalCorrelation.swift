@@ -1,3 +1,4 @@
+import CKernels
 import NN
 import Parallel
 
@@ -11,7 +12,9 @@ import Parallel
 /// B at all (2r+1)² offsets first would materialise C·(2r+1)²·h·w floats (225× the
 /// feature map at radius 7), where this loop needs only the output.
 /// a, b `[1, C, h, w]`, warp `[1, 2, h, w]` → `[1, (2r+1)², h, w]`, written into `into` when given.
-func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int, into: Tensor? = nil) throws -> Tensor {
+/// `vectorKernel: false` runs the Swift loop even where the C kernel could (tests compare the two).
+func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int, into: Tensor? = nil,
+                      vectorKernel: Bool = true) throws -> Tensor {
     guard a.channels == b.channels, warp.channels == 2, warp.height == a.height, warp.width == a.width else {
         throw RoMaError("local correlation: features \(a.shape) and \(b.shape) with warp \(warp.shape) do not fit together")
     }
@@ -20,12 +23,17 @@ func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int, int
     let dy = linspace(Float(-2 * Double(r) / Double(h)), Float(2 * Double(r) / Double(h)), side)
     let dx = linspace(Float(-2 * Double(r) / Double(w)), Float(2 * Double(r) / Double(w)), side)
     let inv = Float(Double(c).squareRoot())
-    // Pixel-major copies so that every dot product reads two contiguous vectors.
-    let at = try tokens(a), bt = try tokens(b)
-    _ = try mapElements(at, into: at) { $0 / inv }
-    let (bh, bw) = (b.height, b.width)
     if let into, into.count != k * n { throw RoMaError("local correlation: output \(into.shape) cannot hold [1, \(k), \(h), \(w)]") }
     let out = into.map { Tensor(storage: $0.storage, offset: $0.offset, shape: [1, k, h, w]) } ?? Tensor(uninitialized: [1, k, h, w])
+    FlopCounter.add(8 * Double(n * k * c))
+    // Pixel-major B so that every dot product reads two contiguous vectors.
+    let bt = try tokens(b)
+    if vectorKernel, try correlationKernel(a, bt, warp: warp, dx: dx, dy: dy, bh: b.height, bw: b.width, side: side, inv: inv, out: out) {
+        return out
+    }
+    let at = try tokens(a)
+    _ = try mapElements(at, into: at) { $0 / inv }
+    let (bh, bw) = (b.height, b.width)
     let dst = SendablePointer(out.pointer), A = SendablePointer(at.pointer), B = SendablePointer(bt.pointer)
     let W = SendablePointer(warp.pointer)
     // The window's taps are one pixel apart, so neighbouring taps share bilinear corners:
@@ -70,8 +78,30 @@ func localCorrelation(_ a: Tensor, _ b: Tensor, warp: Tensor, radius r: Int, int
         }
         }
     }
-    FlopCounter.add(8 * Double(n * k * c))
     return out
+}
+
+/// The loop above in C (`roma_local_correlation`, AVX-512: sixteen dot products at a
+/// time, each summed in the same order, so the output is bit for bit the loop's), on
+/// blocks of A's pixels on all threads. False when this machine has no such path (or
+/// a block ran out of memory): the Swift loop then computes everything.
+private func correlationKernel(_ a: Tensor, _ bt: Tensor, warp: Tensor, dx: [Float], dy: [Float], bh: Int, bw: Int,
+                               side: Int, inv: Float, out: Tensor) throws -> Bool {
+    guard roma_kernels_level() >= 2 else { return false }
+    let (n, c) = (a.height * a.width, a.channels)
+    let A = SendablePointer(a.pointer), B = SendablePointer(bt.pointer), W = SendablePointer(warp.pointer)
+    let dst = SendablePointer(out.pointer)
+    let offsets = Tensor(dx + dy, shape: [2 * side])
+    let D = SendablePointer(offsets.pointer)
+    let blockSize = 64, blocks = (n + blockSize - 1) / blockSize
+    let failures = Tensor(zeros: [blocks])
+    let F = SendablePointer(failures.pointer)
+    parallelFor(blocks) { block in
+        let first = block * blockSize, end = min(n, first + blockSize)
+        if roma_local_correlation(A.base, B.base, W.base, D.base, D.base + side, n, c, bh, bw, Int32(side), inv,
+                                  first, end, dst.base) != 0 { F[block] = 1 }
+    }
+    return failures.array.allSatisfy { $0 == 0 }
 }
 
 /// The four bilinear taps of one point of `grid_sample` (`align_corners=False`,

@@ -1,4 +1,5 @@
 import NN
+import Parallel
 
 /// The coarse match decoder (the reference's `TransformerDecoder`, classifier
 /// form, no positional encoding): tokens are the GP posterior and A's projected
@@ -41,9 +42,10 @@ func anchorsToFlow(_ logits: Tensor, height: Int, width: Int) throws -> Tensor {
     let g = normalisedCentres(res)
     let flow = Tensor(zeros: [1, 2, height, width])
     let probs = try softmax(logits)
-    let pr = probs.pointer, f = flow.pointer
-    for p in 0..<n {
-        let row = pr + p * c
+    let pr = SendablePointer(probs.pointer), f = SendablePointer(flow.pointer)
+    // Rows on all threads (each pixel's argmax over c anchors is independent; serial, it left a core idle).
+    parallelFor(n) { p in
+        let row = pr.base + p * c
         var mode = 0
         var best = row[0]
         for j in 1..<c where row[j] > best { best = row[j]; mode = j }

@@ -2,6 +2,7 @@ import Checkpoint
 import Artifacts
 import Foundation
 import NN
+import Parallel
 
 /// RoMa dense matcher: romatch 0.1.2's `RegressionMatcher.match` for two
 /// decoded images (symmetric, coarse pass then upsampled pass).
@@ -104,9 +105,16 @@ public final class RoMaModel: @unchecked Sendable {
         let (mean, std) = (ImageNet.mean, ImageNet.std)
         let n = p.width * p.height
         let x = Tensor(uninitialized: [1, 3, p.height, p.width])
-        let d = x.pointer
-        for i in 0..<n {
-            for c in 0..<3 { d[c * n + i] = (Float(p.rgb[i * 3 + c]) / 255 - mean[c]) / std[c] }
+        let d = SendablePointer(x.pointer)
+        // On all threads: serial, the full-size images' 2.2 M pixels left a core idle.
+        p.rgb.withUnsafeBufferPointer { rgb in
+            let src = SendableBytes(rgb.baseAddress!)
+            let grain = 1 << 15
+            parallelFor((n + grain - 1) / grain) { chunk in
+                for i in (chunk * grain)..<min(n, (chunk + 1) * grain) {
+                    for c in 0..<3 { d[c * n + i] = (Float(src.base[i * 3 + c]) / 255 - mean[c]) / std[c] }
+                }
+            }
         }
         return x
     }
@@ -183,18 +191,34 @@ public final class RoMaModel: @unchecked Sendable {
     /// end of the reference's `match`; returns `h × w × 2` warp and `h × w` certainty.
     static func finalise(_ e: ScaleEstimate, attenuation: Tensor?) -> ([Float], [Float]) {
         let n = e.flow.height * e.flow.width
-        let flow = e.flow.pointer, logits = e.certainty.pointer, low = attenuation?.pointer
+        let flow = SendablePointer(e.flow.pointer), logits = SendablePointer(e.certainty.pointer)
+        let low = attenuation.map { SendablePointer($0.pointer) }
         var warp = [Float](repeating: 0, count: 2 * n), certainty = [Float](repeating: 0, count: n)
-        for i in 0..<n {
-            var logit = logits[i]
-            if let low = low?[i], low < 0 { logit -= 0.5 * low }
-            var p = 1 / (1 + exp(-logit))
-            let x = flow[i], y = flow[n + i]
-            if abs(x) > 1 || abs(y) > 1 { p = 0 }
-            warp[2 * i] = min(max(x, -1), 1)
-            warp[2 * i + 1] = min(max(y, -1), 1)
-            certainty[i] = p
+        // On all threads: serial, the 864² pixels' exponentials left a core idle.
+        warp.withUnsafeMutableBufferPointer { wb in
+            certainty.withUnsafeMutableBufferPointer { cb in
+                let w = SendablePointer(wb.baseAddress!), cp = SendablePointer(cb.baseAddress!)
+                let grain = 1 << 14
+                parallelFor((n + grain - 1) / grain) { chunk in
+                    for i in (chunk * grain)..<min(n, (chunk + 1) * grain) {
+                        var logit = logits[i]
+                        if let low = low?[i], low < 0 { logit -= 0.5 * low }
+                        var p = 1 / (1 + exp(-logit))
+                        let x = flow[i], y = flow[n + i]
+                        if abs(x) > 1 || abs(y) > 1 { p = 0 }
+                        w[2 * i] = min(max(x, -1), 1)
+                        w[2 * i + 1] = min(max(y, -1), 1)
+                        cp[i] = p
+                    }
+                }
+            }
         }
         return (warp, certainty)
     }
+}
+
+/// Read-only bytes that may cross into a `parallelFor` body.
+private struct SendableBytes: @unchecked Sendable {
+    let base: UnsafePointer<UInt8>
+    init(_ base: UnsafePointer<UInt8>) { self.base = base }
 }
