@@ -9,12 +9,12 @@ import Testing
 @Suite struct WinogradFilterTests {
     let helpers = WinogradTests()
 
-    static let shapes: [WinogradTests.Shape] = [
-        // Partial last tile row and column, batch 2, bias; no bias and padding 0; padding 2.
-        WinogradTests.Shape(batch: 2, inChannels: 19, outChannels: 21, height: 13, width: 11, padding: 1, bias: true),
-        WinogradTests.Shape(batch: 1, inChannels: 16, outChannels: 16, height: 8, width: 9, padding: 0, bias: false),
-        WinogradTests.Shape(batch: 1, inChannels: 33, outChannels: 24, height: 7, width: 16, padding: 2, bias: true),
-    ]
+    /// WinogradTests' and WinogradWideTests' shapes that take Winograd automatically (≥ 16
+    /// channels each way): partial tiles, padding 0–2, batch 2, a 1×2 output, rows of 16–35
+    /// tiles (the vector transforms' full and partial groups), with and without bias.
+    static let shapes = (WinogradTests.shapes + WinogradWideTests.shapes).filter {
+        $0.inChannels >= winogradMinimumInChannels && $0.outChannels >= winogradMinimumOutChannels
+    }
 
     @Test(arguments: shapes)
     func sameBitsAsPerCallTransform(_ s: WinogradTests.Shape) throws {
