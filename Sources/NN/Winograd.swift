@@ -72,7 +72,7 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
     if filter == nil { transformFilters(weight.pointer, into: u, outChannels: cout, inChannels: cin) }
 
     let plane = g.outHeight * g.outWidth
-    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW, workspace,
+    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW,
                                          relu: relu) { return }
     // The shared path's V and M (the per-thread path takes its own): not requested before
     // it is known to be needed, so an unused buffer does not hold pages the threads need.
