@@ -52,8 +52,11 @@ func winogradSupports(_ g: ConvGeometry) -> Bool {
 /// missing outputs are computed and dropped; taps outside the image read zeros.
 func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor,
                     _ workspace: Workspace?, relu: Bool = false, bandBudget: Int = defaultWinogradBandBudget,
-                    minimumBandTiles: Int = winogradMinimumBandTiles, perThread: Bool = winogradBandsPerThreadEnabled) {
+                    minimumBandTiles: Int = winogradMinimumBandTiles, perThread: Bool = winogradBandsPerThreadEnabled,
+                    filter: WinogradFilter? = nil) {
     precondition(winogradSupports(g), "winogradConv2d: unsupported geometry")
+    precondition(filter.map { $0.outChannels == g.outChannels && $0.inChannels == g.inChannels } ?? true,
+                 "winogradConv2d: filter transform of another shape")
     let cin = g.inChannels, cout = g.outChannels
     let tilesH = (g.outHeight + 1) / 2, tilesW = (g.outWidth + 1) / 2
     let fittingRows = bandBudget / max(1, 16 * (cin + cout) * tilesW)
@@ -61,19 +64,22 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
     let bandRows = min(tilesH, max(1, fittingRows, fewestRows))
     let bandTiles = bandRows * tilesW
 
-    let uCount = 16 * cout * cin, vCount = 16 * cin * bandTiles
-    let buffer = scratch(uCount + vCount + 16 * cout * bandTiles, workspace)
-    defer { releaseScratch(buffer, workspace) }
-    let u = buffer.base, v = u + uCount, m = v + vCount
-
-    // Recomputed per call: measured 0.1 ms at 64→64 up to 4 ms at 512→512 (7 % of that
-    // layer at 70², so ≈ 3 % at 864²'s 108²); caching U per weight would keep 16/9 of VGG's
-    // weights (~140 MB) alive for the whole run.
-    transformFilters(weight.pointer, into: u, outChannels: cout, inChannels: cin)
+    // U: the filter transform given (computed once when the model was bound, WinogradFilter.swift),
+    // else computed here (0.1 ms at 64→64 up to 4 ms at 512→512, 7 % of that layer at 70²).
+    let ownU = filter == nil ? scratch(16 * cout * cin, workspace) : nil
+    defer { if let ownU { releaseScratch(ownU, workspace) } }
+    let u = filter?.transformed.pointer ?? ownU!.base
+    if filter == nil { transformFilters(weight.pointer, into: u, outChannels: cout, inChannels: cin) }
 
     let plane = g.outHeight * g.outWidth
-    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW, workspace,
+    if perThread, winogradBandsPerThread(x, bias, g, out, u: u, bandRows: bandRows, tilesH: tilesH, tilesW: tilesW,
                                          relu: relu) { return }
+    // The shared path's V and M (the per-thread path takes its own): not requested before
+    // it is known to be needed, so an unused buffer does not hold pages the threads need.
+    let vCount = 16 * cin * bandTiles
+    let buffer = scratch(vCount + 16 * cout * bandTiles, workspace)
+    defer { releaseScratch(buffer, workspace) }
+    let v = buffer.base, m = v + vCount
     for n in 0..<g.batch {
         let input = x.pointer + n * cin * g.height * g.width
         let output = out.pointer + n * cout * plane
@@ -95,7 +101,7 @@ func winogradConv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: ConvGeo
 // MARK: Transforms
 
 /// U[e][co][ci] = (G g Gᵀ)[e] for each 3×3 filter g = weight[co, ci].
-private func transformFilters(_ weight: UnsafeMutablePointer<Float>, into u: UnsafeMutablePointer<Float>,
+func transformFilters(_ weight: UnsafeMutablePointer<Float>, into u: UnsafeMutablePointer<Float>,
                               outChannels cout: Int, inChannels cin: Int) {
     let w = SendablePointer(weight), dst = SendablePointer(u)
     let stride = cout * cin

@@ -18,8 +18,7 @@ let winogradBandsPerThreadEnabled = ProcessInfo.processInfo.environment["ROMA_WI
 /// Runs `winogradConv2d`'s bands per thread; false (nothing done) when the GEMM has no
 /// calling-thread path here or there is only one thread or one band.
 func winogradBandsPerThread(_ x: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ out: Tensor, u: UnsafeMutablePointer<Float>,
-                            bandRows: Int, tilesH: Int, tilesW: Int, _ workspace: Workspace?,
-                            relu: Bool = false) -> Bool {
+                            bandRows: Int, tilesH: Int, tilesW: Int, relu: Bool = false) -> Bool {
     let bandsPerImage = (tilesH + bandRows - 1) / bandRows
     let jobs = g.batch * bandsPerImage
     let workers = min(Threads.count, jobs)
@@ -27,26 +26,29 @@ func winogradBandsPerThread(_ x: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ o
     let cin = g.inChannels, cout = g.outChannels
     let bandTiles = bandRows * tilesW
     let perWorker = 16 * (cin + cout) * bandTiles
-    let buffers = (0..<workers).map { _ in scratch(perWorker, workspace) }
-    defer { buffers.forEach { releaseScratch($0, workspace) } }
-    let scratchPointers = buffers.map { SendablePointer($0.base) }
     let (px, po, pu) = (SendablePointer(x.pointer), SendablePointer(out.pointer), SendablePointer(u))
     let plane = g.outHeight * g.outWidth
     let next = JobCounter()
-    parallelFor(workers, threads: workers) { worker in
-        let v = scratchPointers[worker].base, m = v + 16 * cin * bandTiles
-        while let job = next.take(below: jobs) {
-            let n = job / bandsPerImage, row0 = (job % bandsPerImage) * bandRows
-            let rows = min(bandRows, tilesH - row0)
-            let tiles = rows * tilesW
-            let input = px.base + n * cin * g.height * g.width
-            transformInput(input, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: v, threads: 1)
-            for e in 0..<16 {
-                GEMM.sgemmOnCallingThread(m: cout, n: tiles, k: cin, a: pu.base + e * cout * cin, lda: cin,
-                                          b: v + e * cin * tiles, ldb: tiles, c: m + e * cout * tiles, ldc: tiles)
+    // The threads' V and M from the page pool, back to it when the call returns (not from the
+    // caller's workspace: there the buffers grew with VGG's layers, each larger one taking
+    // fresh pages, and sat idle in the workspace at the peak; docs/runtime.md, "Conv-side trims").
+    MappedPages.withScratch(Float.self, count: workers * perWorker) { all in
+        let scratch = SendablePointer(all)
+        parallelFor(workers, threads: workers) { worker in
+            let v = scratch.base + worker * perWorker, m = v + 16 * cin * bandTiles
+            while let job = next.take(below: jobs) {
+                let n = job / bandsPerImage, row0 = (job % bandsPerImage) * bandRows
+                let rows = min(bandRows, tilesH - row0)
+                let tiles = rows * tilesW
+                let input = px.base + n * cin * g.height * g.width
+                transformInput(input, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: v, threads: 1)
+                for e in 0..<16 {
+                    GEMM.sgemmOnCallingThread(m: cout, n: tiles, k: cin, a: pu.base + e * cout * cin, lda: cin,
+                                              b: v + e * cin * tiles, ldb: tiles, c: m + e * cout * tiles, ldc: tiles)
+                }
+                transformOutput(m, bias, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW,
+                                into: po.base + n * cout * plane, relu: relu, threads: 1)
             }
-            transformOutput(m, bias, g, firstTileRow: row0, tileRows: rows, tilesW: tilesW, into: po.base + n * cout * plane,
-                            relu: relu, threads: 1)
         }
     }
     return true

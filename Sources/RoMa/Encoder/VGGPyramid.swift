@@ -22,6 +22,8 @@ struct VGGPyramid: Sendable {
                 try conv.fold(try r("\(index + 1)").batchNorm(width))
                 // The ReLU after each conv + BN, applied in place on the conv's output.
                 conv.fusedReLU = true
+                // fp32 Winograd layers: filter transforms once here, not per call (75 MB for RoMa v1's VGG19).
+                conv.precomputeWinograd()
                 convs.append(conv)
                 index += 3
                 inC = width

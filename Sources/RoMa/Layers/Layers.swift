@@ -11,8 +11,10 @@ struct Conv2d: Sendable {
     let stride: Int
     let padding: Int
     let groups: Int
-    var weight: Tensor
+    var weight: Tensor { didSet { winograd = nil } }
     var bias: Tensor
+    /// Winograd's filter transform of `weight`, computed once by `precomputeWinograd()`.
+    private(set) var winograd: WinogradFilter?
     /// ReLU after the convolution (the refiners' depthwise conv + BN + ReLU).
     var fusedReLU = false
     /// `.bf16`: the convolution as torch's CPU autocast runs it (NN's `Precision`). Set
@@ -39,13 +41,27 @@ struct Conv2d: Sendable {
         }
     }
 
+    /// At fp32, a 3×3 convolution that runs as Winograd (VGG's) keeps its filter transform
+    /// from now on instead of computing it on every call (NN's `WinogradFilter`; same bits).
+    /// Call once the weight is final (after `fold`); changing `weight` drops it.
+    mutating func precomputeWinograd() {
+        guard precision == .fp32, batchNorm == nil, stride == 1, groups == 1 else { return }
+        winograd = WinogradFilter(weight: weight)
+    }
+
     /// x `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`; written into `into` when given, else output and
     /// scratch from `workspace` when given.
     func callAsFunction(_ x: Tensor, into: Tensor? = nil, workspace: Workspace? = nil) throws -> Tensor {
         // Without a separate batch norm the ReLU goes into the convolution (Winograd writes it with the output).
         let reluInConv = fusedReLU && batchNorm == nil
-        var y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, into: into, workspace: workspace,
-                           precision: precision, relu: reluInConv)
+        var y: Tensor
+        if let winograd, precision == .fp32 {
+            y = try conv2d(x, weight: weight, bias: bias, padding: padding, winograd: winograd, into: into, workspace: workspace,
+                           relu: reluInConv)
+        } else {
+            y = try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, into: into,
+                           workspace: workspace, precision: precision, relu: reluInConv)
+        }
         FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
         if let batchNorm {
             y = try BF16.round(NN.batchNorm(y, batchNorm, into: y), into: y)
