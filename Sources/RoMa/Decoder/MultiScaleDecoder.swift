@@ -53,11 +53,14 @@ struct MultiScaleDecoder: Sendable {
     /// is projected once for both directions).
     func project(_ pyramid: [Int: Tensor]) throws -> [Int: Tensor] {
         var out: [Int: Tensor] = [:]
-        for (scale, f) in pyramid {
-            guard let p = projections[scale] else { continue }
-            out[scale] = try StageClock.measure("projection \(scale)") { try p(f) }
-        }
+        for (scale, f) in pyramid { out[scale] = try project(scale: scale, f) }
         return out
+    }
+
+    /// One level through its scale's projection; nil for a scale without one.
+    func project(scale: Int, _ features: Tensor) throws -> Tensor? {
+        guard let p = projections[scale] else { return nil }
+        return try StageClock.measure("projections") { try StageClock.measure("projection \(scale)") { try p(features) } }
     }
 
     /// Runs the scales for query `a` against support `b` (projected pyramids).

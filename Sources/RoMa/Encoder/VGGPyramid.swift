@@ -42,13 +42,29 @@ struct VGGPyramid: Sendable {
     /// the same workspace, write into pages already mapped instead of faulting fresh ones
     /// in: clearing fresh pages was 61 % of VGG's CPU samples on A's coarse image before
     /// (docs/runtime.md, "VGG's 3×3 convolutions").
-    func callAsFunction(_ image: Tensor, workspace given: Workspace? = nil) throws -> [Int: Tensor] {
+    ///
+    /// `consume`, when given, sees each level (stride, features) as soon as nothing in VGG
+    /// reads it any more (after the next stage's max-pool; the last level at the end). When
+    /// it returns true the level is done with: it is left out of the result and its buffer
+    /// goes back to `workspace`, so the next stage's convolutions write into it instead of
+    /// fresh pages (RoMa's projections take each level there).
+    func callAsFunction(_ image: Tensor, workspace given: Workspace? = nil,
+                        consume: ((Int, Tensor) throws -> Bool)? = nil) throws -> [Int: Tensor] {
         let workspace = given ?? Workspace()
         var pyramid: [Int: Tensor] = [:]
+        func release(_ stride: Int) throws {
+            guard let consume, let level = pyramid[stride], try consume(stride, level) else { return }
+            pyramid[stride] = nil
+            workspace.recycle(level)
+        }
         var x = image
         var xIsScratch = false   // x came from `workspace` and is not a pyramid level
         for (i, convs) in stages.enumerated() {
-            if i > 0 { x = try StageClock.measure("vgg: max-pool") { try maxPool2x2(x, workspace: workspace) }; xIsScratch = true }
+            if i > 0 {
+                x = try StageClock.measure("vgg: max-pool") { try maxPool2x2(x, workspace: workspace) }
+                xIsScratch = true
+                try release(1 << (i - 1))
+            }
             for conv in convs {
                 let y = try StageClock.measure("vgg: conv + relu") { try conv(x, workspace: workspace) }
                 if xIsScratch { workspace.recycle(x) }
@@ -58,6 +74,7 @@ struct VGGPyramid: Sendable {
             pyramid[1 << i] = x
             xIsScratch = false
         }
+        try release(1 << (stages.count - 1))
         return pyramid
     }
 }

@@ -122,12 +122,23 @@ public final class RoMaModel: @unchecked Sendable {
     /// One image's projected pyramid: VGG strides 1–8, plus DINOv2 at stride 16 on the coarse pass.
     func encode(_ image: Tensor, coarse: Bool, trace: Trace? = nil, tag: String = "",
                 vggWorkspace: Workspace? = nil) throws -> [Int: Tensor] {
-        var pyramid = try StageClock.measure("vgg19") { try vgg(image, workspace: vggWorkspace) }
-        if coarse { pyramid[16] = try StageClock.measure("dinov2") { try dinov2(image) } }
+        // Each VGG level is projected as soon as VGG no longer reads it and, with a VGG
+        // workspace and no trace, goes back to that workspace there and then: the next
+        // stage's convolutions and the other image's pass reuse its pages.
+        var projected: [Int: Tensor] = [:]
+        let recycle = vggWorkspace != nil && trace == nil
+        var pyramid = try StageClock.measure("vgg19") {
+            try vgg(image, workspace: vggWorkspace) { stride, level in
+                if let p = try self.decoder.project(scale: stride, level) { projected[stride] = p }
+                return recycle
+            }
+        }
+        if coarse {
+            let tokens = try StageClock.measure("dinov2") { try dinov2(image) }
+            pyramid[16] = tokens
+            if let p = try decoder.project(scale: 16, tokens) { projected[16] = p }
+        }
         if let trace { for (s, f) in pyramid { trace.record("\(tag)pyramid.\(s)", f) } }
-        let projected = try StageClock.measure("projections") { try decoder.project(pyramid) }
-        // VGG's levels are dead once projected: back to its workspace for the next pass.
-        if let vggWorkspace, trace == nil { for s in [1, 2, 4, 8] { if let f = pyramid[s] { vggWorkspace.recycle(f) } } }
         return projected
     }
 
