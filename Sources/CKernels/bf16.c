@@ -1,5 +1,6 @@
 #include "kernels.h"
 #include "onednn_internal.h"
+#include "bf16_round.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -8,44 +9,29 @@
 // with torch's rounding, and oneDNN's bf16 GEMM (bf16 operands, fp32 accumulation)
 // on CPUs with AVX512-BF16. Everything else emulates the same arithmetic in fp32.
 
-// torch's float → bfloat16: round to nearest, ties to even, on the bit pattern, so
-// subnormals are kept (no flush) and overflow goes to ±inf. NaN stays a quiet NaN.
-static inline uint32_t round_bits(uint32_t u) {
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (u | 0x00400000u) & 0xffff0000u;
-    return (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-}
-
+// torch's float → bfloat16 (bf16_round.h).
 static inline uint32_t round_float(float x) {
     uint32_t u;
     memcpy(&u, &x, 4);
-    return round_bits(u);
+    return bf16_round_bits(u);
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-__attribute__((target("avx512f"))) static inline __m512i round_vec(__m512 x) {
-    const __m512i u = _mm512_castps_si512(x);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
-    const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-    r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
-    return _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
-}
-
 __attribute__((target("avx512f"))) static void round_avx512(const float *src, float *dst, ptrdiff_t n) {
     ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_si512(dst + i, round_vec(_mm512_loadu_ps(src + i)));
+    for (; i + 16 <= n; i += 16) _mm512_storeu_si512(dst + i, bf16_round_vec(_mm512_loadu_ps(src + i)));
     if (i < n) {
         const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        _mm512_mask_storeu_epi32(dst + i, m, round_vec(_mm512_maskz_loadu_ps(m, src + i)));
+        _mm512_mask_storeu_epi32(dst + i, m, bf16_round_vec(_mm512_maskz_loadu_ps(m, src + i)));
     }
 }
 
 __attribute__((target("avx512f"))) static void pack_avx512(const float *src, uint16_t *dst, ptrdiff_t n) {
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(dst + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_vec(_mm512_loadu_ps(src + i)), 16)));
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(bf16_round_vec(_mm512_loadu_ps(src + i)), 16)));
     for (; i < n; i++) dst[i] = (uint16_t)(round_float(src[i]) >> 16);
 }
 #endif

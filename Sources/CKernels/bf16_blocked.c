@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include "bf16_round.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -16,8 +17,7 @@
 static inline uint16_t to_bf16(float x) {
     uint32_t u;
     memcpy(&u, &x, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)(((u | 0x00400000u) & 0xffff0000u) >> 16);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    return (uint16_t)(bf16_round_bits(u) >> 16);
 }
 
 void roma_bf16_pack_pairs(const float *b, ptrdiff_t ldb, ptrdiff_t n, ptrdiff_t k, uint16_t *out) {

@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include "bf16_round.h"
 #include <math.h>
 #include <string.h>
 
@@ -26,8 +27,7 @@ static inline float from_bits(uint32_t u) { float x; memcpy(&x, &u, 4); return x
 static inline float round_bf16(float x) {
     uint32_t u;
     memcpy(&u, &x, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return from_bits((u | 0x00400000u) & 0xffff0000u);
-    return from_bits((u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u);
+    return from_bits(bf16_round_bits(u));
 }
 
 // torch's Vectorized<float>::fexp_u20 (AVX-512 form; Malossi et al., "Fast Exponential
@@ -77,14 +77,7 @@ AVX512 static inline __m512 fexp_u20_16(__m512 x) {
     return _mm512_castsi512_ps(bits);
 }
 
-AVX512 static inline __m512 round_bf16_16(__m512 x) {
-    const __m512i u = _mm512_castps_si512(x);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
-    const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-    r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
-    return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u)));
-}
+AVX512 static inline __m512 round_bf16_16(__m512 x) { return _mm512_castsi512_ps(bf16_round_vec(x)); }
 
 // Scale the row in place and return its maximum (vector part, then the tail, as torch).
 AVX512 static float scale_max16(float *s, ptrdiff_t cols, float scale) {

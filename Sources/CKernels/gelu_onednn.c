@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include "bf16_round.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -57,14 +58,13 @@ static inline float gelu_scalar(float x) {
     return (x * (erf + 1.0f)) * 0.5f;
 }
 
-// oneDNN's bf16 store, VCVTNEPS2BF16: round to nearest even, NaN kept quiet, as bf16.c, except
-// that a subnormal float goes to a zero of its sign (the instruction flushes denormals;
-// torch's own float → bfloat16 conversion keeps them).
+// oneDNN's bf16 store, VCVTNEPS2BF16: torch's rounding (bf16_round.h), except that a
+// subnormal float goes to a zero of its sign (the instruction flushes denormals; torch's
+// own float → bfloat16 conversion keeps them).
 static inline float round_bf16(float x) {
     const uint32_t u = to_bits(x);
     if ((u & 0x7f800000u) == 0) return from_bits(u & 0x80000000u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return from_bits((u | 0x00400000u) & 0xffff0000u);
-    return from_bits((u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u);
+    return from_bits(bf16_round_bits(u));
 }
 
 #if defined(__x86_64__)
@@ -88,12 +88,8 @@ AVX512 static inline __m512 gelu16(__m512 x, const __m512 *low, const __m512 *hi
 
 AVX512 static inline __m512 round16(__m512 x) {   // round_bf16, 16 at a time
     const __m512i u = _mm512_castps_si512(x);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
-    r = _mm512_mask_or_epi32(r, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), u, _mm512_set1_epi32(0x00400000));
     const __mmask16 subnormal = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));
-    r = _mm512_mask_and_epi32(r, subnormal, u, _mm512_set1_epi32((int)0x80000000u));
-    return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u)));
+    return _mm512_castsi512_ps(_mm512_mask_and_epi32(bf16_round_vec(x), subnormal, u, _mm512_set1_epi32((int)0x80000000u)));
 }
 
 AVX512 static void gelu512(const float *src, float *dst, ptrdiff_t n, int bf16) {
