@@ -165,3 +165,10 @@ public struct SendablePointer<T>: @unchecked Sendable {
         nonmutating set { base[i] = newValue }
     }
 }
+
+/// Read-only memory that may cross into a `parallelFor` body.
+public struct SendableConstPointer<T>: @unchecked Sendable {
+    public let base: UnsafePointer<T>
+    public init(_ base: UnsafePointer<T>) { self.base = base }
+    public subscript(i: Int) -> T { base[i] }
+}

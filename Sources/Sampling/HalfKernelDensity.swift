@@ -60,7 +60,7 @@ public enum HalfKernelDensity {
         var sorted = [Float](repeating: 0, count: tiles * tileSize)
         packed.withUnsafeBufferPointer { input in
             sorted.withUnsafeMutableBufferPointer { out in
-                let source = UnsafeSendable(input.baseAddress!), output = SendablePointer(out.baseAddress!)
+                let source = SendableConstPointer(input.baseAddress!), output = SendablePointer(out.baseAddress!)
                 let lists = neighbours
                 parallelFor(tiles, threads: threads) { a in
                     rowSums(tile: a, neighbours: lists[a], packed: source.base, table: table, into: output.base)

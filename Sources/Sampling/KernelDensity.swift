@@ -67,7 +67,7 @@ public enum KernelDensity {
         var sortedDensity = [Float](repeating: 0, count: tiles * tileSize)
         packed.withUnsafeBufferPointer { vectors in
             sortedDensity.withUnsafeMutableBufferPointer { out in
-                let input = UnsafeSendable(vectors.baseAddress!)
+                let input = SendableConstPointer(vectors.baseAddress!)
                 let output = SendablePointer(out.baseAddress!)
                 let lists = neighbours
                 parallelFor(tiles, threads: threads) { a in
@@ -174,8 +174,3 @@ func fastExp(_ x0: SIMD16<Float>) -> SIMD16<Float> {
     return unsafeBitCast(bits, to: SIMD16<Float>.self)
 }
 
-/// A read-only pointer that may cross into a `parallelFor` body.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let base: UnsafePointer<T>
-    init(_ base: UnsafePointer<T>) { self.base = base }
-}

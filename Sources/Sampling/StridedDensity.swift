@@ -23,7 +23,7 @@ extension KernelDensity {
         var density = [Float](repeating: 0, count: n)
         packed.withUnsafeBufferPointer { lanes in
             density.withUnsafeMutableBufferPointer { out in
-                let input = UnsafeSendable(lanes.baseAddress!), output = SendablePointer(out.baseAddress!)
+                let input = SendableConstPointer(lanes.baseAddress!), output = SendablePointer(out.baseAddress!)
                 let chunks = min(n, 64)
                 parallelFor(chunks, threads: threads) { chunk in
                     for i in (chunk * n / chunks)..<((chunk + 1) * n / chunks) {

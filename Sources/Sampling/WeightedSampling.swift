@@ -22,7 +22,7 @@ public func weightedSampleWithoutReplacement(weights: [Float], count: Int, seed:
     keys.withUnsafeMutableBufferPointer { buffer in
         let out = SendablePointer(buffer.baseAddress!)
         weights.withUnsafeBufferPointer { w in
-            let weight = UnsafeSendable(w.baseAddress!)
+            let weight = SendableConstPointer(w.baseAddress!)
             let chunk = 4096
             parallelFor((n + chunk - 1) / chunk, threads: threads) { c in
                 for i in (c * chunk)..<min(n, (c + 1) * chunk) {

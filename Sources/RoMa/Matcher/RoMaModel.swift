@@ -108,11 +108,11 @@ public final class RoMaModel: @unchecked Sendable {
         let d = SendablePointer(x.pointer)
         // On all threads: serial, the full-size images' 2.2 M pixels left a core idle.
         p.rgb.withUnsafeBufferPointer { rgb in
-            let src = SendableBytes(rgb.baseAddress!)
+            let src = SendableConstPointer(rgb.baseAddress!)
             let grain = 1 << 15
             parallelFor((n + grain - 1) / grain) { chunk in
                 for i in (chunk * grain)..<min(n, (chunk + 1) * grain) {
-                    for c in 0..<3 { d[c * n + i] = (Float(src.base[i * 3 + c]) / 255 - mean[c]) / std[c] }
+                    for c in 0..<3 { d[c * n + i] = (Float(src[i * 3 + c]) / 255 - mean[c]) / std[c] }
                 }
             }
         }
@@ -226,10 +226,4 @@ public final class RoMaModel: @unchecked Sendable {
         }
         return (warp, certainty)
     }
-}
-
-/// Read-only bytes that may cross into a `parallelFor` body.
-private struct SendableBytes: @unchecked Sendable {
-    let base: UnsafePointer<UInt8>
-    init(_ base: UnsafePointer<UInt8>) { self.base = base }
 }
