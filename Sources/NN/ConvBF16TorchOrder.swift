@@ -86,6 +86,9 @@ public struct BF16PackedConv: Sendable {
     /// Input channels rounded up to 16 (zero weights past `inChannels`).
     let paddedInChannels: Int
     let pairs: [UInt16]
+    /// A 1×1 weight's channel pairs per output channel, [out][ceil(in/2)] (`roma_bf16_pair_weight`):
+    /// the operand of the transpose-free 1×1 kernel.
+    let pointPairs: [UInt32]?
     public let bias: Tensor?
 
     public init(weight: Tensor, bias: Tensor?) throws(NNError) {
@@ -104,6 +107,12 @@ public struct BF16PackedConv: Sendable {
             ordered.withUnsafeBufferPointer { roma_bf16_pack_pairs($0.baseAddress!, k, n, k, buffer.baseAddress!) }
             count = max(1, size)
         }
+        pointPairs = kh == 1 && kw == 1
+            ? [UInt32](unsafeUninitializedCapacity: max(1, n * ((ic + 1) / 2))) { buffer, count in
+                roma_bf16_pair_weight(weight.pointer, n, ic, buffer.baseAddress!)
+                count = max(1, n * ((ic + 1) / 2))
+            }
+            : nil
         self.bias = try bias.map { b throws(NNError) in try BF16.round(b) }
     }
 
@@ -144,6 +153,13 @@ public func conv2dBF16TorchOrder(_ x: Tensor, packed w: BF16PackedConv, stride: 
         ? torchBF16Conv1x1Chunk(inChannels: w.inChannels, outChannels: w.outChannels, outHeight: g.outHeight, outWidth: g.outWidth)
         : w.paddedInChannels * w.kernelH * w.kernelW
     let plane = g.outHeight * g.outWidth
+    if pointwise, let pointPairs = w.pointPairs {
+        for n in 0..<g.batch {
+            pointwisePlanes(x.pointer + n * g.inChannels * plane, w, pointPairs, pixels: plane, block: block, relu: relu,
+                            out: out.pointer + n * g.outChannels * plane, workspace: workspace)
+        }
+        return out
+    }
     for n in 0..<g.batch {
         let rows = try bf16Rows(x, batch: n, paddedChannels: w.paddedInChannels)
         defer { rows.deallocate() }
@@ -249,6 +265,37 @@ private func runBands(_ rows: UnsafeMutablePointer<UInt16>, _ w: BF16PackedConv,
                 roma_conv_bf16_torch_band(src.base, height, width, w.paddedInChannels, Int32(w.kernelH), Int32(w.kernelW),
                                           Int32(stride), Int32(padding), pixelWidth, pp.base, n, block, pb?.base,
                                           p0, p1, a, c, dst.base, outPlane, offset, sy, sx, relu ? 1 : 0)
+            }
+        }
+    }
+}
+
+/// A 1×1 convolution on NCHW planes (conv_bf16_torch.c): the input as planes of bf16 channel
+/// pairs, then the pixels in chunks shared by the threads, each written straight to its planes.
+private func pointwisePlanes(_ x: UnsafeMutablePointer<Float>, _ w: BF16PackedConv, _ weightPairs: [UInt32], pixels hw: Int,
+                             block: Int, relu: Bool, out: UnsafeMutablePointer<Float>, workspace: Workspace?) {
+    let (c, n, pairs) = (w.inChannels, w.outChannels, (w.inChannels + 1) / 2)
+    // pairs·hw 32-bit words: a float tensor's storage (pooled), read and written only by the C kernels as words
+    let storage = workspace?.tensor([max(1, pairs * hw)]) ?? Tensor(uninitialized: [max(1, pairs * hw)])
+    defer { workspace?.recycle(storage) }
+    let planes = SendablePointer(UnsafeMutableRawPointer(storage.pointer).assumingMemoryBound(to: UInt32.self))
+    let (src, dst) = (SendablePointer(x), SendablePointer(out))
+    let chunk = 1024, chunks = (hw + chunk - 1) / chunk
+    let workers = min(max(1, Threads.count), chunks)
+    let convert = JobCounter()
+    parallelFor(workers, threads: workers) { _ in
+        while let job = convert.take(below: chunks) {
+            roma_bf16_pair_planes(src.base, c, hw, job * chunk, min(hw, (job + 1) * chunk), planes.base)
+        }
+    }
+    let next = JobCounter()
+    weightPairs.withUnsafeBufferPointer { wp in
+        let pw = SendablePointer(UnsafeMutablePointer(mutating: wp.baseAddress!))
+        let pb = w.bias.map { SendablePointer($0.pointer) }
+        parallelFor(workers, threads: workers) { _ in
+            while let job = next.take(below: chunks) {
+                roma_conv1x1_bf16_torch_planes(planes.base, pairs, hw, pw.base, n, block / 2, pb?.base, relu ? 1 : 0,
+                                               job * chunk, min(hw, (job + 1) * chunk), dst.base)
             }
         }
     }

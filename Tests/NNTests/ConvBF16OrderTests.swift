@@ -20,9 +20,11 @@ struct ConvBF16OrderTests {
         return (try t("x"), try t("w"), try t("b"), try t("y"))
     }
 
+    static let printing = ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil
+
     static func differing(_ ours: Tensor, _ expected: Tensor, _ name: String) -> Int {
         let n = (0..<expected.count).filter { ours[flat: $0].bitPattern != expected[flat: $0].bitPattern }.count
-        if ProcessInfo.processInfo.environment["ROMA_PRINT_DIFFS"] != nil {
+        if printing {
             print("DIFF bf16 conv \(name): \(n) of \(expected.count) outputs differ from torch")
         }
         return n
@@ -35,6 +37,9 @@ struct ConvBF16OrderTests {
         let ours = try conv2dBF16TorchOrder(c.x, packed: BF16PackedConv(weight: c.w, bias: c.b), stride: stride, padding: padding)
         #expect(ours.shape == c.y.shape)
         #expect(Self.differing(ours, c.y, name) == 0)
+        if Self.printing {   // the previous path: fp32 sums on rounded operands (Winograd for the 3×3), or oneDNN 2.6's GEMM
+            _ = Self.differing(try conv2d(c.x, weight: c.w, bias: c.b, stride: stride, padding: padding, precision: .bf16), c.y, "\(name) conv2d(.bf16)")
+        }
     }
 
     @Test func transposedMatchesTorch() throws {
@@ -42,6 +47,10 @@ struct ConvBF16OrderTests {
         let ours = try convTranspose2dBF16TorchOrder(c.x, taps: BF16PackedConv.transposedTaps(weight: c.w, bias: c.b), kernel: 2)
         #expect(ours.shape == c.y.shape)
         #expect(Self.differing(ours, c.y, "convt2") == 0)
+        if Self.printing {
+            let previous = try convTranspose2d(try BF16.round(c.x), weight: try BF16.round(c.w), bias: try BF16.round(c.b), stride: 2)
+            _ = Self.differing(try BF16.round(previous), c.y, "convt2 convTranspose2d on rounded operands")
+        }
     }
 
     @Test func depthwiseMatchesTorch() throws {
@@ -49,6 +58,9 @@ struct ConvBF16OrderTests {
         let ours = try depthwiseConv2dBF16TorchOrder(c.x, weight: c.w, bias: c.b, padding: 2)
         #expect(ours.shape == c.y.shape)
         #expect(Self.differing(ours, c.y, "dw5") == 0)
+        if Self.printing {
+            _ = Self.differing(try conv2d(c.x, weight: c.w, bias: c.b, padding: 2, groups: 16, precision: .bf16), c.y, "dw5 conv2d(.bf16)")
+        }
     }
 
     /// oneDNN's 1×1 reduce chunk at the shapes where it was measured against torch (the

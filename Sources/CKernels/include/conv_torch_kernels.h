@@ -36,4 +36,16 @@ void roma_conv_bf16_torch_band(const uint16_t *x, ptrdiff_t h, ptrdiff_t w, ptrd
 void roma_depthwise_bf16_torch_plane(const float *in, ptrdiff_t padded_w, const float *w, int kh, int kw,
                                      float bias, ptrdiff_t out_h, ptrdiff_t out_w, float *out);
 
+/// 1×1 convolutions without transposes: x [c][hw] (float32) as planes of channel pairs,
+/// out[q·hw + p] = bf16(x[2q][p]) | bf16(x[2q+1][p]) << 16 for pixels [p0, p1) (an odd c's
+/// partner zero); a weight [n][c] as pairs [n][(c+1)/2] alike.
+void roma_bf16_pair_planes(const float *x, ptrdiff_t c, ptrdiff_t hw, ptrdiff_t p0, ptrdiff_t p1, uint32_t *out);
+void roma_bf16_pair_weight(const float *w, ptrdiff_t n, ptrdiff_t c, uint32_t *out);
+/// Pixels [p0, p1) of the 1×1 convolution out [n][hw] on those planes, summed in torch's 1×1
+/// order: channel pairs in order (odd first) in chunks of `pair_block` pairs, chunks left to
+/// right, then the bias (or none); rounded to bf16, clamped at 0 when relu.
+void roma_conv1x1_bf16_torch_planes(const uint32_t *xp, ptrdiff_t pairs, ptrdiff_t hw, const uint32_t *wp, ptrdiff_t n,
+                                    ptrdiff_t pair_block, const float *bias, int relu, ptrdiff_t p0, ptrdiff_t p1,
+                                    float *out);
+
 #endif
