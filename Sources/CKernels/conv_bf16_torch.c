@@ -352,3 +352,24 @@ void roma_conv1x1_bf16_torch_planes(const uint32_t *xp, ptrdiff_t pairs, ptrdiff
 #endif
     for (ptrdiff_t o = 0; o < n; o++) planes_scalar(xp, pairs, hw, wp, pair_block, bias, relu, o, p0, p1, out);
 }
+
+// ---- batch norm of a bf16 tensor (eval), as torch's CPU kernel ----
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,fma"))) static ptrdiff_t batchnorm_avx512(float *x, ptrdiff_t count, float alpha,
+                                                                         float beta) {
+    const __m512 a = _mm512_set1_ps(alpha), b = _mm512_set1_ps(beta);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= count; i += 16)
+        _mm512_storeu_ps(x + i, _mm512_castsi512_ps(bf16_round_vec(_mm512_fmadd_ps(_mm512_loadu_ps(x + i), a, b))));
+    return i;
+}
+#endif
+
+void roma_batchnorm_bf16_torch_plane(float *x, ptrdiff_t count, float alpha, float beta) {
+    ptrdiff_t i = 0;
+#if defined(__x86_64__)
+    if (roma_kernels_level() >= 2) i = batchnorm_avx512(x, count, alpha, beta);
+#endif
+    for (; i < count; i++) x[i] = round_bf16(fmaf(x[i], alpha, beta));
+}

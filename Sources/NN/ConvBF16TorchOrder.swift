@@ -300,3 +300,25 @@ private func pointwisePlanes(_ x: UnsafeMutablePointer<Float>, _ w: BF16PackedCo
         }
     }
 }
+
+/// torch's eval `batch_norm` on a bf16 tensor with float statistics (the refiners' norms under
+/// autocast), in place, to the bit: per channel alpha = (1/√(var + eps))·γ, beta = β − mean·alpha
+/// (one rounding), then bf16(fma(x, alpha, beta)). Measured against torch's output in Python
+/// (x·scale + shift with scale = γ/√(var + eps), our `batchNorm`, differs on ~1e-5 of values).
+public func batchNormTorchBF16(_ x: Tensor, _ bn: BatchNormParameters) throws(NNError) -> Tensor {
+    try check(x.rank >= 2, "batchNorm", "input must be [N, C, ...], got \(x.shape)")
+    let c = x.shape[1]
+    try bn.validate("batchNorm", channels: c)
+    let plane = x.count / max(1, x.shape[0] * c)
+    var alpha = [Float](repeating: 0, count: c), beta = alpha
+    for ch in 0..<c {
+        let invstd = 1 / (bn.variance.pointer[ch] + bn.eps).squareRoot()
+        alpha[ch] = invstd * bn.gamma.pointer[ch]
+        beta[ch] = bn.beta.pointer[ch].addingProduct(-bn.mean.pointer[ch], alpha[ch])
+    }
+    let data = SendablePointer(x.pointer), (a, b) = (alpha, beta)
+    parallelFor(x.shape[0] * c) { job in
+        roma_batchnorm_bf16_torch_plane(data.base + job * plane, plane, a[job % c], b[job % c])
+    }
+    return x
+}

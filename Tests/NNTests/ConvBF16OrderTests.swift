@@ -7,10 +7,11 @@ import Testing
 /// RoMa v2's bf16 convolutions against torch's own (torch 2.15's oneDNN 3.13 on CPU;
 /// scripts/fixtures/make_bf16_conv_order_fixture.py): a 3×3 over three 16-channel blocks, a
 /// stride-2 3×3, a 1×1 summed in chunks of 160 + 96 input channels, a ×2 transposed
-/// convolution and a 5×5 depthwise. The operands are built to cancel, so the last bf16 bit of
-/// many outputs depends on the fp32 summation order: the nearest other orders change 5–1 927
-/// outputs per case (the script prints how many). Required: every output identical to the
-/// bit — the same additions in the same order leave nothing to differ.
+/// convolution and a 5×5 depthwise, their operands built to cancel so that the last bf16 bit
+/// of many outputs depends on the fp32 summation order (the nearest other orders change 41–1 927
+/// outputs per case; the script prints how many); and the refiners' batch norm of a bf16
+/// tensor (another formula changes 2 of 36 864). Required: every output identical to the bit —
+/// the same operations in the same order leave nothing to differ.
 struct ConvBF16OrderTests {
     static let fixture = Result { try Artifact.read(TestPaths.fixture("bf16/conv_order.safetensors")) }
 
@@ -61,6 +62,17 @@ struct ConvBF16OrderTests {
         if Self.printing {
             _ = Self.differing(try conv2d(c.x, weight: c.w, bias: c.b, padding: 2, groups: 16, precision: .bf16), c.y, "dw5 conv2d(.bf16)")
         }
+    }
+
+    /// The refiners' batch norm on a bf16 tensor (float statistics), against torch's.
+    @Test func batchNormMatchesTorch() throws {
+        let f = try Self.fixture.get()
+        func t(_ n: String) throws -> Tensor { Tensor(try f.floats("\(n)_bn"), shape: try f.tensor("\(n)_bn").shape) }
+        let bn = BatchNormParameters(gamma: try t("gamma"), beta: try t("beta"), mean: try t("mean"), variance: try t("var"))
+        let (x, expected) = (try t("x"), try t("y"))
+        let ours = try batchNormTorchBF16(x.copy(), bn)
+        #expect(Self.differing(ours, expected, "bn") == 0)
+        if Self.printing { _ = Self.differing(try BF16.round(batchNorm(x, bn)), expected, "bn batchNorm rounded") }
     }
 
     /// oneDNN's 1×1 reduce chunk at the shapes where it was measured against torch (the

@@ -48,4 +48,9 @@ void roma_conv1x1_bf16_torch_planes(const uint32_t *xp, ptrdiff_t pairs, ptrdiff
                                     ptrdiff_t pair_block, const float *bias, int relu, ptrdiff_t p0, ptrdiff_t p1,
                                     float *out);
 
+/// One channel of torch's eval batch norm on a bf16 tensor (float statistics), in place:
+/// x = bf16(fma(x, alpha, beta)) with alpha = (1/√(var + eps))·γ and beta = fma(−mean, alpha, β)
+/// (the caller's); torch's CPU kernel computes exactly these, its compiler fusing both.
+void roma_batchnorm_bf16_torch_plane(float *x, ptrdiff_t count, float alpha, float beta);
+
 #endif

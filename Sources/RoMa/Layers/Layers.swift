@@ -23,7 +23,8 @@ struct Conv2d: Sendable {
     var precision: Precision = .fp32
     /// The batch norm after a bf16 convolution; its output is a bf16 tensor in torch.
     var batchNorm: BatchNorm?
-    /// At `.bf16`, sum as torch 2.15's oneDNN does (`useTorchOrderBF16()`; RoMa v2).
+    /// At `.bf16`, sum as torch 2.15's oneDNN does, and a batch norm after it as torch's CPU
+    /// kernel computes it (`useTorchOrderBF16()`; RoMa v2).
     private(set) var torchOrderBF16 = false
     /// The dense weight packed for that order once, at load.
     private(set) var packedBF16: BF16PackedConv?
@@ -83,7 +84,8 @@ struct Conv2d: Sendable {
         }
         FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
         if let batchNorm {
-            y = try BF16.round(NN.batchNorm(y, batchNorm, into: y), into: y)
+            y = torchOrderBF16 ? try batchNormTorchBF16(y, batchNorm)
+                               : try BF16.round(NN.batchNorm(y, batchNorm, into: y), into: y)
         }
         return fusedReLU && !reluInConv ? try relu(y, into: y) : y
     }
