@@ -12,7 +12,7 @@
 // that runs over blocks of 16 input channels, then kh, kw, then the channel pairs of the block;
 // the 1×1 kernel restarts it per chunk of input channels and adds the chunks left to right
 // (the chunk is the caller's `block`); the bias comes last. Depthwise: the bias first, then the
-// taps in order. Measured bit for bit against torch (docs/roma2.md; /work/wt/notes/dptconv-doc.md).
+// taps in order. Measured bit for bit against torch (docs/roma2.md, "Precision"; NNTests/ConvBF16OrderTests).
 
 static inline uint16_t to_bits(float x) {
     uint32_t u;

@@ -8,7 +8,7 @@ import Parallel
 /// the output height (its "spatial") and the pixel count, and on torch's thread count only
 /// through `8·batch / threads ≥ 1`, true for every thread count up to 8 (romav2's runs use 2).
 /// Measured against torch on 1×1 convolutions of 12² to 1280² pixels and 32 to 1024 channels
-/// (0 differing outputs where any other chunk differs; /work/wt/notes/dptconv-doc.md).
+/// (0 differing outputs where any other chunk differs; docs/roma2.md, "Precision").
 func torchBF16Conv1x1Chunk(inChannels ic: Int, outChannels oc: Int, outHeight oh: Int, outWidth ow: Int,
                            threads: Int = 2) -> Int {
     let spatial = oh, pixels = oh * ow
