@@ -63,34 +63,47 @@ static float dot_blocked(const uint16_t *a, const uint16_t *packed, ptrdiff_t pa
 #include <immintrin.h>
 #define BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
 
-// A 4-row × 64-column tile: fixed trip counts keep the 16 accumulators in registers.
-BF16_TARGET static void full_tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, ptrdiff_t pairs,
-                                  ptrdiff_t pair_block, float *c, ptrdiff_t ldc, ptrdiff_t g0) {
+// A 4-row × 16·G-column tile (G = 1…4 groups of 16 columns): inlined with a constant G, the
+// fixed trip counts keep the 4·G accumulators in registers.
+BF16_TARGET static inline __attribute__((always_inline)) void tile(const uint16_t *a, ptrdiff_t lda,
+                                                                   const uint16_t *packed, ptrdiff_t pairs,
+                                                                   ptrdiff_t pair_block, float *c, ptrdiff_t ldc,
+                                                                   ptrdiff_t g0, const int G) {
     __m512 total[4][4], acc[4][4];
     for (ptrdiff_t p0 = 0; p0 < pairs; p0 += pair_block) {
         const ptrdiff_t p1 = p0 + pair_block < pairs ? p0 + pair_block : pairs;
         for (int r = 0; r < 4; r++)
-            for (int g = 0; g < 4; g++) acc[r][g] = _mm512_setzero_ps();
+            for (int g = 0; g < G; g++) acc[r][g] = _mm512_setzero_ps();
         for (ptrdiff_t p = p0; p < p1; p++) {
-            const __m512bh w0 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 0) * pairs + p) * 32);
-            const __m512bh w1 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 1) * pairs + p) * 32);
-            const __m512bh w2 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 2) * pairs + p) * 32);
-            const __m512bh w3 = (__m512bh)_mm512_loadu_si512(packed + ((g0 + 3) * pairs + p) * 32);
+            __m512bh w[4];
+            for (int g = 0; g < G; g++) w[g] = (__m512bh)_mm512_loadu_si512(packed + ((g0 + g) * pairs + p) * 32);
             for (int r = 0; r < 4; r++) {
                 uint32_t pair;
                 memcpy(&pair, a + r * lda + 2 * p, 4);
                 const __m512bh x = (__m512bh)_mm512_set1_epi32((int)pair);
-                acc[r][0] = _mm512_dpbf16_ps(acc[r][0], x, w0);
-                acc[r][1] = _mm512_dpbf16_ps(acc[r][1], x, w1);
-                acc[r][2] = _mm512_dpbf16_ps(acc[r][2], x, w2);
-                acc[r][3] = _mm512_dpbf16_ps(acc[r][3], x, w3);
+                for (int g = 0; g < G; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], x, w[g]);
             }
         }
         for (int r = 0; r < 4; r++)
-            for (int g = 0; g < 4; g++) total[r][g] = p0 == 0 ? acc[r][g] : _mm512_add_ps(total[r][g], acc[r][g]);
+            for (int g = 0; g < G; g++) total[r][g] = p0 == 0 ? acc[r][g] : _mm512_add_ps(total[r][g], acc[r][g]);
     }
     for (int r = 0; r < 4; r++)
-        for (int g = 0; g < 4; g++) _mm512_storeu_ps(c + r * ldc + (g0 + g) * 16, total[r][g]);
+        for (int g = 0; g < G; g++) _mm512_storeu_ps(c + r * ldc + (g0 + g) * 16, total[r][g]);
+}
+
+BF16_TARGET static void full_tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, ptrdiff_t pairs,
+                                  ptrdiff_t pair_block, float *c, ptrdiff_t ldc, ptrdiff_t g0) {
+    tile(a, lda, packed, pairs, pair_block, c, ldc, g0, 4);
+}
+
+// The last 1–3 groups of 16 columns (n not a multiple of 64).
+BF16_TARGET static void narrow_tile(const uint16_t *a, ptrdiff_t lda, const uint16_t *packed, ptrdiff_t pairs,
+                                    ptrdiff_t pair_block, float *c, ptrdiff_t ldc, ptrdiff_t g0, int groups) {
+    switch (groups) {
+    case 1: tile(a, lda, packed, pairs, pair_block, c, ldc, g0, 1); break;
+    case 2: tile(a, lda, packed, pairs, pair_block, c, ldc, g0, 2); break;
+    default: tile(a, lda, packed, pairs, pair_block, c, ldc, g0, 3); break;
+    }
 }
 
 #endif
@@ -107,11 +120,15 @@ void roma_bf16_gemm_blocked(const uint16_t *a, ptrdiff_t lda, const uint16_t *pa
     }
 #if defined(__x86_64__)
     if (roma_kernels_level() >= 2 && __builtin_cpu_supports("avx512bf16")) {
-        // whole 4-row × 64-column tiles here; the last rows and columns (if any) below, in the same order
-        const ptrdiff_t full_rows = row_begin + (row_end - row_begin) / 4 * 4, full_cols = n / 64 * 64;
-        for (ptrdiff_t g0 = 0; g0 < full_cols / 16; g0 += 4)
+        // whole 4-row tiles of 64 columns, then of the last 16–48; the last rows and columns
+        // (if any) below, in the same order
+        const ptrdiff_t full_rows = row_begin + (row_end - row_begin) / 4 * 4, full_cols = n / 16 * 16;
+        for (ptrdiff_t g0 = 0; g0 < n / 64 * 4; g0 += 4)
             for (ptrdiff_t r = row_begin; r < full_rows; r += 4)
                 full_tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, g0);
+        if (n / 16 % 4 != 0)
+            for (ptrdiff_t r = row_begin; r < full_rows; r += 4)
+                narrow_tile(a + r * lda, lda, packed, pairs, pair_block, c + r * ldc, ldc, n / 64 * 4, (int)(n / 16 % 4));
         for (ptrdiff_t r = row_begin; r < row_end; r++)
             for (ptrdiff_t col = r < full_rows ? full_cols : 0; col < n; col++)
                 c[r * ldc + col] = dot_blocked(a + r * lda, packed, pairs, col, pair_block);

@@ -72,17 +72,23 @@ struct ConvGeometry {
     var outChannelsPerGroup: Int { outChannels / groups }
 
     init(x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int) throws(NNError) {
+        try self.init(x: x, weightShape: weight.shape, biasShape: bias?.shape, stride: stride, padding: padding,
+                      dilation: dilation, groups: groups)
+    }
+
+    init(x: Tensor, weightShape: [Int], biasShape: [Int]? = nil, stride: Int, padding: Int, dilation: Int = 1,
+         groups: Int = 1) throws(NNError) {
         try check(x.rank == 4, "conv2d", "input must be [N, C, H, W], got \(x.shape)")
-        try check(weight.rank == 4, "conv2d", "weight must be [Cout, Cin/groups, kh, kw], got \(weight.shape)")
+        try check(weightShape.count == 4, "conv2d", "weight must be [Cout, Cin/groups, kh, kw], got \(weightShape)")
         try check(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "conv2d",
                   "invalid stride \(stride), padding \(padding), dilation \(dilation) or groups \(groups)")
         batch = x.shape[0]; inChannels = x.shape[1]; height = x.shape[2]; width = x.shape[3]
-        outChannels = weight.shape[0]; kernelH = weight.shape[2]; kernelW = weight.shape[3]
+        outChannels = weightShape[0]; kernelH = weightShape[2]; kernelW = weightShape[3]
         try check(inChannels % groups == 0 && outChannels % groups == 0, "conv2d",
                   "channels in \(inChannels) and out \(outChannels) must both divide by groups \(groups)")
-        try check(weight.shape[1] == inChannels / groups, "conv2d",
-                  "weight \(weight.shape) expects \(weight.shape[1] * groups) input channels, input \(x.shape) has \(inChannels)")
-        if let bias { try check(bias.shape == [outChannels], "conv2d", "bias \(bias.shape), expected [\(outChannels)]") }
+        try check(weightShape[1] == inChannels / groups, "conv2d",
+                  "weight \(weightShape) expects \(weightShape[1] * groups) input channels, input \(x.shape) has \(inChannels)")
+        if let biasShape { try check(biasShape == [outChannels], "conv2d", "bias \(biasShape), expected [\(outChannels)]") }
         self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
         let spanH = dilation * (kernelH - 1) + 1, spanW = dilation * (kernelW - 1) + 1
         try check(height + 2 * padding >= spanH && width + 2 * padding >= spanW, "conv2d",

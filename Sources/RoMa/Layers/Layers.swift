@@ -23,6 +23,11 @@ struct Conv2d: Sendable {
     var precision: Precision = .fp32
     /// The batch norm after a bf16 convolution; its output is a bf16 tensor in torch.
     var batchNorm: BatchNorm?
+    /// At `.bf16`, sum as torch 2.15's oneDNN does, and a batch norm after it as torch's CPU
+    /// kernel computes it (`useTorchOrderBF16()`; RoMa v2).
+    private(set) var torchOrderBF16 = false
+    /// The dense weight packed for that order once, at load.
+    private(set) var packedBF16: BF16PackedConv?
 
     init(outChannels: Int, inChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
          weight: [Float], bias: [Float]?) {
@@ -41,6 +46,15 @@ struct Conv2d: Sendable {
         }
     }
 
+    /// From now on a `.bf16` convolution sums as torch's bf16 convolution on CPU, to the bit
+    /// (NN's `conv2dBF16TorchOrder`, `depthwiseConv2dBF16TorchOrder`); a dense weight is packed
+    /// here, once. Call once the weight is final (after `fold`).
+    mutating func useTorchOrderBF16() throws {
+        guard precision == .bf16 else { return }
+        torchOrderBF16 = true
+        if groups == 1 { packedBF16 = try BF16PackedConv(weight: weight, bias: bias) }
+    }
+
     /// At fp32, a 3×3 convolution that runs as Winograd (VGG's) keeps its filter transform
     /// from now on instead of computing it on every call (NN's `WinogradFilter`; same bits).
     /// Call once the weight is final (after `fold`); changing `weight` drops it.
@@ -55,7 +69,13 @@ struct Conv2d: Sendable {
         // Without a separate batch norm the ReLU goes into the convolution (Winograd writes it with the output).
         let reluInConv = fusedReLU && batchNorm == nil
         var y: Tensor
-        if let winograd, precision == .fp32 {
+        if torchOrderBF16, precision == .bf16, let packedBF16 {
+            y = try conv2dBF16TorchOrder(x, packed: packedBF16, stride: stride, padding: padding, relu: reluInConv,
+                                         into: into, workspace: workspace)
+        } else if torchOrderBF16, precision == .bf16, stride == 1, groups == weight.shape[0], weight.shape[1] == 1 {
+            y = try depthwiseConv2dBF16TorchOrder(x, weight: weight, bias: bias, padding: padding, relu: reluInConv,
+                                                  into: into, workspace: workspace)
+        } else if let winograd, precision == .fp32 {
             y = try conv2d(x, weight: weight, bias: bias, padding: padding, winograd: winograd, into: into, workspace: workspace,
                            relu: reluInConv)
         } else {
@@ -64,7 +84,8 @@ struct Conv2d: Sendable {
         }
         FlopCounter.add(2 * Double(y.count) * Double(weight.count / weight.shape[0]))
         if let batchNorm {
-            y = try BF16.round(NN.batchNorm(y, batchNorm, into: y), into: y)
+            y = torchOrderBF16 ? try batchNormTorchBF16(y, batchNorm)
+                               : try BF16.round(NN.batchNorm(y, batchNorm, into: y), into: y)
         }
         return fusedReLU && !reluInConv ? try relu(y, into: y) : y
     }

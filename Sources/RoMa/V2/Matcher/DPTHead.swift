@@ -22,6 +22,8 @@ struct DPTHead: Sendable {
     let projects: [Conv2d]
     /// Transposed convolutions of levels 0 and 1 (weight [C, C, k, k]), their stride = kernel.
     let upsample: [(weight: Tensor, bias: Tensor, stride: Int)]
+    /// At `.bf16`, their taps packed for torch's order (`convTranspose2dBF16TorchOrder`).
+    let upsampleBF16: [[BF16PackedConv]]
     /// Level 3's stride-2 convolution.
     let downsample: Conv2d
     let layerRN: [Conv2d]
@@ -33,19 +35,22 @@ struct DPTHead: Sendable {
     init(_ r: LayerReader, shape: RoMaV2MatcherShape, precision: Precision = .fp32) throws {
         self.precision = precision
         let oc = shape.dptOutChannels, f = shape.dptFeatures
-        func autocast(_ c: Conv2d) -> Conv2d { var c = c; c.precision = precision; return c }
+        // romav2's bf16 reference sums as torch's oneDNN: so do these (`useTorchOrderBF16`)
+        func autocast(_ c: Conv2d) throws -> Conv2d { var c = c; c.precision = precision; try c.useTorchOrderBF16(); return c }
         norm = try r("norm").layerNorm(shape.dim, eps: 1e-5)
-        projects = try oc.enumerated().map { i, c in autocast(try r("projects")("\(i)").conv(out: c, in: shape.dim, kernel: 1)) }
+        projects = try oc.enumerated().map { i, c in try autocast(try r("projects")("\(i)").conv(out: c, in: shape.dim, kernel: 1)) }
         upsample = try [(0, 4), (1, 2)].map { i, k in
             let rr = r("resize_layers")("\(i)")
             return (Tensor(try rr.tensor("weight", [oc[i], oc[i], k, k]), shape: [oc[i], oc[i], k, k]),
                     Tensor(try rr.tensor("bias", [oc[i]]), shape: [oc[i]]), k)
         }
-        downsample = autocast(try r("resize_layers")("3").conv(out: oc[3], in: oc[3], kernel: 3, stride: 2, padding: 1))
+        upsampleBF16 = precision == .bf16
+            ? try upsample.map { u in try BF16PackedConv.transposedTaps(weight: u.weight, bias: u.bias) } : []
+        downsample = try autocast(try r("resize_layers")("3").conv(out: oc[3], in: oc[3], kernel: 3, stride: 2, padding: 1))
         let scratch = r("scratch")
-        layerRN = try (1...4).map { i in autocast(try scratch("layer\(i)_rn").conv(out: f, in: oc[i - 1], kernel: 3, padding: 1, bias: false)) }
+        layerRN = try (1...4).map { i in try autocast(try scratch("layer\(i)_rn").conv(out: f, in: oc[i - 1], kernel: 3, padding: 1, bias: false)) }
         fusion = try (1...4).map { i in try FusionBlock(scratch("refinenet\(i)"), features: f, hasResidual: i != 4, precision: precision) }
-        outputConv1 = autocast(try scratch("output_conv1").conv(out: f / 2, in: f, kernel: 3, padding: 1))
+        outputConv1 = try autocast(try scratch("output_conv1").conv(out: f / 2, in: f, kernel: 3, padding: 1))
         var conv2a = try scratch("output_conv2")("0").conv(out: 32, in: f / 2, kernel: 3, padding: 1)
         conv2a.fusedReLU = true
         outputConv2a = conv2a
@@ -76,7 +81,7 @@ struct DPTHead: Sendable {
             switch i {
             case 0, 1:
                 let u = upsample[i]
-                resized = try transposedConv(p, u, workspace: workspace)
+                resized = try transposedConv(p, level: i, workspace: workspace)
                 FlopCounter.add(2 * Double(p.count) * Double(u.weight.count / u.weight.shape[0]))
                 workspace.recycle(p)
             case 3:
@@ -114,14 +119,12 @@ struct DPTHead: Sendable {
         return channelsLast
     }
 
-    /// A transposed convolution; at bf16 as autocast's: input, weight and bias rounded,
-    /// fp32 accumulation (products of bf16 values are exact in fp32), output rounded.
-    func transposedConv(_ x: Tensor, _ u: (weight: Tensor, bias: Tensor, stride: Int), workspace: Workspace) throws -> Tensor {
+    /// A transposed convolution; at bf16 as autocast's, summed as torch's oneDNN does
+    /// (`convTranspose2dBF16TorchOrder`), the output rounded.
+    func transposedConv(_ x: Tensor, level i: Int, workspace: Workspace) throws -> Tensor {
+        let u = upsample[i]
         guard precision == .bf16 else { return try convTranspose2d(x, weight: u.weight, bias: u.bias, stride: u.stride, workspace: workspace) }
-        let rx = try BF16.round(x, workspace: workspace)
-        defer { workspace.recycle(rx) }
-        let out = try convTranspose2d(rx, weight: try BF16.round(u.weight), bias: try BF16.round(u.bias), stride: u.stride, workspace: workspace)
-        return try BF16.round(out, into: out)
+        return try convTranspose2dBF16TorchOrder(x, taps: upsampleBF16[i], kernel: u.stride, workspace: workspace)
     }
 }
 
@@ -141,6 +144,7 @@ struct FusionBlock: Sendable {
         unit2 = try ResidualConvUnit(r("resConfUnit2"), features: features, precision: precision)
         var out = try r("out_conv").conv(out: features, in: features, kernel: 1)
         out.precision = precision
+        try out.useTorchOrderBF16()
         outConv = out
     }
 
@@ -179,6 +183,8 @@ struct ResidualConvUnit: Sendable {
         var c2 = try r("conv2").conv(out: features, in: features, kernel: 3, padding: 1)
         c1.fusedReLU = true
         (c1.precision, c2.precision) = (precision, precision)
+        try c1.useTorchOrderBF16()
+        try c2.useTorchOrderBF16()
         (conv1, conv2) = (c1, c2)
     }
 

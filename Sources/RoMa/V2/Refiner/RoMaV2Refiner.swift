@@ -31,8 +31,10 @@ struct RoMaV2Refiner: Sendable {
             dw.precision = precision   // before fold: at bf16 the batch norm stays apart
             try dw.fold(try b("norm").batchNorm(d))
             dw.fusedReLU = true
+            try dw.useTorchOrderBF16()   // romav2's reference sums as torch's oneDNN
             var pw = try b("conv_pointwise").conv(out: d, in: d, kernel: 1)
             pw.precision = precision
+            try pw.useTorchOrderBF16()
             return Block(depthwise: dw, pointwise: pw)
         }
         proj = try r("proj").linear(out: shape.projDim, in: shape.featureDim)
