@@ -11,6 +11,8 @@ public final class TensorStorage: @unchecked Sendable {
     public let capacity: Int
     /// Bytes mapped with mmap, or 0 when the buffer came from the allocator.
     private let mappedBytes: Int
+    /// Whether the buffer is pages of its own from `MappedPages` (released to its pool).
+    var isMapped: Bool { mappedBytes > 0 }
 
     /// Buffers from this size up are mapped pages of their own. A model's
     /// activations are mostly 1–32 MB and die in a different order than they were

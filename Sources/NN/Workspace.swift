@@ -11,8 +11,15 @@ public final class Workspace: @unchecked Sendable {
     private let lock = NSLock()
     private var free: [TensorStorage] = []
     private var allocated = 0
+    private let keepsMappedBuffers: Bool
 
-    public init() {}
+    /// With `keepsMappedBuffers` false, buffers of page-mapped size (`TensorStorage.mappingThreshold`
+    /// and up) are not kept here: a recycled one goes back to the process's page pool once its
+    /// last view is gone, and such requests take pages from there. That pool carves any size
+    /// out of released pages, where this one hands out whole buffers by best fit: for
+    /// activations that shrink stage by stage (VGG's), kept 191 MB buffers went on holding the
+    /// pages of much smaller ones while the projections mapped theirs.
+    public init(keepsMappedBuffers: Bool = true) { self.keepsMappedBuffers = keepsMappedBuffers }
 
     /// A tensor of `shape` with unspecified contents, from the pool when one fits.
     public func tensor(_ shape: [Int]) -> Tensor {
@@ -26,6 +33,7 @@ public final class Workspace: @unchecked Sendable {
 
     /// Returns a buffer to the pool (same contract as `recycle(_: Tensor)`).
     public func recycle(_ storage: TensorStorage) {
+        if !keepsMappedBuffers, storage.isMapped { return }
         lock.lock(); defer { lock.unlock() }
         if !free.contains(where: { $0 === storage }) { free.append(storage) }
     }

@@ -1,4 +1,4 @@
-import NN
+@testable import NN
 import Testing
 
 @Suite struct TensorTests {
@@ -78,6 +78,18 @@ import Testing
         #expect(ws.allocatedBytes == allocated)
         _ = ws.tensor([5000])
         #expect(ws.allocatedBytes == allocated + 5000 * 4, "nothing free fits, so it allocates")
+    }
+
+    @Test func workspaceWithoutMappedBuffersKeepsOnlyTheSmallOnes() {
+        let ws = Workspace(keepsMappedBuffers: false)
+        let mapped = ws.tensor([1 << 20]), small = ws.tensor([1000])   // 4 MB: pages of its own
+        #expect(mapped.storage.isMapped && !small.storage.isMapped)
+        let allocated = ws.allocatedBytes
+        ws.recycle(mapped); ws.recycle(small)
+        #expect(ws.tensor([1000]).storage === small.storage, "small buffers are kept as before")
+        let again = ws.tensor([1 << 20])
+        #expect(again.storage !== mapped.storage, "the mapped buffer was left to the page pool")
+        #expect(ws.allocatedBytes == allocated + (1 << 20) * 4)
     }
 
     @Test func emptyTensorsAreFine() throws {

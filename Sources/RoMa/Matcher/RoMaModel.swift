@@ -17,10 +17,11 @@ public final class RoMaModel: @unchecked Sendable {
     public var progress: (@Sendable (_ step: String, _ finished: Bool) -> Void)?
 
     /// How many steps `match` reports: features of A and B and a decoder pass per
-    /// direction, for the coarse pass and again for the upsampled one.
+    /// direction for the coarse pass; for the upsampled one, features of A and B and one
+    /// refinement step for both directions (they run scale by scale side by side).
     public var steps: Int {
         let directions = config.symmetric ? 2 : 1
-        return (2 + directions) * (config.upsample ? 2 : 1)
+        return 2 + directions + (config.upsample ? 3 : 0)
     }
 
     private func step<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
@@ -63,11 +64,12 @@ public final class RoMaModel: @unchecked Sendable {
         let images = [a, b], keys = [ids?.0, ids?.1]
         // VGG's scratch activations (and its pyramid once projected), reused by A's and B's
         // VGG pass at one resolution and dropped after B's, so neither the other
-        // resolution nor the refiners' peak memory holds them.
+        // resolution nor the refiners' peak memory holds them. Its large buffers go back to
+        // the page pool as they die, where the projections and the next layers take them.
         var vggWorkspace: Workspace? = nil
         let out = try run { side, coarse in
             let image = images[side]
-            if side == 0 { vggWorkspace = Workspace() }
+            if side == 0 { vggWorkspace = Workspace(keepsMappedBuffers: false) }
             let workspace = vggWorkspace
             if side == 1 { vggWorkspace = nil }
             let compute = { try self.encode(Self.normalise(coarse ? image.coarse : image.upsampled!), coarse: coarse,
@@ -173,13 +175,23 @@ public final class RoMaModel: @unchecked Sendable {
         if config.upsample {
             let (uh, uw) = config.upsampleResolution
             let fineFactor = (Double(uh * uw) / (560.0 * 560.0)).squareRoot()
-            let fa = try step("fine features A") { try features(0, false) }
-            let fb = try step("fine features B") { try features(1, false) }
-            let fineDirections = config.symmetric ? [(fa, fb), (fb, fa)] : [(fa, fb)]
-            finest = try fineDirections.enumerated().map { i, d in
-                try step("refinement \(names[i])") {
-                    try decoder(d.0, d.1, seed: finest[i], scaleFactor: fineFactor, trace: trace, tag: "fine.\(i).")[1]!
+            var fa = try step("fine features A") { try features(0, false) }
+            var fb = try step("fine features B") { try features(1, false) }
+            // Both directions go scale by scale side by side, and each scale's features are
+            // dropped once both are past it: the peak (at stride 2) no longer holds the stride-8
+            // and stride-4 maps, 0.14 GB less of pages faulted in and cleared afresh per match.
+            try step("refinement \(names.prefix(finest.count).joined(separator: ", "))") {
+                var passes = try finest.indices.map { i in
+                    try decoder.start(i == 0 ? fa : fb, seed: finest[i], scaleFactor: fineFactor, trace: trace, tag: "fine.\(i).")
                 }
+                for scale in passes[0].scales {
+                    for i in passes.indices {
+                        try i == 0 ? decoder.advance(&passes[i], fa, fb) : decoder.advance(&passes[i], fb, fa)
+                    }
+                    fa[scale] = nil
+                    fb[scale] = nil
+                }
+                finest = passes.map { $0.results[1]! }
             }
         }
         var warps: [[Float]] = [], certainties: [[Float]] = []
