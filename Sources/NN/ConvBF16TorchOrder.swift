@@ -254,7 +254,7 @@ private func runBands(_ rows: UnsafeMutablePointer<UInt16>, _ w: BF16PackedConv,
     let src = SendablePointer(rows), dst = SendablePointer(out)
     let needsColumns = !(w.kernelH == 1 && w.kernelW == 1 && stride == 1 && padding == 0)
     w.pairs.withUnsafeBufferPointer { packed in
-        let pp = SendablePointer(UnsafeMutablePointer(mutating: packed.baseAddress!))
+        let pp = SendableConstPointer(packed.baseAddress!)
         let pb = w.bias.map { SendablePointer($0.pointer) }
         parallelFor(workers, threads: workers) { _ in
             let a = UnsafeMutablePointer<UInt16>.allocate(capacity: needsColumns ? band * k : 1)
@@ -290,7 +290,7 @@ private func pointwisePlanes(_ x: UnsafeMutablePointer<Float>, _ w: BF16PackedCo
     }
     let next = JobCounter()
     weightPairs.withUnsafeBufferPointer { wp in
-        let pw = SendablePointer(UnsafeMutablePointer(mutating: wp.baseAddress!))
+        let pw = SendableConstPointer(wp.baseAddress!)
         let pb = w.bias.map { SendablePointer($0.pointer) }
         parallelFor(workers, threads: workers) { _ in
             while let job = next.take(below: chunks) {
