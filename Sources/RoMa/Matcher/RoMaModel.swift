@@ -178,8 +178,9 @@ public final class RoMaModel: @unchecked Sendable {
             var fa = try step("fine features A") { try features(0, false) }
             var fb = try step("fine features B") { try features(1, false) }
             // Both directions go scale by scale side by side, and each scale's features are
-            // dropped once both are past it: the peak (at stride 2) no longer holds the stride-8
-            // and stride-4 maps, 0.14 GB less of pages faulted in and cleared afresh per match.
+            // dropped once both are past it: the refiners at strides 2 and 1 no longer hold the
+            // stride-8 and stride-4 maps, so fewer fresh pages are faulted in and cleared
+            // (docs/runtime.md, "Fresh pages are the live set's peak").
             try step("refinement \(names.prefix(finest.count).joined(separator: ", "))") {
                 var passes = try finest.indices.map { i in
                     try decoder.start(i == 0 ? fa : fb, seed: finest[i], scaleFactor: fineFactor, trace: trace, tag: "fine.\(i).")
