@@ -160,12 +160,13 @@ public func conv2dBF16TorchOrder(_ x: Tensor, packed w: BF16PackedConv, stride: 
         }
         return out
     }
+    let rows = scratch(bf16RowsFloats(x, paddedChannels: w.paddedInChannels), workspace)
+    defer { releaseScratch(rows, workspace) }
     for n in 0..<g.batch {
-        let rows = try bf16Rows(x, batch: n, paddedChannels: w.paddedInChannels)
-        defer { rows.deallocate() }
+        bf16Rows(x, batch: n, paddedChannels: w.paddedInChannels, into: rows)
         runBands(rows, w, g: g, height: g.height, width: g.width, stride: stride, padding: padding, pixels: plane,
                  pixelWidth: g.outWidth, block: block, out: out.pointer + n * g.outChannels * plane, outPlane: plane,
-                 offset: 0, sy: g.outWidth, sx: 1, relu: relu)
+                 offset: 0, sy: g.outWidth, sx: 1, relu: relu, workspace: workspace)
     }
     return out
 }
@@ -183,13 +184,14 @@ public func convTranspose2dBF16TorchOrder(_ x: Tensor, taps: [BF16PackedConv], k
     if out.count == 0 { return out }
     let g = try ConvGeometry(x: x, weightShape: [oc, c, 1, 1], stride: 1, padding: 0)
     let plane = h * k * w * k
+    let rows = scratch(bf16RowsFloats(x, paddedChannels: taps[0].paddedInChannels), workspace)
+    defer { releaseScratch(rows, workspace) }
     for n in 0..<batch {
-        let rows = try bf16Rows(x, batch: n, paddedChannels: taps[0].paddedInChannels)
-        defer { rows.deallocate() }
+        bf16Rows(x, batch: n, paddedChannels: taps[0].paddedInChannels, into: rows)
         for (t, tap) in taps.enumerated() {
             runBands(rows, tap, g: g, height: h, width: w, stride: 1, padding: 0, pixels: h * w, pixelWidth: w,
                      block: tap.paddedInChannels, out: out.pointer + n * oc * plane, outPlane: plane,
-                     offset: (t / k) * w * k + t % k, sy: k * w * k, sx: k, relu: false)
+                     offset: (t / k) * w * k + t % k, sy: k * w * k, sx: k, relu: false, workspace: workspace)
         }
     }
     return out
@@ -211,9 +213,12 @@ public func depthwiseConv2dBF16TorchOrder(_ x: Tensor, weight: Tensor, bias: Ten
     let src = SendablePointer(x.pointer), dst = SendablePointer(out.pointer), wp = SendablePointer(rw.pointer)
     let bp = rb.map { SendablePointer($0.pointer) }
     let next = JobCounter(), workers = min(max(1, Threads.count), planes)
-    parallelFor(workers, threads: workers) { _ in
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW)
-        defer { padded.deallocate() }
+    // one zero-bordered plane per worker; only its interior is rewritten per job
+    let paddedPlanes = scratch(workers * paddedH * paddedW, workspace)
+    defer { releaseScratch(paddedPlanes, workspace) }
+    let pads = SendablePointer(paddedPlanes.base)
+    parallelFor(workers, threads: workers) { worker in
+        let padded = pads.base + worker * paddedH * paddedW
         padded.initialize(repeating: 0, count: paddedH * paddedW)
         while let job = next.take(below: planes) {
             let plane = src.base + job * g.height * g.width
@@ -231,35 +236,43 @@ public func depthwiseConv2dBF16TorchOrder(_ x: Tensor, weight: Tensor, bias: Ten
     return out
 }
 
-/// Image `batch` of x as rows of bf16 bit patterns [h·w][paddedChannels] (caller deallocates).
-private func bf16Rows(_ x: Tensor, batch n: Int, paddedChannels cp: Int) throws(NNError) -> UnsafeMutablePointer<UInt16> {
+/// Floats of scratch that hold one image of x as bf16 rows (`bf16Rows`).
+private func bf16RowsFloats(_ x: Tensor, paddedChannels cp: Int) -> Int { max(1, (x.shape[2] * x.shape[3] * cp + 1) / 2) }
+
+/// Image `batch` of x as rows of bf16 bit patterns [h·w][paddedChannels], written into `storage`
+/// (a float buffer of `bf16RowsFloats` elements, used as 16-bit words).
+private func bf16Rows(_ x: Tensor, batch n: Int, paddedChannels cp: Int, into storage: TensorStorage) {
     let (c, hw) = (x.shape[1], x.shape[2] * x.shape[3])
-    let rows = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, hw * cp))
+    let rows = UnsafeMutableRawPointer(storage.base).assumingMemoryBound(to: UInt16.self)
     let src = SendablePointer(x.pointer + n * c * hw), dst = SendablePointer(rows)
     let chunks = (hw + 255) / 256, threads = min(Threads.count, chunks)
     parallelFor(threads, threads: threads) { t in
         let p0 = min(hw, 256 * (chunks * t / threads)), p1 = min(hw, 256 * (chunks * (t + 1) / threads))
         if p0 < p1 { roma_bf16_nchw_to_rows(src.base, c, hw, cp, p0, p1, dst.base + p0 * cp) }
     }
-    return rows
 }
 
 /// The bands of output pixels [0, pixels), shared by the threads as they come free.
-private func runBands(_ rows: UnsafeMutablePointer<UInt16>, _ w: BF16PackedConv, g: ConvGeometry, height: Int, width: Int,
+private func runBands(_ rows: TensorStorage, _ w: BF16PackedConv, g: ConvGeometry, height: Int, width: Int,
                       stride: Int, padding: Int, pixels: Int, pixelWidth: Int, block: Int, out: UnsafeMutablePointer<Float>,
-                      outPlane: Int, offset: Int, sy: Int, sx: Int, relu: Bool) {
+                      outPlane: Int, offset: Int, sy: Int, sx: Int, relu: Bool, workspace: Workspace?) {
     let k = w.paddedInChannels * w.kernelH * w.kernelW, n = w.outChannels
     let band = bandPixels(k: k), bands = (pixels + band - 1) / band
     let workers = min(max(1, Threads.count), bands), next = JobCounter()
-    let src = SendablePointer(rows), dst = SendablePointer(out)
+    let src = SendablePointer(UnsafeMutableRawPointer(rows.base).assumingMemoryBound(to: UInt16.self)), dst = SendablePointer(out)
     let needsColumns = !(w.kernelH == 1 && w.kernelW == 1 && stride == 1 && padding == 0)
+    // per worker: the band's im2col rows (bf16 words) and its fp32 sums, each starting on a cache line
+    let line = 16, roundUp = { (floats: Int) in (floats + line - 1) / line * line }
+    let columnFloats = roundUp(needsColumns ? (band * k + 1) / 2 : 1), perWorker = columnFloats + roundUp(band * n)
+    let tiles = scratch(workers * perWorker, workspace)
+    defer { releaseScratch(tiles, workspace) }
+    let tileBase = SendablePointer(tiles.base)
     w.pairs.withUnsafeBufferPointer { packed in
         let pp = SendableConstPointer(packed.baseAddress!)
         let pb = w.bias.map { SendablePointer($0.pointer) }
-        parallelFor(workers, threads: workers) { _ in
-            let a = UnsafeMutablePointer<UInt16>.allocate(capacity: needsColumns ? band * k : 1)
-            let c = UnsafeMutablePointer<Float>.allocate(capacity: band * n)
-            defer { a.deallocate(); c.deallocate() }
+        parallelFor(workers, threads: workers) { worker in
+            let tile = tileBase.base + worker * perWorker
+            let a = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: UInt16.self), c = tile + columnFloats
             while let job = next.take(below: bands) {
                 let p0 = job * band, p1 = min(pixels, p0 + band)
                 roma_conv_bf16_torch_band(src.base, height, width, w.paddedInChannels, Int32(w.kernelH), Int32(w.kernelW),

@@ -14,7 +14,7 @@ public func cosineKernel(_ x: Tensor, _ y: Tensor, temperature: Float, eps: Floa
     let o = SendablePointer(out.pointer)
     let invT = 1 / temperature
     nx.withUnsafeBufferPointer { nxb in ny.withUnsafeBufferPointer { nyb in
-        let px = SendablePointer(UnsafeMutablePointer(mutating: nxb.baseAddress!)), py = SendablePointer(UnsafeMutablePointer(mutating: nyb.baseAddress!))
+        let px = SendableConstPointer(nxb.baseAddress!), py = SendableConstPointer(nyb.baseAddress!)
         parallelChunks(b * n, grain: max(1, elementwiseGrain / max(1, m))) { begin, end in
             for r in begin..<end {
                 let bi = r / n

@@ -85,7 +85,7 @@ public enum GEMM {
         let tile = byRows ? 14 : 32
         let tiles = ((byRows ? m : n) + tile - 1) / tile
         let parts = min(tiles, 2 * m * n * max(k, 1) < parallelFlops ? 1 : Threads.count)
-        let pa = SendablePointer(UnsafeMutablePointer(mutating: a)), pb = SendablePointer(UnsafeMutablePointer(mutating: b))
+        let pa = SendableConstPointer(a), pb = SendableConstPointer(b)
         let pc = SendablePointer(c)
         parallelFor(parts, threads: parts) { part in
             let first = tiles * part / parts * tile

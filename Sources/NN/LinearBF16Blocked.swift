@@ -100,7 +100,7 @@ public func linearBF16TorchOrder(_ x: Tensor, packed w: BF16PackedLinear,
     let block = torchBF16LinearBlock(k: k)
     let chunks = (rows + 3) / 4, threads = min(Threads.count, chunks)
     w.pairs.withUnsafeBufferPointer { packed in
-        let (pa, pp, po) = (SendablePointer(a), SendablePointer(UnsafeMutablePointer(mutating: packed.baseAddress!)),
+        let (pa, pp, po) = (SendablePointer(a), SendableConstPointer(packed.baseAddress!),
                             SendablePointer(out.pointer))
         let pb = w.bias.map { SendablePointer($0.pointer) }
         parallelFor(threads, threads: threads) { t in

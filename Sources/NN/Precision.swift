@@ -60,7 +60,7 @@ public enum BF16 {
     /// Rows of a strided matrix rounded into another (may be the same pointer and ld).
     static func roundRows(_ src: UnsafePointer<Float>, ld: Int, rows: Int, columns: Int,
                           into dst: UnsafeMutablePointer<Float>, ldOut: Int) {
-        let s = SendablePointer(UnsafeMutablePointer(mutating: src)), d = SendablePointer(dst)
+        let s = SendableConstPointer(src), d = SendablePointer(dst)
         forEachRun(rows: rows, columns: columns, ld: ld, ldOut: ldOut) { from, to, count in
             roma_bf16_round(s.base + from, d.base + to, count)
         }
@@ -68,7 +68,7 @@ public enum BF16 {
 
     /// Rows of a strided matrix rounded to contiguous bf16 bit patterns.
     static func packRows(_ src: UnsafePointer<Float>, ld: Int, rows: Int, columns: Int, into dst: UnsafeMutablePointer<UInt16>) {
-        let s = SendablePointer(UnsafeMutablePointer(mutating: src)), d = SendablePointer(dst)
+        let s = SendableConstPointer(src), d = SendablePointer(dst)
         forEachRun(rows: rows, columns: columns, ld: ld, ldOut: columns) { from, to, count in
             roma_bf16_pack(s.base + from, d.base + to, count)
         }
