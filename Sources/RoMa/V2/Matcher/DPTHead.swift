@@ -107,8 +107,7 @@ struct DPTHead: Sendable {
         workspace.recycle(out)
         fused?(conv1)
         let side = (RoMaV2MatcherShape.patchSize / RoMaV2MatcherShape.downRatio)
-        let resized = try interpolateBilinear(conv1, size: (side * h, side * w), alignCorners: true, workspace: workspace)
-        if precision == .bf16 { _ = try BF16.round(resized, into: resized) }
+        let resized = try resize(conv1, size: (side * h, side * w), precision: precision, workspace: workspace)
         workspace.recycle(conv1)
         let hidden = try outputConv2a(resized, workspace: workspace)
         workspace.recycle(resized)
@@ -162,13 +161,19 @@ struct FusionBlock: Sendable {
         }
         let unit = try unit2(output, workspace: workspace)
         if owned { workspace.recycle(output) }
-        let up = try interpolateBilinear(unit, size: (height: size.0, width: size.1), alignCorners: true, workspace: workspace)
-        if precision == .bf16 { _ = try BF16.round(up, into: up) }
+        let up = try resize(unit, size: size, precision: precision, workspace: workspace)
         workspace.recycle(unit)
         let out = try outConv(up, workspace: workspace)
         workspace.recycle(up)
         return out
     }
+}
+
+/// dpt.py's bilinear resize (align_corners True); at bf16 as torch's CPU kernel sums a bf16
+/// tensor, rounded.
+func resize(_ x: Tensor, size: (Int, Int), precision: Precision, workspace: Workspace) throws -> Tensor {
+    guard precision == .bf16 else { return try interpolateBilinear(x, size: size, alignCorners: true, workspace: workspace) }
+    return try interpolateBilinearBF16Torch(x, size: size, workspace: workspace)
 }
 
 /// relu(x) → conv1 → relu → conv2, plus relu(x) (the reference's in-place ReLU rewrites x
