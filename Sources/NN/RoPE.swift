@@ -8,8 +8,9 @@ import Parallel
 /// Coordinates are the patch centres normalised per axis ("separate": `(i + 0.5)/H`,
 /// `(j + 0.5)/W`, then `2c − 1`). The shift, jitter and rescale augmentations only run in
 /// training and are left out. Angles `2π·c / period` fill `[y·periods, x·periods]` (D/2
-/// values), tiled twice to D. Everything is float32, in the reference's order of
-/// operations, so the tables agree with torch's to an ulp of sin/cos.
+/// values), tiled twice to D. The angles are float32 in the reference's order of operations,
+/// so they are torch's to the bit; sin and cos are torch's where tabulated (every angle of
+/// RoMa v2's DINOv3 at romav2's grids, RoPESinCos.swift) and correctly rounded elsewhere.
 public struct RotaryEmbedding: Sendable {
     /// `[tokens, headDim]` each: the last `tokens` tokens of a sequence are rotated.
     public let sin: Tensor
@@ -23,26 +24,39 @@ public struct RotaryEmbedding: Sendable {
     public init(height: Int, width: Int, periods: Tensor) throws(NNError) {
         try check(height >= 1 && width >= 1, "rotaryEmbedding", "grid \(height)x\(width) is empty")
         try check(periods.rank == 1 && periods.count >= 1, "rotaryEmbedding", "periods must be [D/4], got \(periods.shape)")
-        let quarter = periods.count, half = 2 * quarter, d = 4 * quarter
+        let half = 2 * periods.count, d = 4 * periods.count
         let p = periods.array
         try check(p.allSatisfy { $0.isFinite && $0 > 0 }, "rotaryEmbedding", "periods must be finite and positive, got \(p)")
-        let twoPi = Float(2 * Double.pi)   // torch multiplies a float32 tensor by the Python scalar 2π
-        let ys = (0..<height).map { 2 * ((Float($0) + 0.5) / Float(height)) - 1 }
-        let xs = (0..<width).map { 2 * ((Float($0) + 0.5) / Float(width)) - 1 }
+        let angles = Self.angles(height: height, width: width, periods: p)
         let s = Tensor(uninitialized: [height * width, d]), c = Tensor(uninitialized: [height * width, d])
-        for y in 0..<height {
-            for x in 0..<width {
-                let row = (y * width + x) * d
-                for k in 0..<half {
-                    let coord = k < quarter ? ys[y] : xs[x]
-                    let angle = twoPi * coord / p[k % quarter]
-                    let (sa, ca) = (sinf(angle), cosf(angle))
-                    s.pointer[row + k] = sa; s.pointer[row + k + half] = sa
-                    c.pointer[row + k] = ca; c.pointer[row + k + half] = ca
-                }
+        for token in 0..<(height * width) {
+            for k in 0..<half {
+                let angle = angles[token * half + k]
+                let (sa, ca) = (Self.torchSin(angle), Self.torchCos(angle))
+                let row = token * d
+                s.pointer[row + k] = sa; s.pointer[row + k + half] = sa
+                c.pointer[row + k] = ca; c.pointer[row + k + half] = ca
             }
         }
         (sin, cos) = (s, c)
+    }
+
+    /// `[height·width, D/2]` angles, row-major: `2π·y/period` then `2π·x/period` per token.
+    static func angles(height: Int, width: Int, periods p: [Float]) -> [Float] {
+        let quarter = p.count, half = 2 * quarter
+        let twoPi = Float(2 * Double.pi)   // torch multiplies a float32 tensor by the Python scalar 2π
+        let ys = (0..<height).map { 2 * ((Float($0) + 0.5) / Float(height)) - 1 }
+        let xs = (0..<width).map { 2 * ((Float($0) + 0.5) / Float(width)) - 1 }
+        var angles = [Float](repeating: 0, count: height * width * half)
+        for y in 0..<height {
+            for x in 0..<width {
+                let row = (y * width + x) * half
+                for k in 0..<half {
+                    angles[row + k] = twoPi * (k < quarter ? ys[y] : xs[x]) / p[k % quarter]
+                }
+            }
+        }
+        return angles
     }
 
     /// Tables given directly (tests feed the reference's own).

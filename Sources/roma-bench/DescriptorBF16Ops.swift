@@ -2,6 +2,7 @@ import Artifacts
 import Checkpoint
 import Foundation
 import NN
+import RoMa
 
 /// `roma-bench descriptor --bf16-ops`: romav2's bf16 DINOv3 at full size, op by op. Each op of
 /// the first recorded blocks is fed torch's own input (bf16_ops.safetensors, written by
@@ -10,9 +11,11 @@ import NN
 struct DescriptorBF16Ops {
     let ops: Artifact
     let weights: StateDict
+    let dir: String
     let heads = 16, eps: Float = 1e-5
 
     init(dir: String) throws {
+        self.dir = dir
         ops = try Artifact.read(dir + "/bf16_ops.safetensors")
         weights = try StateDict.load(dir + "/weights.safetensors")
     }
@@ -46,6 +49,20 @@ struct DescriptorBF16Ops {
 
     func rounded(_ t: Tensor) throws -> Tensor { try BF16.round(t, into: t) }
 
+    /// Ours run freely from the image (bf16 model), the patch embedding and each block's output
+    /// against torch's: where the whole descriptor first departs and how that spreads.
+    func chain() throws {
+        let io = try Artifact.read(dir + "/io.safetensors")
+        let image = Tensor(try io.floats("image"), shape: try io.tensor("image").shape)
+        let descriptor = try DINOv3Descriptor(weights: weights, shape: .vitl16, precision: .bf16)
+        let (patches, outputs) = try descriptor.trace(image)
+        print("ours from the image, each block fed our previous block's output:")
+        report("patch", patches, try ref("patch"))
+        for (b, out) in outputs.enumerated() where ops.has("b\(b)_out") {
+            report("block \(b)", out, try ref("b\(b)_out"))
+        }
+    }
+
     /// `[1, heads, N, d]` (torch's q/k/v layout) from the `group`-th third of a qkv `[1, N, 3C]`.
     func heads(of qkv: Tensor, third: Int) -> Tensor {
         let (n, c) = (qkv.shape[1], qkv.shape[2] / 3), d = c / heads
@@ -57,6 +74,7 @@ struct DescriptorBF16Ops {
     }
 
     func run() throws {
+        try chain()
         let blocks = Int(ops.metadata["blocks"] ?? "") ?? 0
         let sin = try ref("rope_sin"), cos = try ref("rope_cos")
         let side = Int(Double(sin.shape[0]).squareRoot())

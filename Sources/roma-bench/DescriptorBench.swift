@@ -35,9 +35,10 @@ struct DescriptorBench: ParsableCommand {
         for (j, out) in outputs.enumerated() {
             let ref = try io.floats("out.\(j)", shape: out.shape.map { $0 })
             let d = DifferenceSummary(out.array, ref)
-            print(String(format: "layer %d %@: max abs %.3g, mean abs %.3g; max abs / max|ref| %.3g, mean abs / mean|ref| %.3g (max|ref| %.3g, mean|ref| %.3g)",
+            let same = zip(out.array, ref).filter { $0.bitPattern == $1.bitPattern }.count
+            print(String(format: "layer %d %@: max abs %.3g, mean abs %.3g; max abs / max|ref| %.3g, mean abs / mean|ref| %.3g (max|ref| %.3g, mean|ref| %.3g); %.2f %% identical",
                          descriptor.shape.layers[j], "\(out.shape)" as NSString, d.maxAbs, d.meanAbs,
-                         d.maxAbs / d.maxRef, d.meanAbs / d.meanRef, d.maxRef, d.meanRef))
+                         d.maxAbs / d.maxRef, d.meanAbs / d.meanRef, d.maxRef, d.meanRef, 100 * Double(same) / Double(ref.count)))
             // Float32 summation order alone gives ~1e-6 relative; a formula error moves outputs by O(1).
             within = within && d.meanAbs / d.meanRef < 1e-4 && d.maxAbs / d.maxRef < 1e-3
         }

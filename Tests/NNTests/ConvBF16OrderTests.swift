@@ -6,10 +6,11 @@ import Testing
 
 /// RoMa v2's bf16 convolutions against torch's own (torch 2.15's oneDNN 3.13 on CPU;
 /// scripts/fixtures/make_bf16_conv_order_fixture.py): a 3×3 over three 16-channel blocks, a
-/// stride-2 3×3, a 1×1 summed in chunks of 160 + 96 input channels, a ×2 transposed
-/// convolution and a 5×5 depthwise, their operands built to cancel so that the last bf16 bit
-/// of many outputs depends on the fp32 summation order (the nearest other orders change 41–1 927
-/// outputs per case; the script prints how many); and the refiners' batch norm of a bf16
+/// stride-2 3×3, a 1×1 summed in chunks of 160 + 96 input channels, DINOv3's 16×16 stride-16
+/// patch embedding over 3 channels, a ×2 transposed convolution and a 5×5 depthwise, their
+/// operands built to cancel so that the last bf16 bit of many outputs depends on the fp32
+/// summation order (the nearest other orders change 2–1 927 outputs per case; the script
+/// prints how many); and the refiners' batch norm of a bf16
 /// tensor (another formula changes 2 of 36 864). Required: every output identical to the bit —
 /// the same operations in the same order leave nothing to differ.
 struct ConvBF16OrderTests {
@@ -31,7 +32,7 @@ struct ConvBF16OrderTests {
         return n
     }
 
-    @Test(arguments: [("conv3x3", 1, 1), ("conv3x3s2", 2, 1), ("conv1x1", 1, 0)])
+    @Test(arguments: [("conv3x3", 1, 1), ("conv3x3s2", 2, 1), ("conv1x1", 1, 0), ("patch16", 16, 0)])
     func denseMatchesTorch(name: String, stride: Int, padding: Int) throws {
         let c = try Self.tensors(name)
         #expect(c.y.shape == [1, c.w.shape[0], c.y.shape[2], c.y.shape[3]])

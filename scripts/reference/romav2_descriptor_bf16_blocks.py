@@ -15,7 +15,8 @@ torch's own input and find the first op whose output is not bit-identical:
   b{i}_sdpa                 its output [1, heads, N, d]
   b{i}_proj, b{i}_ls1       the output projection, the layer-scaled attention branch
   b{i}_mid                  x + ls1(...) (norm2's input)
-  b{i}_norm2, b{i}_fc1, b{i}_act, b{i}_fc2, b{i}_ls2, b{i}_out
+  b{i}_norm2, b{i}_fc1, b{i}_act, b{i}_fc2, b{i}_ls2
+  b{i}_out                  every block's output (blocks 0-17, 5 MB each), for the chain run
   out{j}                    block 11's and 17's output before the final norm (j = 0, 1)
 Every recorded tensor but the RoPE tables holds bf16 values and is stored as BF16.
 
@@ -76,6 +77,12 @@ def main():
     for i, blk in enumerate(model.blocks):
         if i in (11, 17):
             blk.register_forward_hook(lambda _m, _a, out, j=(0 if i == 11 else 1): put(f"out{j}", out[0] if isinstance(out, list) else out))
+
+        def post(_m, _a, out, i=i):
+            current["block"] = None
+            put(f"b{i}_out", out[0] if isinstance(out, list) else out)
+
+        blk.register_forward_hook(post)
         if i >= args.blocks:
             continue
 
@@ -84,12 +91,7 @@ def main():
             x = a[0]
             put(f"b{i}_in", x[0] if isinstance(x, list) else x)
 
-        def post(_m, _a, out, i=i):
-            current["block"] = None
-            put(f"b{i}_out", out[0] if isinstance(out, list) else out)
-
         blk.register_forward_pre_hook(pre)
-        blk.register_forward_hook(post)
         blk.norm1.register_forward_hook(out_hook(f"b{i}_norm1"))
         blk.attn.qkv.register_forward_hook(out_hook(f"b{i}_qkv"))
         blk.attn.proj.register_forward_pre_hook(lambda _m, a, i=i: put(f"b{i}_sdpa_flat", a[0]))

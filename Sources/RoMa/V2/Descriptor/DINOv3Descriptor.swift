@@ -40,6 +40,7 @@ public struct DINOv3Descriptor: Sendable {
         let d = shape.embedDim
         var embed = try r("patch_embed")("proj").conv(out: d, in: 3, kernel: shape.patch, stride: shape.patch)
         embed.precision = precision
+        try embed.useTorchOrderBF16()   // autocast's F.conv2d: oneDNN's jit_bf16 order
         patchEmbed = embed
         let cls = try r.tensor("cls_token", [1, 1, d])
         let storage = shape.storageTokens > 0 ? try r.tensor("storage_tokens", [1, shape.storageTokens, d]) : []
@@ -68,6 +69,19 @@ public struct DINOv3Descriptor: Sendable {
     public func callAsFunction(_ image: Tensor) throws -> [Tensor] {
         let (patches, rows, cols) = try patchTokens(Self.normalise(image))
         return try runBlocks(withPrefix(patches), rotary: rotary(rows: rows, cols: cols), rows: rows, cols: cols)
+    }
+
+    /// The patch embedding `[1, rows·cols, D]` and every block's output tokens, for following
+    /// the descriptor against the reference's, block by block (`roma-bench descriptor --bf16-ops`).
+    public func trace(_ image: Tensor) throws -> (patches: Tensor, blocks: [Tensor]) {
+        let (patches, rows, cols) = try patchTokens(Self.normalise(image))
+        let rotary = try rotary(rows: rows, cols: cols), workspace = Workspace()
+        var x = try withPrefix(patches), outputs: [Tensor] = []
+        for block in blocks {
+            x = try block(x, workspace: workspace, rotary: rotary)
+            outputs.append(Tensor(x.array, shape: x.shape))   // the next block may reuse x's storage
+        }
+        return (patches, outputs)
     }
 
     /// romav2's `imagenet` normaliser: `(x − mean) / std` per channel.

@@ -45,7 +45,9 @@ struct MatchRoPE: Sendable {
                     let scaled = bf16(twoPi * c)
                     for j in 0..<quarter {
                         let angle = bf16(scaled / periods[j])
-                        let s = bf16(Foundation.sin(angle)), k = bf16(Foundation.cos(angle))
+                        // torch's bf16 sin/cos equal the correctly rounded float value rounded to
+                        // bf16 at every bf16 angle below 64 (rope_sincos_tables.py --matcher).
+                        let s = bf16(RotaryEmbedding.roundedSin(angle)), k = bf16(RotaryEmbedding.roundedCos(angle))
                         for half in 0..<2 {
                             let i = row + half * 2 * quarter + axis * quarter + j
                             sin[i] = s
