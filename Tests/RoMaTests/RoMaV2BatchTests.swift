@@ -82,7 +82,10 @@ import TestSupport
             #expect(try Artifact.read(x.output).metadata["params"]?.contains("warp_encoding") == false)
             let e = try PrecisionWarp.read(x.output), c = try PrecisionWarp.read(y.output)
             for (de, dc) in [(e.ab, c.ab), (e.ba!, c.ba!)] {
-                #expect(zip(de.warp, dc.warp).allSatisfy { abs($0 - $1) <= 1 / 65535 + 1e-7 })
+                // Half a step, plus three float32 roundings of the code's arithmetic: x + 1 and
+                // u / 32767.5 (values in [1, 2): 1.2e-7 each) and the product (6e-8 in x);
+                // 1.3e-7 beyond half a step occurs on this fixture.
+                #expect(zip(de.warp, dc.warp).allSatisfy { abs($0 - $1) <= 1 / 65535 + 3e-7 })
                 #expect(zip(de.overlap, dc.overlap).allSatisfy { abs($0 - $1) <= 0.5 / 65535 + 6e-8 })
                 #expect(zip(de.precision, dc.precision).allSatisfy { abs($0 - $1) <= 1e-3 * abs($0) + 1e-6 })
             }
