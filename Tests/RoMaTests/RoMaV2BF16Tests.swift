@@ -12,17 +12,20 @@ import TestSupport
 /// bf16 run differs from fp32 by the rounding of every activation (8-bit mantissa, relative
 /// 2⁻⁹), amplified through the softmax match embedding and six refiner steps: romav2's bf16
 /// warp is 0.11–0.19 px (median) from its fp32 warp on this 128² grid, < 1 % of pixels
-/// within 0.01 px, overlaps 1–2e-3 apart. Ours rounds at the same sites (attention as torch's
-/// fused CPU kernel; module by module: RoMaV2BF16StageTests), but GEMM and convolution sums
-/// run in another order, so single bf16 roundings still flip by an ulp, the DPT head's chain of
-/// convolutions and the refiners amplify them, and the two bf16 runs cannot agree to fp32
-/// accuracy. Required per direction: ours-bf16
-/// is no further from romav2-bf16 than romav2-bf16 is from romav2-fp32 (share within 0.01 px
-/// at least as high, median and overlap mean difference no larger). A mode that skipped the
-/// bf16 roundings (fp32 throughout, 1e-5 px from romav2-fp32) would sit at that distance to
-/// within 1e-4 of it, so the median is also required below 0.95 of it: only a run following
-/// romav2's bf16 roundings gets there (measured 0.54× A→B, 0.93× B→A; with the explicit-form
-/// attention before it, 0.85× and 0.78×: which direction lands closer is chance at this size).
+/// within 0.01 px, overlaps 1–2e-3 apart. Ours follows every one of those roundings, and
+/// everything before the refiners sums in torch's order to the bit (the input resize, the
+/// descriptor, the matcher's ViT, the DPT head: RoMaV2BF16StageTests, docs/roma2.md
+/// "Precision"). Only the refiners' fp32 parts (projection, displacement embedding, grid
+/// sample, local correlation, heads) and the fp32 VGG features they read sum in another
+/// order; a 1e-7 difference there flips the odd bf16 rounding in the next refiner's
+/// convolutions, which moves a few neighbourhoods of the warp. Measured on this fixture:
+/// 98.5 % (A→B) and 92.0 % (B→A) of pixels within 0.01 px of romav2-bf16, median 2e-6 and
+/// 1.4e-3 px (1e-5× and 0.013× romav2's own bf16-vs-fp32 median), overlap mean difference
+/// 0.017× and 0.13× romav2's. Required per direction, with room for a few more such flips:
+/// ≥ 85 % within 0.01 px, median ≤ 0.05× and overlap mean difference ≤ 0.25× romav2's own
+/// distance. Any op before the refiners leaving torch's order fails this: one flipped
+/// rounding in the ViT spreads to every token, and the earlier builds whose resize or RoPE
+/// tables were an ulp off sat at 0.52× / 0.92× of that median with < 1 % within 0.01 px.
 @Suite(.serialized) struct RoMaV2BF16Tests {
     static let run: Result<RoMaV2ModelTests.Run, any Error> = Result { try RoMaV2ModelTests.match(precision: .bf16) }
 
@@ -45,8 +48,8 @@ import TestSupport
         printDifference("roma2 bf16 \(d) ours-bf16 vs ref-fp32 warp median px", oursToFP32.median, mean: oursToFP32.mean)
         printDifference("roma2 bf16 \(d) within 0.01 px ours / ref", ours.within, mean: theirs.within)
         printDifference("roma2 bf16 \(d) overlap mean ours / ref", oursOverlap, mean: theirsOverlap)
-        #expect(ours.within >= theirs.within, "\(d): \(ours.within) of pixels within 0.01 px of romav2-bf16; romav2 bf16 vs fp32: \(theirs.within)")
-        #expect(ours.median <= 0.95 * theirs.median, "\(d): median \(ours.median) px from romav2-bf16; romav2 bf16 vs fp32: \(theirs.median)")
-        #expect(oursOverlap <= theirsOverlap, "\(d): overlap mean difference \(oursOverlap); romav2 bf16 vs fp32: \(theirsOverlap)")
+        #expect(ours.within >= 0.85, "\(d): \(ours.within) of pixels within 0.01 px of romav2-bf16 (romav2 bf16 vs fp32: \(theirs.within))")
+        #expect(ours.median <= 0.05 * theirs.median, "\(d): median \(ours.median) px from romav2-bf16; romav2 bf16 vs fp32: \(theirs.median)")
+        #expect(oursOverlap <= 0.25 * theirsOverlap, "\(d): overlap mean difference \(oursOverlap); romav2 bf16 vs fp32: \(theirsOverlap)")
     }
 }
